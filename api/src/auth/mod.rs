@@ -1,0 +1,7 @@
+//! Authentication and authorization: tokens, password hashing and the caller of a request.
+
+pub mod jwt;
+pub mod password;
+pub mod principal;
+
+pub use principal::{Principal, RequestMeta};

@@ -1,0 +1,169 @@
+//! Who is calling: the authenticated [`Principal`] and the per-request [`RequestMeta`].
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use domain::{Capability, Role};
+
+use crate::error::{ApiError, Code};
+use crate::state::AppState;
+
+/// The authenticated caller, re-read from the database on every request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub username: String,
+    pub role: Role,
+    /// Officer capabilities or integration scopes.
+    pub capabilities: Vec<String>,
+    pub agency_id: Option<String>,
+    /// Materialised path of the caller's agency (`/root/…/agency/`), for subtree scope checks.
+    pub agency_path: Option<String>,
+    pub session_id: String,
+}
+
+impl Principal {
+    /// Fails with 403 unless the caller has one of `roles`.
+    ///
+    /// # Errors
+    /// `forbidden`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::forbidden()) }
+    }
+
+    /// Whether an officer holds `capability`.
+    pub fn has_capability(&self, capability: Capability) -> bool {
+        self.role == Role::Officer && self.capabilities.iter().any(|c| c == capability.as_str())
+    }
+
+    /// Whether an agency with materialised path `path` lies in the caller's scope: everything
+    /// for system administrators and supervisors, the own subtree for agency-bound roles.
+    pub fn covers_path(&self, path: &str) -> bool {
+        match self.role {
+            Role::SystemAdmin | Role::Supervisor => true,
+            Role::AgencyAdmin | Role::Officer => self.agency_path.as_deref().is_some_and(|root| path.starts_with(root)),
+            Role::Citizen | Role::Integration => false,
+        }
+    }
+}
+
+/// The current request's id (also the problem document's `instance`).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Request facts for the audit trail: the request id and the optional `X-Audit-Reason`.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl RequestMeta {
+    fn of(req: &HttpRequest) -> Self {
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        let reason = req
+            .headers()
+            .get("X-Audit-Reason")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().filter(|c| !c.is_control()).take(500).collect::<String>())
+            .filter(|v| !v.trim().is_empty());
+        Self { request_id, reason }
+    }
+}
+
+impl FromRequest for RequestMeta {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(RequestMeta::of(req)))
+    }
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(Code::Unauthorized)
+}
+
+async fn authenticate(state: web::Data<AppState>, token: Option<String>) -> Result<Principal, ApiError> {
+    let token = token.ok_or_else(unauthorized)?;
+    let claims = state.keys.verify(&token).ok_or_else(unauthorized)?;
+    crate::db::run(&state.pool, move |conn| {
+        let now = persistence::now();
+        let user = persistence::repo::sessions::authenticate(conn, &claims.sid, now)?.ok_or_else(unauthorized)?;
+        if user.id != claims.sub || !user.active || user.token_version != claims.tv {
+            return Err(unauthorized());
+        }
+        let role = Role::parse(&user.role, "role").map_err(ApiError::internal)?;
+        let agency_path = match &user.agency_id {
+            Some(id) => persistence::repo::agencies::find(conn, id)?.map(|a| a.path),
+            None => None,
+        };
+        Ok(Principal {
+            capabilities: user.capability_list(),
+            user_id: user.id,
+            username: user.username,
+            role,
+            agency_id: user.agency_id,
+            agency_path,
+            session_id: claims.sid,
+        })
+    })
+    .await
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            authenticate(state, token).await
+        })
+    }
+}
+
+/// The caller when a token is sent, `None` for anonymous requests. A token that is sent but
+/// invalid is still refused (401), so clients notice expired sessions.
+#[derive(Debug, Clone)]
+pub struct MaybePrincipal(pub Option<Principal>);
+
+impl FromRequest for MaybePrincipal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            match token {
+                None => Ok(MaybePrincipal(None)),
+                Some(token) => authenticate(state, Some(token)).await.map(|p| MaybePrincipal(Some(p))),
+            }
+        })
+    }
+}
+
+/// The client's address for rate limiting: the peer, or the first `X-Forwarded-For` hop when
+/// the proxy is trusted.
+pub fn client_addr(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy
+        && let Some(forwarded) = req.headers().get("X-Forwarded-For").and_then(|v| v.to_str().ok())
+        && let Some(first) = forwarded.split(',').next()
+    {
+        return first.trim().to_owned();
+    }
+    req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}

@@ -1,0 +1,159 @@
+//! Configuration from environment variables, read once at start and passed explicitly.
+//!
+//! Every variable is documented in the README. Unset integration URLs switch that integration off.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The settings of one `motcua` process.
+#[derive(Clone)]
+pub struct Config {
+    /// `postgres://…`, or an SQLite path (optionally `sqlite://path`).
+    pub database_url: String,
+    /// Where the SQLite file, the generated JWT key and stored documents live.
+    pub data_dir: PathBuf,
+    /// Listen address.
+    pub bind: String,
+    /// HTTP worker threads (default: number of cores).
+    pub workers: usize,
+    /// Database connections in the pool.
+    pub db_pool_size: u32,
+    /// Name of the first system administrator.
+    pub admin_username: String,
+    /// Password of the first system administrator; generated and printed once when unset.
+    pub admin_password: Option<String>,
+    /// HS256 signing key; generated into the data directory when unset.
+    pub jwt_secret: Option<String>,
+    /// Lifetime of access tokens.
+    pub access_token_ttl: Duration,
+    /// Lifetime of a login session (and its refresh tokens).
+    pub refresh_token_ttl: Duration,
+    /// Allowed CORS origins; empty allows none, `*` any.
+    pub cors_origins: Vec<String>,
+    /// Largest accepted JSON body in bytes.
+    pub json_limit: usize,
+    /// Requests per minute per client address on login and token endpoints.
+    pub login_rate_per_minute: u32,
+    /// Registrations per hour per client address.
+    pub register_rate_per_hour: u32,
+    /// Failed logins in a row that lock an account.
+    pub lockout_threshold: i32,
+    /// How long a locked account stays locked.
+    pub lockout_duration: Duration,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
+    /// External systems, by name, with whether each is configured.
+    pub integrations: Vec<(&'static str, bool)>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("bind", &self.bind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL without its password, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let user_info = &url[scheme_end + 3..at];
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A configuration variable that could not be parsed.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name}: {reason}")]
+pub struct ConfigError {
+    name: &'static str,
+    reason: String,
+}
+
+const INTEGRATIONS: &[(&str, &str)] = &[
+    ("national_portal", "MOTCUA_NATIONAL_PORTAL_URL"),
+    ("national_catalog", "MOTCUA_NATIONAL_CATALOG_URL"),
+    ("reporting", "MOTCUA_REPORTING_URL"),
+    ("pakn", "MOTCUA_PAKN_URL"),
+    ("sms", "MOTCUA_SMS_URL"),
+    ("zalo", "MOTCUA_ZALO_URL"),
+    ("email", "MOTCUA_EMAIL_URL"),
+    ("oidc", "MOTCUA_OIDC_ISSUER_URL"),
+];
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads variables through `get`, so tests can pass their own.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        fn parse<T: std::str::FromStr>(get: &dyn Fn(&str) -> Option<String>, name: &'static str, default: T) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError { name, reason: e.to_string() }),
+            }
+        }
+        let data_dir = PathBuf::from(get("MOTCUA_DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| data_dir.join("motcua.db").to_string_lossy().into_owned());
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let default_pool = if database_url.starts_with("postgres") { 10 } else { 8 };
+        Ok(Config {
+            workers: parse(&get, "MOTCUA_WORKERS", cores)?,
+            db_pool_size: parse(&get, "MOTCUA_DB_POOL_SIZE", default_pool)?,
+            bind: get("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            admin_username: get("MOTCUA_ADMIN_USERNAME").unwrap_or_else(|| "admin".to_owned()),
+            admin_password: get("MOTCUA_ADMIN_PASSWORD"),
+            jwt_secret: get("JWT_SECRET"),
+            access_token_ttl: Duration::from_secs(parse(&get, "MOTCUA_ACCESS_TOKEN_TTL_SECONDS", 900)?),
+            refresh_token_ttl: Duration::from_secs(parse(&get, "MOTCUA_REFRESH_TOKEN_TTL_SECONDS", 7 * 24 * 3600)?),
+            cors_origins: get("MOTCUA_CORS_ORIGINS")
+                .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default(),
+            json_limit: parse(&get, "MOTCUA_JSON_LIMIT_BYTES", 1024 * 1024)?,
+            login_rate_per_minute: parse(&get, "MOTCUA_LOGIN_RATE_PER_MINUTE", 30)?,
+            register_rate_per_hour: parse(&get, "MOTCUA_REGISTER_RATE_PER_HOUR", 20)?,
+            lockout_threshold: parse(&get, "MOTCUA_LOCKOUT_THRESHOLD", 5)?,
+            lockout_duration: Duration::from_secs(parse(&get, "MOTCUA_LOCKOUT_SECONDS", 900)?),
+            trust_proxy: parse(&get, "MOTCUA_TRUST_PROXY", false)?,
+            integrations: INTEGRATIONS.iter().map(|(name, var)| (*name, get(var).is_some())).collect(),
+            database_url,
+            data_dir,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_environment() {
+        let config = Config::from_lookup(|_| None).ok();
+        let config = config.as_ref();
+        assert_eq!(config.map(|c| c.bind.as_str()), Some("127.0.0.1:8080"));
+        assert!(config.is_some_and(|c| c.database_url.ends_with("motcua.db")));
+    }
+
+    #[test]
+    fn a_bad_number_is_reported_by_name() {
+        let result = Config::from_lookup(|k| (k == "MOTCUA_WORKERS").then(|| "many".to_owned()));
+        assert!(result.err().is_some_and(|e| e.to_string().contains("MOTCUA_WORKERS")));
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(redact_url("postgres://app:secret@db:5432/motcua"), "postgres://app:***@db:5432/motcua");
+        assert_eq!(redact_url("data/motcua.db"), "data/motcua.db");
+    }
+}

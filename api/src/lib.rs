@@ -1,0 +1,29 @@
+//! The motcua HTTP API: actix-web application, authentication, OpenAPI and the command line.
+//!
+//! Architecture invariant: this is the only crate that knows HTTP. Handlers turn requests into
+//! calls of `domain` rules and `persistence` repositories, run database work on the blocking
+//! pool (`db::run`), and map every failure to one [`error::ApiError`].
+//!
+//! Reading order: `server` (how the app is assembled), `middleware`, `error`, `auth`, `routes`.
+
+pub mod auditing;
+pub mod auth;
+pub mod backup;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod i18n;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod pagination;
+pub mod ratelimit;
+pub mod routes;
+pub mod server;
+pub mod state;
+
+/// The OpenAPI document as YAML, exactly as committed in `openapi.yaml`.
+pub fn openapi_yaml() -> String {
+    server::openapi().to_yaml().unwrap_or_default()
+}

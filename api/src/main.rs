@@ -1,0 +1,94 @@
+//! The `motcua` command: `serve` (default), `migrate`, `create-admin`, `seed --demo`,
+//! `openapi`, `backup <file>`, `restore <file>`. Every command reads the same environment.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::ExitCode;
+
+use api::config::{Config, redact_url};
+
+const USAGE: &str = "usage: motcua [serve | migrate | create-admin [username] | seed --demo | openapi | backup <file> | restore <file>]";
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.first().map_or("serve", String::as_str);
+    if matches!(command, "-h" | "--help" | "help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if command == "openapi" {
+        print!("{}", api::openapi_yaml());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let result = match (command, args.get(1).map(String::as_str)) {
+        ("serve", None) => serve(config),
+        ("migrate", None) => persistence::build_pool(&config.database_url, 1, true)
+            .map(|_| log::info!("migrations applied to {}", redact_url(&config.database_url)))
+            .map_err(|e| e.to_string()),
+        ("create-admin", name) => create_admin(&config, name),
+        ("seed", Some("--demo")) => seed(&config),
+        ("backup", Some(file)) => {
+            api::backup::backup(&config.database_url, Path::new(file)).map(|()| log::info!("backup written to {file}"))
+        }
+        ("restore", Some(file)) => api::backup::restore(&config.database_url, Path::new(file)).map(|()| log::info!("restored from {file}")),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    log::error!("{message}");
+    eprintln!("motcua: {message}");
+    ExitCode::FAILURE
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    log::info!("database {} (data directory {})", redact_url(&config.database_url), config.data_dir.display());
+    let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let bind = config.bind.clone();
+    let state = api::server::prepare(config).map_err(|e| e.to_string())?;
+    actix_web::rt::System::new().block_on(async move {
+        let server = api::server::start(state, listener).map_err(|e| e.to_string())?;
+        log::info!("serving on http://{bind} (Swagger UI at /docs/)");
+        server.await.map_err(|e| e.to_string())
+    })?;
+    log::info!("stopped");
+    Ok(())
+}
+
+fn create_admin(config: &Config, name: Option<&str>) -> Result<(), String> {
+    let pool = persistence::build_pool(&config.database_url, 1, true).map_err(|e| e.to_string())?;
+    let username = name.unwrap_or(&config.admin_username);
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (format!("{}-9", api::auth::jwt::random_token(15)), true),
+    };
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    api::bootstrap::create_user(&mut conn, username, &password, "Quản trị hệ thống", domain::Role::SystemAdmin, None, &[])
+        .map_err(|e| e.to_string())?;
+    if generated {
+        println!("created system administrator `{username}` with password: {password}");
+    } else {
+        println!("created system administrator `{username}`");
+    }
+    Ok(())
+}
+
+fn seed(config: &Config) -> Result<(), String> {
+    let state = api::server::prepare(config.clone()).map_err(|e| e.to_string())?;
+    let password = std::env::var("MOTCUA_DEMO_PASSWORD").unwrap_or_else(|_| "motcua-demo-2026".to_owned());
+    let report = api::bootstrap::seed_demo(&state.pool, &password).map_err(|e| e.to_string())?;
+    for line in &report {
+        log::info!("seeded {line}");
+    }
+    log::info!("demo data ready: {} new rows; demo accounts use password `{password}`", report.len());
+    Ok(())
+}

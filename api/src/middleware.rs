@@ -1,0 +1,230 @@
+//! Request middleware: [`observe`] (request id, access log, metrics, problem documents) and
+//! [`idempotency`] (replay of `POST` requests carrying `Idempotency-Key`).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use chrono::TimeDelta;
+use persistence::repo::idempotency::{self, Claim, StoredResponse};
+
+use crate::auth::principal::{RequestId, bearer_token};
+use crate::error::{ApiError, Code};
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+/// The error code of a plain status that reached the client without a problem document.
+fn code_for_status(status: StatusCode) -> Code {
+    match status.as_u16() {
+        400 => Code::MalformedRequest,
+        401 => Code::Unauthorized,
+        403 => Code::Forbidden,
+        404 => Code::NotFound,
+        405 => Code::MethodNotAllowed,
+        409 => Code::Conflict,
+        412 => Code::PreconditionFailed,
+        413 => Code::PayloadTooLarge,
+        415 => Code::UnsupportedMediaType,
+        422 => Code::ValidationFailed,
+        429 => Code::RateLimited,
+        503 => Code::Unavailable,
+        s if s >= 500 => Code::Internal,
+        _ => Code::MalformedRequest,
+    }
+}
+
+fn valid_request_id(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?;
+    let ok = (1..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then(|| text.to_owned())
+}
+
+/// Renders any error response as a problem document in `lang` with `request_id`: handler and
+/// extractor errors carry an [`ApiError`]; any other 4xx/5xx without a problem body (from the
+/// framework or a middleware) gets the generic problem of its status.
+pub fn localize_problem(res: ServiceResponse<BoxBody>, lang: Lang, request_id: &str) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let api_error = res
+        .response()
+        .extensions()
+        .get::<ApiError>()
+        .cloned()
+        .or_else(|| res.response().error().and_then(|e| e.as_error::<ApiError>()).cloned());
+    let is_problem =
+        res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/problem+json"));
+    let replacement = match api_error {
+        Some(error) => Some(error),
+        None if status.as_u16() >= 400 && !is_problem => Some(ApiError::new(code_for_status(status))),
+        None => None,
+    };
+    let Some(error) = replacement else {
+        return res;
+    };
+    let mut rendered = error.render(lang, request_id);
+    // Keep headers the inner response set (CORS, Allow, Retry-After), not its body.
+    for (name, value) in res.headers() {
+        if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH && !rendered.headers().contains_key(name) {
+            rendered.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    res.into_response(rendered)
+}
+
+/// Gives every request an id (`X-Request-Id`, kept when the client sends a sane one), renders
+/// every error as a localized problem document whose `instance` is that id, counts the request
+/// for `/metrics` and writes one access-log line: method, route pattern, status, duration and id.
+/// The line never holds the query string, bodies, tokens or path values.
+///
+/// # Errors
+/// None of its own: errors of inner services become problem documents.
+pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id =
+        req.headers().get("x-request-id").and_then(valid_request_id).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let lang = Lang::of(req.request());
+    // Inner middleware answer with responses, not `Err`; an `Err` would be rendered by actix
+    // from the same `ApiError`, only without the caller's language.
+    let res = next.call(req).await?.map_into_boxed_body();
+    let mut res = localize_problem(res, lang, &request_id);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+    }
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let method = res.request().method().as_str().to_owned();
+    let elapsed = started.elapsed().as_secs_f64();
+    let status = res.status().as_u16();
+    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+        state.metrics.observe(&method, &route, status, elapsed);
+    }
+    log::info!(target: "motcua::access", "{request_id} {method} {route} {status} {:.1}ms", elapsed * 1000.0);
+    Ok(res)
+}
+
+const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+const REPLAYED_HEADERS: &[&str] = &["content-type", "location", "etag"];
+
+fn idempotency_scope(req: &ServiceRequest, state: &AppState) -> String {
+    match bearer_token(req.request()).and_then(|t| state.keys.verify(&t)) {
+        Some(claims) => format!("user:{}", claims.sub),
+        None => "anonymous".to_owned(),
+    }
+}
+
+/// Answers `req` with `error` as a problem document in the caller's language.
+fn reject(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
+    let lang = Lang::of(req.request());
+    let request_id = req.extensions().get::<RequestId>().map_or_else(|| "-".to_owned(), |r| r.0.clone());
+    req.into_response(error.render(lang, &request_id))
+}
+
+fn replay(stored: StoredResponse) -> HttpResponse {
+    let status = u16::try_from(stored.status_code).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
+    let mut builder = HttpResponse::build(status);
+    let headers: BTreeMap<String, String> = serde_json::from_str(&stored.headers).unwrap_or_default();
+    for (name, value) in headers {
+        builder.insert_header((name, value));
+    }
+    builder.insert_header(("Idempotent-Replayed", "true"));
+    builder.body(stored.body)
+}
+
+/// Makes `POST` requests with an `Idempotency-Key` safe to retry (api.md §1): the first response
+/// (status, body, `Location`, `ETag`) is stored in the database for 24 hours and sent again for
+/// the same key and the same request; the same key with another request gets 422
+/// `idempotency_key_reused`; while the first is still running, 409 `idempotency_key_in_use`.
+/// Keys are scoped per account (anonymous callers share one scope). Server errors (5xx) are
+/// not stored, so a retry runs again.
+///
+/// # Errors
+/// Problem documents for the cases above; database failures as `unavailable`.
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = req.headers().get(IDEMPOTENCY_HEADER).map(|v| v.to_str().map(str::to_owned));
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (Some(key), Some(state), true) = (key, state, req.method() == actix_web::http::Method::POST) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = match key {
+        Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => k,
+        _ => return Ok(reject(req, ApiError::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))),
+    };
+    let body = match req.extract::<web::Bytes>().await {
+        Ok(body) => body,
+        Err(_) => return Ok(reject(req, ApiError::new(Code::PayloadTooLarge))),
+    };
+    let mut hasher_input = Vec::with_capacity(body.len() + 128);
+    hasher_input.extend_from_slice(req.method().as_str().as_bytes());
+    hasher_input.push(b' ');
+    hasher_input.extend_from_slice(req.uri().to_string().as_bytes());
+    hasher_input.push(b'\n');
+    hasher_input.extend_from_slice(&body);
+    let request_hash = domain::audit::digest(&hasher_input);
+    req.set_payload(actix_web::dev::Payload::from(body));
+    let scope = idempotency_scope(&req, &state);
+
+    let now = persistence::now();
+    let (claim_scope, claim_key) = (scope.clone(), key.clone());
+    let claim = crate::db::run(&state.pool, move |conn| {
+        Ok(idempotency::claim(
+            conn,
+            &claim_scope,
+            &claim_key,
+            &request_hash,
+            now,
+            now - TimeDelta::hours(24),
+            now - TimeDelta::seconds(60),
+        )?)
+    })
+    .await;
+    let claim = match claim {
+        Ok(claim) => claim,
+        Err(error) => return Ok(reject(req, error)),
+    };
+    match claim {
+        Claim::Replay(stored) => return Ok(req.into_response(replay(stored))),
+        Claim::Mismatch => return Ok(reject(req, ApiError::new(Code::IdempotencyKeyReused))),
+        Claim::InProgress => return Ok(reject(req, ApiError::new(Code::IdempotencyKeyInUse))),
+        Claim::Fresh => {}
+    }
+    let res = next.call(req).await;
+    let res = match res {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(err) => {
+            let _ = crate::db::run(&state.pool, move |conn| Ok(idempotency::release(conn, &scope, &key)?)).await;
+            return Err(err);
+        }
+    };
+    let lang = Lang::of(res.request());
+    let request_id = res.request().extensions().get::<RequestId>().map_or_else(|| "-".to_owned(), |r| r.0.clone());
+    let res = localize_problem(res, lang, &request_id);
+    let status = res.status();
+    let mut headers = BTreeMap::new();
+    for name in REPLAYED_HEADERS {
+        if let Some(value) = res.headers().get(*name).and_then(|v| v.to_str().ok()) {
+            headers.insert((*name).to_owned(), value.to_owned());
+        }
+    }
+    let (http_req, response) = res.into_parts();
+    let (response, body) = response.into_parts();
+    let bytes = actix_web::body::to_bytes(body).await.map_err(|_| ApiError::internal("response body could not be buffered"))?;
+    let stored = StoredResponse {
+        status_code: i32::from(status.as_u16()),
+        headers: serde_json::to_string(&headers).unwrap_or_default(),
+        body: bytes.to_vec(),
+    };
+    if status.is_server_error() {
+        crate::db::run(&state.pool, move |conn| Ok(idempotency::release(conn, &scope, &key)?)).await?;
+    } else {
+        crate::db::run(&state.pool, move |conn| Ok(idempotency::complete(conn, &scope, &key, &stored)?)).await?;
+    }
+    let response = response.set_body(BoxBody::new(bytes));
+    Ok(ServiceResponse::new(http_req, response))
+}

@@ -1,0 +1,60 @@
+//! The OpenAPI document's frame: info, security schemes and tags. Paths and schemas come from
+//! the handlers' annotations as they are registered in [`crate::server::build_app`].
+
+use utoipa::openapi::security::{ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// Adds the bearer and OAuth2 client-credentials schemes.
+pub struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from `/api/v1/auth/login`, `/api/v1/auth/refresh` or `/api/v1/auth/token`."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "client_credentials",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/api/v1/auth/token",
+                    Scopes::from_iter([
+                        ("cases.submit", "Submit cases forwarded by the national portal"),
+                        ("cases.read", "Read cases and their progress"),
+                        ("feedback.sync", "Exchange feedback with the national PAKN system"),
+                    ]),
+                ))],
+                "Integration clients (national portal, reporting system).",
+            )),
+        );
+    }
+}
+
+/// The document frame.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "motcua API",
+        version = "1.0.0",
+        description = "Headless REST platform for a provincial Public Service Portal (Cổng Dịch vụ công) and One-Stop-Shop Electronic Information System (Hệ thống thông tin một cửa điện tử), after Decree 61/2018/NĐ-CP, Circular 01/2018/TT-VPCP and Cao Bằng Decision 05/2020/QĐ-UBND.\n\nErrors are RFC 9457 `application/problem+json` documents with a stable `code` (see `docs/ERRORS.md`); `title` and `detail` follow `Accept-Language` (`vi` default, `en`). Every `POST` accepts `Idempotency-Key`.",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
+        contact(name = "motcua maintainers")
+    ),
+    servers((url = "/", description = "This server")),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "auth", description = "Login, tokens, registration and the caller's account"),
+        (name = "users", description = "Account administration and the role ledger (Art. 7)"),
+        (name = "agencies", description = "The agency tree and electronic identifier codes"),
+        (name = "audit", description = "The append-only, hash-chained audit trail"),
+        (name = "health", description = "Liveness, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;

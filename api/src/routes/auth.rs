@@ -1,0 +1,404 @@
+//! Login, token refresh and rotation, logout, citizen registration, client credentials and `/me`.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::TimeDelta;
+use domain::{Email, Password, PersonalIdNumber, Phone, Role, Username};
+use persistence::repo::{agencies, sessions, users};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::auditing::{self, Change};
+use crate::auth::jwt::random_token;
+use crate::auth::principal::client_addr;
+use crate::auth::{Principal, RequestMeta, password};
+use crate::error::{ApiError, Code, InvalidParam, Problem};
+use crate::i18n::Lang;
+use crate::routes::views::{AgencyView, UserAuditState, UserView};
+use crate::state::AppState;
+
+/// Credentials of a person.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64, example = "admin")]
+    pub username: String,
+    #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128, format = Password)]
+    pub password: String,
+}
+
+/// A token pair (or, for client credentials, an access token alone).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Bearer token for the `Authorization` header.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// One-time token for `POST /auth/refresh`; absent for client credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Granted scopes of an integration client, space-separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// A refresh token to exchange.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
+    pub refresh_token: String,
+}
+
+/// Citizen self-registration.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct RegisterRequest {
+    /// 3–64 characters: `a-z`, digits, `.`, `_`, `-`.
+    #[schema(min_length = 3, max_length = 64, example = "nguyenvana")]
+    pub username: String,
+    /// 10–128 characters with a letter and a digit.
+    #[schema(min_length = 10, max_length = 128, format = Password)]
+    pub password: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200, example = "Nguyễn Văn A")]
+    pub full_name: String,
+    /// The 12-digit personal identification number (số định danh cá nhân).
+    #[schema(pattern = "^[0-9]{12}$", example = "004099012345")]
+    pub id_number: String,
+    #[schema(example = "0912345678")]
+    pub phone: Option<String>,
+    #[schema(example = "nguyenvana@example.vn")]
+    pub email: Option<String>,
+}
+
+/// OAuth2 client credentials (RFC 6749 §4.4), form-encoded.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClientCredentialsRequest {
+    /// Must be `client_credentials`.
+    pub grant_type: String,
+    /// The client id (may come in HTTP Basic instead).
+    pub client_id: Option<String>,
+    /// The client secret (may come in HTTP Basic instead).
+    pub client_secret: Option<String>,
+}
+
+/// The caller's own account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// The caller's agency, for agency-bound roles.
+    pub agency: Option<AgencyView>,
+}
+
+fn refresh_digest(token: &str) -> String {
+    domain::audit::digest(token.as_bytes())
+}
+
+fn ttl_delta(ttl: Duration) -> TimeDelta {
+    TimeDelta::from_std(ttl).unwrap_or(TimeDelta::hours(1))
+}
+
+fn token_pair(
+    state: &AppState,
+    user_id: &str,
+    role: &str,
+    tv: i64,
+    session_id: &str,
+    refresh: Option<String>,
+) -> Result<TokenResponse, ApiError> {
+    let ttl = state.config.access_token_ttl.as_secs();
+    let access_token = state.keys.issue(user_id, session_id, role, tv, ttl).map_err(ApiError::internal)?;
+    Ok(TokenResponse { access_token, token_type: "Bearer".to_owned(), expires_in: ttl, refresh_token: refresh, scope: None })
+}
+
+async fn verify_password(password: String, phc: Option<String>) -> Result<bool, ApiError> {
+    web::block(move || match phc {
+        Some(phc) => password::verify(&password, &phc),
+        None => {
+            password::verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+/// Hashes a password on the blocking pool.
+pub async fn hash_password(password: String) -> Result<String, ApiError> {
+    web::block(move || password::hash(&password)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(Code::InvalidCredentials)
+}
+
+/// Log in with user name and password.
+///
+/// Returns a short-lived access token and a one-time refresh token. Unknown user and wrong
+/// password get the same answer. Repeated failures lock the account for a while (429).
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 401, description = "Bad credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited or account locked", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let client = client_addr(&req, state.config.trust_proxy);
+    state.limiter.check("login", &client, state.config.login_rate_per_minute, Duration::from_secs(60)).map_err(ApiError::rate_limited)?;
+    body.validate()?;
+    let body = body.into_inner();
+    let username = body.username.trim().to_ascii_lowercase();
+    let user = crate::db::run(&state.pool, move |conn| Ok(users::find_by_username(conn, &username)?)).await?;
+    let now = persistence::now();
+    if let Some(user) = &user
+        && let Some(until) = user.locked_until
+        && until > now
+    {
+        let mut error = ApiError::new(Code::AccountLocked);
+        error.retry_after = Some(u64::try_from((until - now).num_seconds()).unwrap_or(1).max(1));
+        return Err(error);
+    }
+    let usable = user.as_ref().is_some_and(|u| u.active && u.role != Role::Integration.as_str());
+    let matches = verify_password(body.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let Some(user) = user else {
+        return Err(invalid_credentials());
+    };
+    let user_id = user.id.clone();
+    if !matches || !usable {
+        let threshold = state.config.lockout_threshold;
+        let until = now + ttl_delta(state.config.lockout_duration);
+        crate::db::write(&state.pool, move |conn| Ok(users::record_login_failure(conn, &user_id, threshold, until)?)).await?;
+        return Err(invalid_credentials());
+    }
+    let refresh = random_token(32);
+    let refresh_hash = refresh_digest(&refresh);
+    let expires = now + ttl_delta(state.config.refresh_token_ttl);
+    let session = crate::db::write(&state.pool, move |conn| {
+        users::record_login_success(conn, &user_id)?;
+        Ok(sessions::create(conn, &user_id, expires, Some(&refresh_hash))?)
+    })
+    .await?;
+    Ok(web::Json(token_pair(&state, &user.id, &user.role, user.token_version, &session.id, Some(refresh))?))
+}
+
+/// Exchange a refresh token for a new pair.
+///
+/// The presented token stops working. Presenting it again revokes the whole session, since
+/// only a thief or a replay would do that.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New token pair", body = TokenResponse),
+        (status = 401, description = "Unknown, used, expired or revoked refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh_session(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<web::Json<TokenResponse>, ApiError> {
+    body.validate()?;
+    let presented = refresh_digest(&body.refresh_token);
+    let next = random_token(32);
+    let next_hash = refresh_digest(&next);
+    let rotation =
+        crate::db::write(&state.pool, move |conn| Ok(sessions::rotate(conn, &presented, &next_hash, persistence::now())?)).await?;
+    match rotation {
+        sessions::Rotation::Rotated { user, session_id } => {
+            Ok(web::Json(token_pair(&state, &user.id, &user.role, user.token_version, &session_id, Some(next))?))
+        }
+        sessions::Rotation::Refused => Err(ApiError::new(Code::Unauthorized)),
+    }
+}
+
+/// Log out: revoke this session and its refresh tokens.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+    let session_id = principal.session_id.clone();
+    crate::db::write(&state.pool, move |conn| Ok(sessions::revoke(conn, &session_id, persistence::now())?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Register a citizen account.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = UserView),
+        (status = 409, description = "User name or personal id number already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    meta: RequestMeta,
+    body: web::Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let client = client_addr(&req, state.config.trust_proxy);
+    state
+        .limiter
+        .check("register", &client, state.config.register_rate_per_hour, Duration::from_secs(3600))
+        .map_err(ApiError::rate_limited)?;
+    let body = body.into_inner();
+    let mut problems: Vec<InvalidParam> = Vec::new();
+    let mut check = |result: Result<(), domain::ValidationError>| {
+        if let Err(e) = result {
+            problems.push(InvalidParam { name: e.field.to_owned(), reason: e.reason });
+        }
+    };
+    let username = Username::parse(&body.username);
+    check(username.as_ref().map(|_| ()).map_err(Clone::clone));
+    check(Password::parse(&body.password, "password").map(|_| ()));
+    let id_number = PersonalIdNumber::parse(&body.id_number);
+    check(id_number.as_ref().map(|_| ()).map_err(Clone::clone));
+    let phone = body.phone.as_deref().map(Phone::parse).transpose();
+    check(phone.as_ref().map(|_| ()).map_err(Clone::clone));
+    let email = body.email.as_deref().map(Email::parse).transpose();
+    check(email.as_ref().map(|_| ()).map_err(Clone::clone));
+    if let Err(e) = body.validate() {
+        problems.extend(ApiError::from(e).invalid_params);
+    }
+    let (Ok(username), Ok(id_number), Ok(phone), Ok(email), true) = (username, id_number, phone, email, problems.is_empty()) else {
+        return Err(ApiError::validation(problems));
+    };
+    let password_hash = hash_password(body.password).await?;
+    let new = users::NewUser {
+        username: username.into_inner(),
+        password_hash,
+        full_name: body.full_name.trim().to_owned(),
+        role: Role::Citizen.as_str().to_owned(),
+        capabilities: Vec::new(),
+        agency_id: None,
+        id_number: Some(id_number.as_str().to_owned()),
+        phone: phone.map(|p| p.as_str().to_owned()),
+        email: email.map(|e| e.as_str().to_owned()),
+    };
+    let row = crate::db::write(&state.pool, move |conn| {
+        let row = users::insert(conn, new)?;
+        auditing::record(
+            conn,
+            &meta,
+            Change::<(), _> {
+                actor_id: Some(&row.id),
+                action: "user.register",
+                entity_type: "user",
+                entity_id: &row.id,
+                before: None,
+                after: Some(&UserAuditState::of(&row)),
+            },
+        )?;
+        Ok(row)
+    })
+    .await?;
+    Ok(super::created("/api/v1/me".to_owned(), &UserView::from_row(&row, Lang::of(&req))))
+}
+
+fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
+    use base64::Engine;
+    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// OAuth2 client credentials for integration clients.
+///
+/// Form-encoded `grant_type=client_credentials` with `client_id` and `client_secret` in the
+/// form or in HTTP Basic. The access token carries the role `integration` and the client's
+/// granted scopes; there is no refresh token.
+#[utoipa::path(
+    tag = "auth",
+    request_body(content = ClientCredentialsRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Access token", body = TokenResponse),
+        (status = 401, description = "Unknown client or wrong secret", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unsupported grant type", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/token")]
+pub async fn client_credentials(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ClientCredentialsRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let client = client_addr(&req, state.config.trust_proxy);
+    state.limiter.check("login", &client, state.config.login_rate_per_minute, Duration::from_secs(60)).map_err(ApiError::rate_limited)?;
+    let form = form.into_inner();
+    if form.grant_type != "client_credentials" {
+        return Err(ApiError::invalid("grant_type", "only `client_credentials` is supported"));
+    }
+    let (client_id, secret) = match (form.client_id, form.client_secret, basic_credentials(&req)) {
+        (Some(id), Some(secret), _) => (id, secret),
+        (_, _, Some(pair)) => pair,
+        _ => return Err(invalid_credentials()),
+    };
+    let lookup_id = client_id.trim().to_ascii_lowercase();
+    let user = crate::db::run(&state.pool, move |conn| Ok(users::find_by_username(conn, &lookup_id)?)).await?;
+    let user = user.filter(|u| u.active && u.role == Role::Integration.as_str());
+    let matches = verify_password(secret, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let Some(user) = user.filter(|_| matches) else {
+        return Err(invalid_credentials());
+    };
+    let expires = persistence::now() + ttl_delta(state.config.access_token_ttl);
+    let user_id = user.id.clone();
+    let session = crate::db::write(&state.pool, move |conn| Ok(sessions::create(conn, &user_id, expires, None)?)).await?;
+    let mut response = token_pair(&state, &user.id, &user.role, user.token_version, &session.id, None)?;
+    response.scope = Some(user.capability_list().join(" "));
+    Ok(web::Json(response))
+}
+
+/// The caller's own account.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = MeResponse),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn get_me(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> Result<web::Json<MeResponse>, ApiError> {
+    let lang = Lang::of(&req);
+    let user_id = principal.user_id.clone();
+    let (user, agency) = crate::db::run(&state.pool, move |conn| {
+        let user = users::find(conn, &user_id)?.ok_or_else(ApiError::not_found)?;
+        let agency = match &user.agency_id {
+            Some(id) => agencies::find(conn, id)?,
+            None => None,
+        };
+        Ok((user, agency))
+    })
+    .await?;
+    Ok(web::Json(MeResponse { user: UserView::from_row(&user, lang), agency: agency.map(|a| AgencyView::from_row(&a, lang)) }))
+}

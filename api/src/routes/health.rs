@@ -1,0 +1,80 @@
+//! Liveness, readiness and metrics.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+/// Liveness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiveResponse {
+    /// Always `ok`.
+    pub status: String,
+}
+
+/// Readiness and its parts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadyResponse {
+    /// `ready` or `not_ready`.
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+    /// Whether a query succeeded.
+    pub database_ok: bool,
+    /// Whether every migration is applied.
+    pub migrations_ok: bool,
+    /// Each external system and whether it is configured (`on`) or not (`off`).
+    pub integrations: std::collections::BTreeMap<String, String>,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Alive", body = LiveResponse)))]
+#[get("/health/live")]
+pub async fn live() -> web::Json<LiveResponse> {
+    web::Json(LiveResponse { status: "ok".to_owned() })
+}
+
+/// The process can serve: the database answers and migrations are applied.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready", body = ReadyResponse),
+        (status = 503, description = "Not ready", body = ReadyResponse),
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.clone();
+    let checks = web::block(move || {
+        let mut conn = pool.get().ok()?;
+        let migrations = persistence::db::migrations_complete(&mut conn).unwrap_or(false);
+        Some(migrations)
+    })
+    .await
+    .ok()
+    .flatten();
+    let integrations =
+        state.config.integrations.iter().map(|(name, on)| ((*name).to_owned(), if *on { "on" } else { "off" }.to_owned())).collect();
+    let body = ReadyResponse {
+        status: if checks == Some(true) { "ready" } else { "not_ready" }.to_owned(),
+        database: state.backend.as_str().to_owned(),
+        database_ok: checks.is_some(),
+        migrations_ok: checks == Some(true),
+        integrations,
+    };
+    if checks == Some(true) { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+/// Prometheus metrics: requests and latencies by route and status, and the pool's state.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.state();
+    let extra = format!(
+        "# HELP motcua_db_pool_connections Open database connections.\n# TYPE motcua_db_pool_connections gauge\nmotcua_db_pool_connections {}\n\
+         # HELP motcua_db_pool_idle_connections Idle database connections.\n# TYPE motcua_db_pool_idle_connections gauge\nmotcua_db_pool_idle_connections {}\n",
+        pool.connections, pool.idle_connections
+    );
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(&extra))
+}

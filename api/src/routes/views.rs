@@ -1,0 +1,119 @@
+//! Response bodies shared by several areas, converted from repository rows.
+
+use chrono::{DateTime, Utc};
+use persistence::repo::agencies::AgencyRow;
+use persistence::repo::users::UserRow;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::i18n::Lang;
+
+/// Stored UTC time as an RFC 3339 instant.
+pub fn utc(at: chrono::NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+/// An account as administrators and the holder see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    /// `system_admin`, `agency_admin`, `officer`, `supervisor`, `citizen` or `integration`.
+    pub role: String,
+    /// The role's label in the caller's language.
+    pub role_label: String,
+    /// Officer capabilities (`reception`, `processing`, `approval`, `result_return`) or
+    /// integration scopes.
+    pub capabilities: Vec<String>,
+    pub agency_id: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserView {
+    /// The view of `row` with labels in `lang`.
+    pub fn from_row(row: &UserRow, lang: Lang) -> Self {
+        let role_label = domain::Role::parse(&row.role, "role").map_or_else(|_| row.role.clone(), |r| lang.pick(r.label()).to_owned());
+        UserView {
+            id: row.id.clone(),
+            username: row.username.clone(),
+            full_name: row.full_name.clone(),
+            role: row.role.clone(),
+            role_label,
+            capabilities: row.capability_list(),
+            agency_id: row.agency_id.clone(),
+            phone: row.phone.clone(),
+            email: row.email.clone(),
+            active: row.active,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        }
+    }
+}
+
+/// An agency of the administrative tree.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgencyView {
+    pub id: String,
+    /// Electronic identifier code, e.g. `000.00.00.H14`.
+    pub code: String,
+    pub name: String,
+    /// `province`, `department`, `district`, `commune` or `unit`.
+    pub level: String,
+    /// The level's label in the caller's language.
+    pub level_label: String,
+    pub parent_id: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AgencyView {
+    /// The view of `row` with labels in `lang`.
+    pub fn from_row(row: &AgencyRow, lang: Lang) -> Self {
+        let level_label =
+            domain::AgencyLevel::parse(&row.level, "level").map_or_else(|_| row.level.clone(), |l| lang.pick(l.label()).to_owned());
+        AgencyView {
+            id: row.id.clone(),
+            code: row.code.clone(),
+            name: row.name.clone(),
+            level: row.level.clone(),
+            level_label,
+            parent_id: row.parent_id.clone(),
+            active: row.active,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        }
+    }
+}
+
+/// The digest-relevant state of an account for the audit trail (no secrets, no hash).
+#[derive(Serialize)]
+pub struct UserAuditState<'a> {
+    pub username: &'a str,
+    pub full_name: &'a str,
+    pub role: &'a str,
+    pub capabilities: &'a str,
+    pub agency_id: Option<&'a str>,
+    pub active: bool,
+    pub token_version: i64,
+}
+
+impl<'a> UserAuditState<'a> {
+    /// The audited state of `row`.
+    pub fn of(row: &'a UserRow) -> Self {
+        UserAuditState {
+            username: &row.username,
+            full_name: &row.full_name,
+            role: &row.role,
+            capabilities: &row.capabilities,
+            agency_id: row.agency_id.as_deref(),
+            active: row.active,
+            token_version: row.token_version,
+        }
+    }
+}

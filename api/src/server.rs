@@ -1,0 +1,270 @@
+//! Assembling the application (one place registers every route, for the router and the
+//! OpenAPI document alike), preparing the state, and running the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, QueryPayloadError, UrlencodedError};
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::{JwtKeys, load_secret};
+use crate::config::Config;
+use crate::error::{ApiError, Code};
+use crate::metrics::Metrics;
+use crate::middleware::{idempotency, observe};
+use crate::openapi::ApiDoc;
+use crate::ratelimit::RateLimiter;
+use crate::routes::{agencies, audit, auth, health, users};
+use crate::state::AppState;
+
+/// Route templates and their methods, for telling 404 from 405.
+struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
+
+impl RouteTable {
+    fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes = Vec::new();
+        for (path, item) in &api.paths.paths {
+            let segments = path.split('/').map(str::to_owned).collect();
+            let value = serde_json::to_value(item).unwrap_or_default();
+            let methods = value
+                .as_object()
+                .map(|o| {
+                    o.keys()
+                        .filter(|k| matches!(k.as_str(), "get" | "post" | "put" | "patch" | "delete"))
+                        .map(|k| k.to_uppercase())
+                        .collect()
+                })
+                .unwrap_or_default();
+            routes.push((segments, methods));
+        }
+        RouteTable(routes)
+    }
+
+    fn allowed(&self, path: &str) -> Option<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut methods: Vec<String> = Vec::new();
+        for (template, route_methods) in &self.0 {
+            let matches =
+                template.len() == parts.len() && template.iter().zip(&parts).all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p);
+            if matches {
+                methods.extend(route_methods.iter().cloned());
+            }
+        }
+        methods.sort();
+        methods.dedup();
+        (!methods.is_empty()).then(|| methods.join(", "))
+    }
+}
+
+async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+    match table.allowed(req.path()) {
+        Some(allow) => {
+            let mut error = ApiError::new(Code::MethodNotAllowed);
+            error.allow = Some(allow);
+            Err(error)
+        }
+        None => Err(ApiError::not_found()),
+    }
+}
+
+fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let api = match &error {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::new(Code::PayloadTooLarge),
+        JsonPayloadError::ContentType => ApiError::new(Code::UnsupportedMediaType)
+            .with_detail("Nội dung phải có Content-Type: application/json.", "The body must be sent as Content-Type: application/json."),
+        JsonPayloadError::Deserialize(e) if e.is_data() => body_field_error(e),
+        JsonPayloadError::Deserialize(_) => {
+            ApiError::new(Code::MalformedRequest).with_detail("Nội dung không phải JSON hợp lệ.", "The body is not valid JSON.")
+        }
+        _ => ApiError::new(Code::MalformedRequest),
+    };
+    api.into()
+}
+
+/// Names the field of a serde data error (`missing field `x``, `unknown variant`, wrong type).
+fn body_field_error(error: &serde_json::Error) -> ApiError {
+    let message = error.to_string();
+    let reason = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    let name =
+        reason.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()).map_or_else(|| "body".to_owned(), str::to_owned);
+    ApiError::invalid(name, reason)
+}
+
+fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let message = error.to_string();
+    let reason = message.strip_prefix("Query deserialize error: ").unwrap_or(&message).to_owned();
+    ApiError::invalid("query", reason).into()
+}
+
+fn form_error(error: UrlencodedError, _: &HttpRequest) -> actix_web::Error {
+    let api = match error {
+        UrlencodedError::Overflow { .. } => ApiError::new(Code::PayloadTooLarge),
+        UrlencodedError::ContentType => ApiError::new(Code::UnsupportedMediaType)
+            .with_detail("Nội dung phải là application/x-www-form-urlencoded.", "The body must be application/x-www-form-urlencoded."),
+        UrlencodedError::Parse(_) => ApiError::invalid("body", error.to_string()),
+        _ => ApiError::new(Code::MalformedRequest),
+    };
+    api.into()
+}
+
+fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::invalid("path", error.to_string()).into()
+}
+
+fn cors(config: &Config) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "accept",
+            "accept-language",
+            "idempotency-key",
+            "if-match",
+            "if-none-match",
+            "x-audit-reason",
+            "x-request-id",
+        ])
+        .expose_headers(["etag", "location", "retry-after", "x-request-id", "idempotent-replayed"])
+        .max_age(3600);
+    for origin in &config.cors_origins {
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+    }
+    cors
+}
+
+/// The application, and the OpenAPI document built from the same registrations. `state` is
+/// `None` only to produce the document.
+pub fn build_app(
+    state: Option<web::Data<AppState>>,
+) -> (
+    App<
+        impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+    >,
+    utoipa::openapi::OpenApi,
+) {
+    let json_limit = state.as_ref().map_or(1024 * 1024, |s| s.config.json_limit);
+    let cors_config = state.as_ref().map(|s| cors(&s.config));
+    let enable_cors = state.as_ref().is_some_and(|s| !s.config.cors_origins.is_empty());
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(health::live)
+        .service(health::ready)
+        .service(health::metrics)
+        .service(
+            scope::scope("/api/v1")
+                .service(auth::login)
+                .service(auth::refresh_session)
+                .service(auth::logout)
+                .service(auth::register)
+                .service(auth::client_credentials)
+                .service(auth::get_me)
+                .service(users::list_users)
+                .service(users::create_user)
+                .service(users::get_user)
+                .service(users::update_user)
+                .service(users::disable_user)
+                .service(users::enable_user)
+                .service(users::role_ledger)
+                .service(agencies::list_agencies)
+                .service(agencies::create_agency)
+                .service(agencies::get_agency)
+                .service(agencies::update_agency)
+                .service(audit::list_audit)
+                .service(audit::verify_audit),
+        )
+        .split_for_parts();
+    let routes = web::Data::new(RouteTable::from_openapi(&api));
+    let mut app = app
+        .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(form_error))
+        .app_data(web::PayloadConfig::new(json_limit.max(21 * 1024 * 1024)))
+        .app_data(routes);
+    if let Some(state) = state {
+        app = app.app_data(state);
+    }
+    let app = app
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", api.clone()))
+        .default_service(web::to(fallback))
+        .wrap(Condition::new(enable_cors, cors_config.unwrap_or_default()))
+        .wrap(from_fn(idempotency))
+        .wrap(from_fn(observe));
+    (app, api)
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    build_app(None).1
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] persistence::db::PoolError),
+    /// A file in the data directory could not be read or written.
+    #[error("data directory: {0}")]
+    Io(#[from] std::io::Error),
+    /// The first administrator could not be created.
+    #[error("bootstrap: {0}")]
+    Bootstrap(String),
+}
+
+/// Opens the database (applying migrations), loads the signing key and makes sure a system
+/// administrator exists.
+///
+/// # Errors
+/// See [`StartError`].
+pub fn prepare(config: Config) -> Result<AppState, StartError> {
+    let pool = persistence::build_pool(&config.database_url, config.db_pool_size, true)?;
+    let backend = persistence::Backend::detect(&config.database_url).0;
+    let secret = load_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
+    if backend == persistence::Backend::Postgres && config.jwt_secret.is_none() {
+        log::warn!("JWT_SECRET is unset: several instances on one PostgreSQL need the same JWT_SECRET");
+    }
+    crate::bootstrap::ensure_admin(&pool, &config).map_err(StartError::Bootstrap)?;
+    Ok(AppState {
+        pool,
+        backend,
+        keys: Arc::new(JwtKeys::new(&secret)),
+        metrics: Arc::new(Metrics::default()),
+        limiter: Arc::new(RateLimiter::default()),
+        config: Arc::new(config),
+    })
+}
+
+/// Starts serving on `listener`. The returned server stops gracefully on SIGINT/SIGTERM
+/// (finishing requests in flight for up to 30 s) or through its handle.
+///
+/// # Errors
+/// When the listener cannot be used.
+pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    let workers = state.config.workers.max(1);
+    let data = web::Data::new(state);
+    let pool = data.pool.clone();
+    // Housekeeping off the async runtime: forget idempotency keys older than 24 hours.
+    std::thread::Builder::new().name("motcua-housekeeping".into()).spawn(move || {
+        loop {
+            let cutoff = persistence::now() - chrono::TimeDelta::hours(24);
+            if let Ok(mut conn) = pool.get() {
+                match persistence::repo::idempotency::purge(&mut conn, cutoff) {
+                    Ok(n) if n > 0 => log::info!("purged {n} expired idempotency keys"),
+                    Ok(_) => {}
+                    Err(e) => log::warn!("idempotency purge failed: {e}"),
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    })?;
+    Ok(actix_web::HttpServer::new(move || build_app(Some(data.clone())).0).workers(workers).shutdown_timeout(30).listen(listener)?.run())
+}

@@ -1,0 +1,27 @@
+//! The application state shared by every worker: the pool, configuration, keys and counters.
+
+use std::sync::Arc;
+
+use persistence::{Backend, Pool};
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+
+/// Everything a handler may need, cloned cheaply per worker.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database connections.
+    pub pool: Pool,
+    /// Which engine the pool talks to.
+    pub backend: Backend,
+    /// Settings of this process.
+    pub config: Arc<Config>,
+    /// Token signing and verification keys.
+    pub keys: Arc<JwtKeys>,
+    /// Request counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Per-client request limits of the public endpoints.
+    pub limiter: Arc<RateLimiter>,
+}

@@ -1,0 +1,42 @@
+//! Pure rules of motcua: entities, value objects, code formats and the arithmetic behind them.
+//!
+//! Architecture invariant: this crate performs no I/O, never reads the clock or the environment,
+//! and depends on no other crate of the workspace nor on diesel, actix, reqwest, tokio or utoipa
+//! (`make check-layers` enforces it). The current instant, when a rule needs one, is a parameter.
+
+pub mod agency;
+pub mod audit;
+pub mod identity;
+pub mod role;
+pub mod text;
+pub mod time;
+
+pub use agency::{AgencyCode, AgencyLevel};
+pub use identity::{Email, Password, PersonalIdNumber, Phone, Username};
+pub use role::{Capability, IntegrationScope, Role};
+
+/// A value that failed a domain rule; `field` names the input, `reason` says why in English.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ValidationError {
+    /// The name of the offending input field, as the client sent it.
+    pub field: &'static str,
+    /// A short English sentence saying what is wrong.
+    pub reason: String,
+}
+
+impl ValidationError {
+    /// Builds an error for `field` with `reason`.
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self { field, reason: reason.into() }
+    }
+}
+
+/// A user-facing label in both languages of the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Label {
+    /// Vietnamese (the default language).
+    pub vi: &'static str,
+    /// English.
+    pub en: &'static str,
+}

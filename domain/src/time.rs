@@ -1,0 +1,34 @@
+//! Time conventions: storage in UTC with microsecond precision, civil time in Asia/Ho_Chi_Minh.
+
+use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
+
+/// Vietnam has used UTC+07:00 without daylight saving since 1975.
+pub const VN_OFFSET_SECONDS: i32 = 7 * 3600;
+
+/// The `Asia/Ho_Chi_Minh` offset (checked at compile time).
+pub const VN: FixedOffset = match FixedOffset::east_opt(VN_OFFSET_SECONDS) {
+    Some(offset) => offset,
+    None => panic!("UTC+7 is a valid offset"),
+};
+
+/// Truncates an instant to microseconds, the precision both backends keep.
+pub fn to_storage_precision(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn storage_precision_drops_nanoseconds() {
+        let at = Utc.timestamp_opt(1_700_000_000, 123_456_789).single().unwrap_or_default();
+        assert_eq!(to_storage_precision(at).timestamp_subsec_nanos(), 123_456_000);
+    }
+
+    #[test]
+    fn vietnam_is_utc_plus_seven() {
+        assert_eq!(VN.local_minus_utc(), 25_200);
+    }
+}

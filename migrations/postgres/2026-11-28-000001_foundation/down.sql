@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TRIGGER audit_log_no_update ON audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE audit_head;
+DROP TABLE audit_log;
+DROP TABLE role_ledger;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE agencies;

@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_head;
+DROP TABLE audit_log;
+DROP TABLE role_ledger;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE agencies;

@@ -1,0 +1,257 @@
+//! Connections, the pool, migrations and write transactions for both backends.
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::migration::MigrationSource;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, MultiConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// One connection to either backend; repositories are written once against it.
+#[derive(MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL, the production engine.
+    Postgresql(PgConnection),
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+}
+
+/// The SQLite migrations, embedded in the binary.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+/// The PostgreSQL migrations, embedded in the binary.
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// A pool of [`AnyConnection`]s.
+pub type Pool = r2d2::Pool<AnyManager>;
+/// A connection checked out of the pool.
+pub type PooledConn = r2d2::PooledConnection<AnyManager>;
+
+/// Which engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+    /// Anything else: a file path, optionally prefixed `sqlite://`.
+    Sqlite,
+}
+
+impl Backend {
+    /// Chooses the backend for `url` and returns the URL the driver expects.
+    pub fn detect(url: &str) -> (Backend, String) {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            (Backend::Sqlite, path.to_owned())
+        }
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+impl AnyConnection {
+    /// The backend of this connection.
+    pub fn backend(&self) -> Backend {
+        match self {
+            AnyConnection::Postgresql(_) => Backend::Postgres,
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Opens connections for the pool, reporting the real cause when one fails.
+#[derive(Debug, Clone)]
+pub struct AnyManager {
+    backend: Backend,
+    url: String,
+}
+
+impl AnyManager {
+    /// A manager for `url` (see [`Backend::detect`]).
+    pub fn new(url: &str) -> Self {
+        let (backend, url) = Backend::detect(url);
+        Self { backend, url }
+    }
+}
+
+impl ManageConnection for AnyManager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        Ok(match self.backend {
+            Backend::Postgres => AnyConnection::Postgresql(PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?),
+            Backend::Sqlite => AnyConnection::Sqlite(SqliteConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        use diesel::r2d2::R2D2Connection;
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
+}
+
+/// Per-connection settings: SQLite pragmas are not persistent, so each connection sets them.
+#[derive(Debug)]
+struct ConnSetup;
+
+impl CustomizeConnection<AnyConnection, r2d2::Error> for ConnSetup {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        match conn {
+            // busy_timeout first: the other pragmas may already need the lock.
+            AnyConnection::Sqlite(c) => c
+                .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                .map_err(r2d2::Error::QueryError),
+            AnyConnection::Postgresql(c) => c.batch_execute("SET TIME ZONE 'UTC'").map_err(r2d2::Error::QueryError),
+        }
+    }
+}
+
+/// Why the pool could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// The database could not be opened.
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] r2d2::Error),
+    /// A statement at start-up failed.
+    #[error("cannot prepare the database: {0}")]
+    Setup(#[from] diesel::result::Error),
+    /// The migrations failed.
+    #[error("migrations failed: {0}")]
+    Migrations(String),
+    /// The pool could not be created.
+    #[error("cannot build the pool: {0}")]
+    Pool(String),
+}
+
+/// Opens the database at `url`, switches SQLite to WAL, applies pending migrations when
+/// `migrate` is set, and builds a pool of `max_size` connections.
+pub fn build_pool(url: &str, max_size: u32, migrate: bool) -> Result<Pool, PoolError> {
+    let manager = AnyManager::new(url);
+    if manager.backend == Backend::Sqlite
+        && let Some(parent) = std::path::Path::new(&manager.url).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| PoolError::Pool(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let mut first = manager.connect()?;
+    if let AnyConnection::Sqlite(c) = &mut first {
+        // WAL is persistent in the file; set it once on a single connection (stack.md §3.5.1).
+        c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")?;
+    }
+    if migrate {
+        run_migrations(&mut first)?;
+    }
+    drop(first);
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(std::time::Duration::from_secs(10))
+        .connection_customizer(Box::new(ConnSetup))
+        .build(manager)
+        .map_err(|e| PoolError::Pool(e.to_string()))
+}
+
+/// Applies every pending migration; returns how many ran.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, PoolError> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        AnyConnection::Postgresql(c) => {
+            // Several instances may start at once: serialise their migrations.
+            c.batch_execute("SELECT pg_advisory_lock(7262001)")?;
+            let result = c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
+            c.batch_execute("SELECT pg_advisory_unlock(7262001)")?;
+            result
+        }
+    };
+    applied.map_err(|e| PoolError::Migrations(e.to_string()))
+}
+
+/// Whether every embedded migration has been applied.
+pub fn migrations_complete(conn: &mut AnyConnection) -> Result<bool, String> {
+    let pending = match conn {
+        AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => c.has_pending_migration(PG_MIGRATIONS),
+    };
+    pending.map(|p| !p).map_err(|e| e.to_string())
+}
+
+/// The version names of the embedded migrations of a backend, in order.
+pub fn migration_versions(backend: Backend) -> Vec<String> {
+    let source = match backend {
+        Backend::Sqlite => SQLITE_MIGRATIONS,
+        Backend::Postgres => PG_MIGRATIONS,
+    };
+    let migrations = match MigrationSource::<diesel::sqlite::Sqlite>::migrations(&source) {
+        Ok(m) => m,
+        Err(_) => return Vec::new(),
+    };
+    migrations.iter().map(|m| m.name().to_string()).collect()
+}
+
+/// Runs `f` in a write transaction.
+///
+/// On SQLite the outermost one starts with `BEGIN IMMEDIATE`, taking the write lock up front so
+/// that a read-then-write never fails on lock upgrade (busy_timeout covers the wait). On
+/// PostgreSQL it is a plain transaction; repositories that read-then-write lock their rows with
+/// `FOR UPDATE`. Nested calls become savepoints.
+pub fn write_tx<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let sqlite_outermost = match conn {
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth().map_err(E::from)?.is_none()
+        }
+        AnyConnection::Postgresql(_) => false,
+    };
+    if !sqlite_outermost {
+        return conn.transaction(f);
+    }
+    if let AnyConnection::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    let result = f(conn);
+    if let AnyConnection::Sqlite(c) = conn {
+        match &result {
+            Ok(_) => {
+                if let Err(commit_error) = AnsiTransactionManager::commit_transaction(c) {
+                    // A failed COMMIT leaves the transaction open on SQLite; close it.
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                    return Err(E::from(commit_error));
+                }
+            }
+            Err(_) => AnsiTransactionManager::rollback_transaction(c)?,
+        }
+    }
+    result
+}
+
+/// Compiles the same block once per concrete connection, for the few statements the
+/// multi-backend type cannot express (`ON CONFLICT`, `FOR UPDATE`).
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Runs a backend-specific statement for maintenance and tests.
+pub fn execute_raw(conn: &mut AnyConnection, sql: &str) -> Result<(), diesel::result::Error> {
+    conn.batch_execute(sql)
+}

@@ -1,0 +1,31 @@
+//! Repositories: one module per aggregate, functions over `&mut AnyConnection`.
+
+pub mod agencies;
+pub mod audit;
+pub mod idempotency;
+pub mod ledger;
+pub mod sessions;
+pub mod users;
+
+/// A page of rows and the key to continue after the last one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The rows, at most the requested limit.
+    pub items: Vec<T>,
+    /// The id of the last row when more rows follow.
+    pub next_after: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from `limit + 1` fetched rows, using `key` for the continuation.
+    pub fn from_overfetch(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let next_after = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(&key)
+        } else {
+            None
+        };
+        Page { items: rows, next_after }
+    }
+}

@@ -1,0 +1,125 @@
+//! The schema, written by hand with the column types both backends share (`print-schema` output
+//! differs per backend). A test migrates both backends and loads every table through it.
+
+diesel::table! {
+    agencies (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        name_search -> Text,
+        level -> Text,
+        parent_id -> Nullable<Text>,
+        path -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        full_name -> Text,
+        search -> Text,
+        role -> Text,
+        capabilities -> Text,
+        agency_id -> Nullable<Text>,
+        id_number -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        active -> Bool,
+        token_version -> BigInt,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    role_ledger (id) {
+        id -> Text,
+        agency_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        subject_id -> Text,
+        action -> Text,
+        role -> Text,
+        capabilities -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        before_digest -> Nullable<Text>,
+        after_digest -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status_code -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Binary>,
+        created_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(users -> agencies (agency_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    agencies,
+    users,
+    sessions,
+    refresh_tokens,
+    role_ledger,
+    audit_log,
+    audit_head,
+    idempotency_keys
+);
