@@ -23,6 +23,14 @@ use crate::ratelimit::RateLimiter;
 use crate::routes::{agencies, audit, auth, health, users};
 use crate::state::AppState;
 
+/// The OpenAPI document, serialised once.
+struct OpenApiJson(String);
+
+/// `GET /api/v1/openapi.json`: the same document as the committed `openapi.yaml`, in JSON.
+async fn openapi_json(spec: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(spec.0.clone())
+}
+
 /// Route templates and their methods, for telling 404 from 405.
 struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
 
@@ -160,6 +168,7 @@ pub fn build_app(
         .service(health::metrics)
         .service(
             scope::scope("/api/v1")
+                .map(|scope| scope.route("/openapi.json", web::get().to(openapi_json)))
                 .service(auth::login)
                 .service(auth::refresh_session)
                 .service(auth::logout)
@@ -182,18 +191,20 @@ pub fn build_app(
         )
         .split_for_parts();
     let routes = web::Data::new(RouteTable::from_openapi(&api));
+    let spec = web::Data::new(OpenApiJson(api.to_json().unwrap_or_default()));
     let mut app = app
         .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(form_error))
         .app_data(web::PayloadConfig::new(json_limit.max(21 * 1024 * 1024)))
-        .app_data(routes);
+        .app_data(routes)
+        .app_data(spec);
     if let Some(state) = state {
         app = app.app_data(state);
     }
     let app = app
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", api.clone()))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
         .default_service(web::to(fallback))
         .wrap(Condition::new(enable_cors, cors_config.unwrap_or_default()))
         .wrap(from_fn(idempotency))

@@ -1,1 +1,12 @@
-fn main() {}
+//! Black-box tests of the HTTP API over a real socket, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod audit;
+mod auth;
+mod docs;
+mod errors;
+mod idempotency;
+mod processes;
+mod support;
+mod users;

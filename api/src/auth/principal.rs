@@ -66,7 +66,7 @@ impl RequestMeta {
         let reason = req
             .headers()
             .get("X-Audit-Reason")
-            .and_then(|v| v.to_str().ok())
+            .map(|v| decode_header_text(v.as_bytes()))
             .map(|v| v.chars().filter(|c| !c.is_control()).take(500).collect::<String>())
             .filter(|v| !v.trim().is_empty());
         Self { request_id, reason }
@@ -80,6 +80,26 @@ impl FromRequest for RequestMeta {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(Ok(RequestMeta::of(req)))
     }
+}
+
+/// Header text that may be raw UTF-8 (Vietnamese) or percent-encoded UTF-8 (RFC 3986), as
+/// browsers can only send the latter.
+pub fn decode_header_text(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b)))
+        {
+            out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The bearer token of a request, if any.
@@ -166,4 +186,16 @@ pub fn client_addr(req: &HttpRequest, trust_proxy: bool) -> String {
         return first.trim().to_owned();
     }
     req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_text_may_be_raw_or_percent_encoded_utf8() {
+        assert_eq!(decode_header_text("Chuyển công tác".as_bytes()), "Chuyển công tác");
+        assert_eq!(decode_header_text(b"Chuy%E1%BB%83n c%C3%B4ng t%C3%A1c"), "Chuyển công tác");
+        assert_eq!(decode_header_text(b"100%"), "100%");
+    }
 }

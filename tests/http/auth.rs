@@ -1,0 +1,169 @@
+//! Login, refresh rotation, logout, lockout, registration, client credentials.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_succeeds_and_fails_with_one_answer() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let ok = app.login_pair("admin", ADMIN_PASSWORD).await;
+        assert_eq!(ok.status, 200, "{backend:?}: {}", ok.text);
+        assert_eq!(ok.body["token_type"], "Bearer");
+        assert_eq!(ok.body["expires_in"], 900);
+        assert!(ok.body["refresh_token"].as_str().is_some_and(|t| t.len() > 30));
+
+        let wrong = app.login_pair("admin", "wrong-password-1").await;
+        wrong.assert_problem(401, "invalid_credentials");
+        let unknown = app.login_pair("nobody", "wrong-password-1").await;
+        unknown.assert_problem(401, "invalid_credentials");
+        assert_eq!(wrong.body["detail"], unknown.body["detail"], "{backend:?}: unknown user and wrong password look alike");
+
+        let token = ok.body["access_token"].as_str().unwrap();
+        let me = app.get("/api/v1/me", Some(token)).await;
+        assert_eq!(me.status, 200, "{}", me.text);
+        assert_eq!(me.body["username"], "admin");
+        assert_eq!(me.body["role"], "system_admin");
+        assert_eq!(me.body["role_label"], "Quản trị hệ thống");
+        app.get("/api/v1/me", None).await.assert_problem(401, "unauthorized");
+        app.get("/api/v1/me", Some("not-a-jwt")).await.assert_problem(401, "unauthorized");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let first = app.login_pair("admin", ADMIN_PASSWORD).await;
+        let refresh1 = first.body["refresh_token"].as_str().unwrap().to_owned();
+        let second = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh1})).await;
+        assert_eq!(second.status, 200, "{backend:?}: {}", second.text);
+        let refresh2 = second.body["refresh_token"].as_str().unwrap().to_owned();
+        assert_ne!(refresh1, refresh2);
+        let access2 = second.body["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(app.get("/api/v1/me", Some(&access2)).await.status, 200);
+
+        // The old refresh token is refused, and presenting it revokes the whole session.
+        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh1})).await.assert_problem(401, "unauthorized");
+        app.get("/api/v1/me", Some(&access2)).await.assert_problem(401, "unauthorized");
+        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh2})).await.assert_problem(401, "unauthorized");
+        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": "made-up"})).await.assert_problem(401, "unauthorized");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_revokes_the_session_at_once() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let pair = app.login_pair("admin", ADMIN_PASSWORD).await;
+        let access = pair.body["access_token"].as_str().unwrap();
+        let other = app.admin().await;
+        let out = app.request(Method::POST, "/api/v1/auth/logout", Some(access), None).await;
+        assert_eq!(out.status, 204, "{backend:?}: {}", out.text);
+        app.get("/api/v1/me", Some(access)).await.assert_problem(401, "unauthorized");
+        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": pair.body["refresh_token"]}))
+            .await
+            .assert_problem(401, "unauthorized");
+        assert_eq!(app.get("/api/v1/me", Some(&other)).await.status, 200, "other sessions stay");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_lock_the_account_with_retry_after() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, |env| {
+            env.insert("MOTCUA_LOCKOUT_THRESHOLD".into(), "3".into());
+        })
+        .await;
+        for _ in 0..3 {
+            app.login_pair("admin", "wrong-password-1").await.assert_problem(401, "invalid_credentials");
+        }
+        let locked = app.login_pair("admin", ADMIN_PASSWORD).await;
+        locked.assert_problem(429, "account_locked");
+        let retry: u64 = locked.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=900).contains(&retry), "{backend:?}: retry-after {retry}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_is_rate_limited_per_client() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, |env| {
+            env.insert("MOTCUA_LOGIN_RATE_PER_MINUTE".into(), "2".into());
+        })
+        .await;
+        app.login_pair("x-user", "whatever-pass-1").await.assert_problem(401, "invalid_credentials");
+        app.login_pair("x-user", "whatever-pass-1").await.assert_problem(401, "invalid_credentials");
+        let limited = app.login_pair("admin", ADMIN_PASSWORD).await;
+        limited.assert_problem(429, "rate_limited");
+        assert!(limited.header("retry-after").is_some(), "{backend:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizens_register_with_validated_identity() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let created = app.post("/api/v1/auth/register", None, citizen("nguyenvana", 1)).await;
+        assert_eq!(created.status, 201, "{backend:?}: {}", created.text);
+        assert_eq!(created.body["role"], "citizen");
+        assert_eq!(created.body["phone"], "0912345678");
+        let token = app.token("nguyenvana", "citizen-pass-2026").await;
+        let me = app.get("/api/v1/me", Some(&token)).await;
+        assert_eq!(me.body["full_name"], "Nguyễn Văn A");
+
+        let bad = app
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({"username": "x", "password": "short", "full_name": "", "id_number": "12345", "phone": "12", "email": "nope"}),
+            )
+            .await;
+        bad.assert_problem(422, "validation_failed");
+        let names: Vec<&str> = bad.body["invalid_params"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        for field in ["username", "password", "full_name", "id_number", "phone", "email"] {
+            assert!(names.contains(&field), "{backend:?}: {field} missing from {names:?}");
+        }
+        app.post("/api/v1/auth/register", None, citizen("nguyenvana", 2)).await.assert_problem(409, "duplicate_username");
+        app.post("/api/v1/auth/register", None, citizen("nguyenvanb", 1)).await.assert_problem(409, "duplicate_id_number");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integration_clients_use_client_credentials() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin().await;
+        app.user(&admin, "dvcqg", "integration", None, &["cases.submit"]).await;
+        let form = [("grant_type", "client_credentials"), ("client_id", "dvcqg"), ("client_secret", PASSWORD)];
+        let resp = into_resp(app.client.post(format!("{}/api/v1/auth/token", app.base)).form(&form).send().await.unwrap()).await;
+        assert_eq!(resp.status, 200, "{backend:?}: {}", resp.text);
+        assert_eq!(resp.body["scope"], "cases.submit");
+        assert!(resp.body.get("refresh_token").is_none());
+        let token = resp.body["access_token"].as_str().unwrap();
+        assert_eq!(app.get("/api/v1/me", Some(token)).await.body["role"], "integration");
+        // Integration clients may not use the password login, and may not administer anything.
+        app.login_pair("dvcqg", PASSWORD).await.assert_problem(401, "invalid_credentials");
+        app.get("/api/v1/users", Some(token)).await.assert_problem(403, "forbidden");
+
+        let basic = into_resp(
+            app.client
+                .post(format!("{}/api/v1/auth/token", app.base))
+                .basic_auth("dvcqg", Some(PASSWORD))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(basic.status, 200, "{}", basic.text);
+        let wrong = [("grant_type", "client_credentials"), ("client_id", "dvcqg"), ("client_secret", "wrong-secret-1")];
+        let denied = into_resp(app.client.post(format!("{}/api/v1/auth/token", app.base)).form(&wrong).send().await.unwrap()).await;
+        denied.assert_problem(401, "invalid_credentials");
+        let grant = [("grant_type", "password")];
+        let bad = into_resp(app.client.post(format!("{}/api/v1/auth/token", app.base)).form(&grant).send().await.unwrap()).await;
+        bad.assert_problem(422, "validation_failed");
+    }
+}

@@ -1,0 +1,93 @@
+//! Problem documents for everything a client can get wrong.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_problem_documents_and_change_nothing() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin().await;
+        let url = format!("{}/api/v1/agencies", app.base);
+        let raw = |body: &'static str, content_type: &'static str| {
+            app.client.post(&url).bearer_auth(&admin).header("content-type", content_type).body(body).send()
+        };
+        into_resp(raw("{\"code\": ", "application/json").await.unwrap()).await.assert_problem(400, "malformed_request");
+        let wrong_type = into_resp(raw("{\"code\": 5, \"name\": \"x\", \"level\": \"unit\"}", "application/json").await.unwrap()).await;
+        wrong_type.assert_problem(422, "validation_failed");
+        let missing = into_resp(raw("{\"code\": \"000.00.00.H14\"}", "application/json").await.unwrap()).await;
+        missing.assert_problem(422, "validation_failed");
+        assert_eq!(missing.body["invalid_params"][0]["name"], "name", "{backend:?}: {}", missing.text);
+        into_resp(raw("code=1", "text/plain").await.unwrap()).await.assert_problem(415, "unsupported_media_type");
+
+        let huge = format!("{{\"code\": \"000.00.00.H14\", \"name\": \"{}\", \"level\": \"unit\"}}", "x".repeat(1024 * 1024 + 10));
+        let too_large = into_resp(
+            app.client.post(&url).bearer_auth(&admin).header("content-type", "application/json").body(huge).send().await.unwrap(),
+        )
+        .await;
+        too_large.assert_problem(413, "payload_too_large");
+
+        app.get("/api/v1/no-such-thing", None).await.assert_problem(404, "not_found");
+        app.get("/nope", None).await.assert_problem(404, "not_found");
+        let wrong_method = app.request(Method::DELETE, "/api/v1/agencies", Some(&admin), None).await;
+        wrong_method.assert_problem(405, "method_not_allowed");
+        assert_eq!(wrong_method.header("allow"), Some("GET, POST"));
+        app.request(Method::PUT, "/api/v1/users/abc", Some(&admin), None).await.assert_problem(405, "method_not_allowed");
+        app.get("/api/v1/agencies?limit=abc", None).await.assert_problem(422, "validation_failed");
+        app.get("/api/v1/agencies?limit=1000", None).await.assert_problem(422, "validation_failed");
+        app.get("/api/v1/agencies?cursor=forged", None).await.assert_problem(422, "validation_failed");
+        app.get("/api/v1/audit?from=yesterday", Some(&admin)).await.assert_problem(422, "validation_failed");
+
+        // Nothing of the above created an agency.
+        let list = app.get("/api/v1/agencies", None).await;
+        assert_eq!(list.body["items"].as_array().unwrap().len(), 0, "{backend:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn titles_and_details_follow_accept_language() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let vi = app.get("/api/v1/me", None).await;
+        assert_eq!(vi.body["title"], "Chưa xác thực");
+        let en = app.send(Method::GET, "/api/v1/me", None, None, &[("Accept-Language", "en-US,en;q=0.9")]).await;
+        assert_eq!(en.body["title"], "Authentication required", "{backend:?}");
+        let rid = app.send(Method::GET, "/api/v1/me", None, None, &[("X-Request-Id", "trace-123")]).await;
+        assert_eq!(rid.body["instance"], "urn:motcua:request:trace-123");
+        assert_eq!(rid.header("x-request-id"), Some("trace-123"));
+        let body = json!({"username": "a"});
+        let en = app.send(Method::POST, "/api/v1/auth/login", None, Some(body), &[("Accept-Language", "en")]).await;
+        assert_eq!(en.body["detail"], "One or more fields are invalid.");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_metrics_openapi_and_swagger_are_served() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        assert_eq!(app.get("/health/live", None).await.body["status"], "ok");
+        let ready = app.get("/health/ready", None).await;
+        assert_eq!(ready.status, 200, "{backend:?}: {}", ready.text);
+        assert_eq!(ready.body["migrations_ok"], true);
+        assert_eq!(ready.body["database"], if backend == Backend::Sqlite { "sqlite" } else { "postgres" });
+        assert_eq!(ready.body["integrations"]["national_portal"], "off");
+        app.get("/nope", None).await;
+        let metrics = app.get("/metrics", None).await;
+        assert!(
+            metrics.text.contains("motcua_http_requests_total{route=\"/health/ready\",method=\"GET\",status=\"200\"} 1"),
+            "{}",
+            metrics.text
+        );
+        assert!(metrics.text.contains("status=\"404\""));
+        assert!(metrics.text.contains("motcua_http_request_duration_seconds_bucket"));
+        let spec = app.get("/api/v1/openapi.json", None).await;
+        assert_eq!(spec.body, serde_json::to_value(api::server::openapi()).unwrap(), "served spec equals the generated one");
+        let docs = app.get("/docs/", None).await;
+        assert_eq!(docs.status, 200);
+        assert!(docs.text.contains("swagger-ui"), "{}", docs.text);
+        let bundle = app.get("/docs/swagger-ui-bundle.js", None).await;
+        assert_eq!(bundle.status, 200, "Swagger UI works offline: its script is served by us");
+    }
+}

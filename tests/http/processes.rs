@@ -1,0 +1,240 @@
+//! The `motcua` binary as an operator runs it: restarts, several instances on one PostgreSQL,
+//! graceful shutdown, the command line, backup and restore.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+struct Process {
+    child: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn motcua(env: &HashMap<String, String>, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_motcua"));
+    command.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("RUST_LOG", "warn").envs(env);
+    command
+}
+
+async fn start(env: &HashMap<String, String>) -> Process {
+    let port = free_port();
+    let mut env = env.clone();
+    env.insert("BIND".into(), format!("127.0.0.1:{port}"));
+    let child = motcua(&env, &["serve"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(resp) = client.get(format!("{base}/health/ready")).send().await
+            && resp.status() == 200
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Process { child, base }
+}
+
+/// Sends SIGTERM and returns whether the process exited successfully.
+fn terminate(mut process: Process) -> bool {
+    Command::new("kill").args(["-TERM", &process.child.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = process.child.try_wait().unwrap() {
+            return status.success();
+        }
+        if Instant::now() > deadline {
+            let _ = process.child.kill();
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn call(base: &str, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+    let mut builder = reqwest::Client::new().request(method, format!("{base}{path}"));
+    if let Some(t) = token {
+        builder = builder.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        builder = builder.json(&b);
+    }
+    into_resp(builder.send().await.unwrap()).await
+}
+
+async fn login(base: &str, username: &str, password: &str) -> String {
+    let resp =
+        call(base, reqwest::Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password}))).await;
+    assert_eq!(resp.status, 200, "login {username}: {}", resp.text);
+    resp.body["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_on_the_same_database_keeps_everything_and_sigterm_is_graceful() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut env = test_env(&db);
+        env.remove("JWT_SECRET");
+        let first = start(&env).await;
+        let admin = login(&first.base, "admin", ADMIN_PASSWORD).await;
+        let agency = call(
+            &first.base,
+            reqwest::Method::POST,
+            "/api/v1/agencies",
+            Some(&admin),
+            Some(json!({"code": "000.00.00.H14", "name": "UBND tỉnh Cao Bằng", "level": "province"})),
+        )
+        .await;
+        assert_eq!(agency.status, 201, "{backend:?}: {}", agency.text);
+        let user = json!({"username": "officer.x", "password": PASSWORD, "full_name": "Cán bộ X", "role": "officer", "agency_id": agency.body["id"], "capabilities": ["reception"]});
+        assert_eq!(call(&first.base, reqwest::Method::POST, "/api/v1/users", Some(&admin), Some(user)).await.status, 201);
+        assert!(terminate(first), "{backend:?}: exit 0 on SIGTERM");
+
+        let second = start(&env).await;
+        // The generated JWT key is kept in the data directory: old tokens still verify.
+        assert_eq!(call(&second.base, reqwest::Method::GET, "/api/v1/me", Some(&admin), None).await.status, 200, "{backend:?}");
+        let officer = login(&second.base, "officer.x", PASSWORD).await;
+        let me = call(&second.base, reqwest::Method::GET, "/api/v1/me", Some(&officer), None).await;
+        assert_eq!(me.body["agency"]["code"], "000.00.00.H14");
+        let verify = call(&second.base, reqwest::Method::GET, "/api/v1/audit/verify", Some(&admin), None).await;
+        assert_eq!(verify.body["ok"], true);
+        assert!(terminate(second));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_postgres_create_users_concurrently() {
+    if !backends().contains(&Backend::Postgres) {
+        eprintln!("skipped: TEST_PG_URL is not set");
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres);
+    let env = test_env(&db);
+    let (a, b) = (start(&env).await, start(&env).await);
+    let token = login(&a.base, "admin", ADMIN_PASSWORD).await;
+    let agency = call(
+        &a.base,
+        reqwest::Method::POST,
+        "/api/v1/agencies",
+        Some(&token),
+        Some(json!({"code": "000.00.00.H14", "name": "UBND", "level": "province"})),
+    )
+    .await;
+    let agency_id = agency.body["id"].as_str().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let token = token.clone();
+        let agency_id = agency_id.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"username": format!("officer{i}"), "password": PASSWORD, "full_name": format!("Cán bộ {i}"), "role": "officer", "agency_id": agency_id, "capabilities": ["processing"]});
+            call(&base, reqwest::Method::POST, "/api/v1/users", Some(&token), Some(body)).await.status.as_u16()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 201);
+    }
+    let listed = call(&b.base, reqwest::Method::GET, "/api/v1/users?role=officer&limit=100", Some(&token), None).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 40);
+    let verify = call(&b.base, reqwest::Method::GET, "/api/v1/audit/verify", Some(&token), None).await;
+    assert_eq!(verify.body["ok"], true, "one chain across instances: {}", verify.text);
+    assert_eq!(verify.body["entries"], 42);
+    // A token issued by one instance works on the other, and a logout on one is seen by both.
+    assert_eq!(call(&b.base, reqwest::Method::POST, "/api/v1/auth/logout", Some(&token), None).await.status, 204);
+    call(&a.base, reqwest::Method::GET, "/api/v1/me", Some(&token), None).await.assert_problem(401, "unauthorized");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_seeds_demo_data_and_creates_admins() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let env = test_env(&db);
+        for _ in 0..2 {
+            let out = motcua(&env, &["seed", "--demo"]).output().unwrap();
+            assert!(out.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let mut env2 = env.clone();
+        env2.insert("MOTCUA_ADMIN_PASSWORD".into(), "second-admin-2026".into());
+        let out = motcua(&env2, &["create-admin", "admin2"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = motcua(&env, &["frobnicate"]).output().unwrap();
+        assert!(!out.status.success());
+
+        let server = start(&env).await;
+        let officer = login(&server.base, "demo.officer", "motcua-demo-2026").await;
+        let me = call(&server.base, reqwest::Method::GET, "/api/v1/me", Some(&officer), None).await;
+        assert_eq!(me.body["capabilities"].as_array().unwrap().len(), 4, "{}", me.text);
+        login(&server.base, "admin2", "second-admin-2026").await;
+        for user in ["demo.agencyadmin", "demo.supervisor", "demo.citizen", "demo.provinceadmin"] {
+            login(&server.base, user, "motcua-demo-2026").await;
+        }
+        let agencies = call(&server.base, reqwest::Method::GET, "/api/v1/agencies?limit=100", None, None).await;
+        assert_eq!(agencies.body["items"].as_array().unwrap().len(), 11, "seeded once: {}", agencies.text);
+    }
+    let printed = Command::new(env!("CARGO_BIN_EXE_motcua")).arg("openapi").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&printed.stdout), api::openapi_yaml());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_while_running_and_restore() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let env = test_env(&db);
+        let server = start(&env).await;
+        let admin = login(&server.base, "admin", ADMIN_PASSWORD).await;
+        let agency = |code: &str| json!({"code": code, "name": "UBND", "level": "province"});
+        assert_eq!(
+            call(&server.base, reqwest::Method::POST, "/api/v1/agencies", Some(&admin), Some(agency("000.00.00.H14"))).await.status,
+            201
+        );
+        let file = db.dir.join("backup.bin");
+        let out = motcua(&env, &["backup", file.to_str().unwrap()]).output().unwrap();
+        assert!(out.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let again = motcua(&env, &["backup", file.to_str().unwrap()]).output().unwrap();
+        assert!(!again.status.success(), "an existing file is not overwritten");
+        assert_eq!(
+            call(&server.base, reqwest::Method::POST, "/api/v1/agencies", Some(&admin), Some(agency("000.00.00.H15"))).await.status,
+            201
+        );
+        assert!(terminate(server));
+
+        // Restore into the same database (SQLite) or a fresh one (PostgreSQL).
+        let target = TestDb::new(backend);
+        let mut restored_env = env.clone();
+        if backend == Backend::Postgres {
+            restored_env.insert("DATABASE_URL".into(), target.url.clone());
+        }
+        let out = motcua(&restored_env, &["restore", file.to_str().unwrap()]).output().unwrap();
+        assert!(out.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let server = start(&restored_env).await;
+        let list = call(&server.base, reqwest::Method::GET, "/api/v1/agencies", None, None).await;
+        let codes: Vec<&str> = list.body["items"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, vec!["000.00.00.H14"], "{backend:?}: the state at backup time");
+        let verify = call(
+            &server.base,
+            reqwest::Method::GET,
+            "/api/v1/audit/verify",
+            Some(&login(&server.base, "admin", ADMIN_PASSWORD).await),
+            None,
+        )
+        .await;
+        assert_eq!(verify.body["ok"], true);
+        drop(target);
+    }
+}

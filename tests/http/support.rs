@@ -1,0 +1,326 @@
+//! Test harness: a real `motcua` server on 127.0.0.1:0 over a fresh database per test, on
+//! SQLite always and on PostgreSQL when `TEST_PG_URL` names an admin connection (the Makefile
+//! sets it). PostgreSQL databases are copied from a migrated template, then dropped.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use diesel::prelude::*;
+use diesel::{Connection, RunQueryDsl};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const ADMIN_PASSWORD: &str = "admin-pass-2026";
+pub const PASSWORD: &str = "officer-pass-2026";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends to run on: SQLite, and PostgreSQL when `TEST_PG_URL` is set.
+pub fn backends() -> Vec<Backend> {
+    let mut list = vec![Backend::Sqlite];
+    if std::env::var("TEST_PG_URL").is_ok_and(|v| !v.is_empty()) {
+        list.push(Backend::Postgres);
+    }
+    list
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("TEST_PG_URL").expect("TEST_PG_URL")
+}
+
+fn pg_url_for(db: &str) -> String {
+    let admin = pg_admin_url();
+    let (base, _) = admin.rsplit_once('/').expect("TEST_PG_URL ends with /database");
+    format!("{base}/{db}")
+}
+
+fn migrations_fingerprint() -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    dirs.sort();
+    let mut text = String::new();
+    for dir in dirs {
+        text.push_str(&std::fs::read_to_string(dir.join("up.sql")).unwrap_or_default());
+    }
+    domain::audit::digest(text.as_bytes())[..12].to_owned()
+}
+
+/// The migrated template database, created once per fingerprint of the migrations.
+fn pg_template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("motcua_tpl_{}", migrations_fingerprint());
+        let mut admin = PgConnection::establish(&pg_admin_url()).expect("connect to TEST_PG_URL");
+        #[derive(QueryableByName)]
+        struct Exists {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let exists: Exists =
+            diesel::sql_query(format!("SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'")).get_result(&mut admin).unwrap();
+        if exists.n == 0 {
+            let building = format!("{name}_build_{}", std::process::id());
+            diesel::sql_query(format!("CREATE DATABASE {building}")).execute(&mut admin).unwrap();
+            drop(persistence::build_pool(&pg_url_for(&building), 1, true).expect("migrate template"));
+            // Rename is atomic: another test process never sees a half-migrated template.
+            if diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}")).execute(&mut admin).is_err() {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).execute(&mut admin);
+            }
+        }
+        name
+    })
+}
+
+/// A database for one test, removed when dropped.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pub dir: PathBuf,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("motcua-test-{id}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        match backend {
+            Backend::Sqlite => TestDb { backend, url: dir.join("motcua.db").to_string_lossy().into_owned(), dir, pg_name: None },
+            Backend::Postgres => {
+                let template = pg_template();
+                let name = format!("t_{}", &id[..16]);
+                let mut admin = PgConnection::establish(&pg_admin_url()).unwrap();
+                let mut attempt = 0;
+                loop {
+                    match diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut admin) {
+                        Ok(_) => break,
+                        Err(e) if attempt < 20 => {
+                            attempt += 1;
+                            eprintln!("retrying CREATE DATABASE: {e}");
+                            std::thread::sleep(std::time::Duration::from_millis(100));
+                        }
+                        Err(e) => panic!("CREATE DATABASE {name}: {e}"),
+                    }
+                }
+                TestDb { backend, url: pg_url_for(&name), dir, pg_name: Some(name) }
+            }
+        }
+    }
+
+    /// A direct connection, for inspecting or tampering with rows.
+    pub fn connect(&self) -> persistence::PooledConn {
+        persistence::build_pool(&self.url, 1, false).unwrap().get().unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name
+            && let Ok(mut admin) = PgConnection::establish(&pg_admin_url())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The environment of a test server.
+pub fn test_env(db: &TestDb) -> HashMap<String, String> {
+    HashMap::from([
+        ("DATABASE_URL".to_owned(), db.url.clone()),
+        ("MOTCUA_DATA_DIR".to_owned(), db.dir.to_string_lossy().into_owned()),
+        ("MOTCUA_ADMIN_PASSWORD".to_owned(), ADMIN_PASSWORD.to_owned()),
+        ("JWT_SECRET".to_owned(), "test-secret-test-secret-test-secret-0123".to_owned()),
+        ("MOTCUA_WORKERS".to_owned(), "2".to_owned()),
+        ("MOTCUA_DB_POOL_SIZE".to_owned(), "4".to_owned()),
+        ("MOTCUA_LOGIN_RATE_PER_MINUTE".to_owned(), "1000".to_owned()),
+        ("MOTCUA_REGISTER_RATE_PER_HOUR".to_owned(), "1000".to_owned()),
+    ])
+}
+
+/// A response, with the body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+
+    /// Asserts a problem document with `status` and `code`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text);
+        assert!(self.content_type().starts_with("application/problem+json"), "content type {}", self.content_type());
+        assert_eq!(self.body["code"], code, "code; body: {}", self.text);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(self.body["instance"].as_str().is_some_and(|i| i.starts_with("urn:motcua:request:")));
+    }
+}
+
+/// A running server over its own database.
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub client: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+        let db = tokio::task::spawn_blocking(move || TestDb::new(backend)).await.unwrap();
+        let mut env = test_env(&db);
+        adjust(&mut env);
+        Self::spawn_on(db, env).await
+    }
+
+    pub async fn spawn_on(db: TestDb, env: HashMap<String, String>) -> TestApp {
+        let backend = db.backend;
+        let config = api::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        let state = tokio::task::spawn_blocking(move || api::server::prepare(config)).await.unwrap().expect("prepare");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = api::server::start(state, listener).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp { backend, base: format!("http://127.0.0.1:{port}"), client: reqwest::Client::new(), handle, db }
+    }
+
+    /// Stops the server and returns its database (for a restart on the same data).
+    pub async fn stop(self) -> TestDb {
+        self.handle.stop(true).await;
+        self.db
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+        self.send(method, path, token, body, &[]).await
+    }
+
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Resp {
+        let mut builder = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            builder = builder.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        if let Some(body) = body {
+            builder = builder.json(&body);
+        }
+        into_resp(builder.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.request(Method::PATCH, path, token, Some(body)).await
+    }
+
+    /// Logs in and returns the full token response.
+    pub async fn login_pair(&self, username: &str, password: &str) -> Resp {
+        self.post("/api/v1/auth/login", None, json!({"username": username, "password": password})).await
+    }
+
+    /// Logs in and returns the access token.
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let resp = self.login_pair(username, password).await;
+        assert_eq!(resp.status, 200, "login {username}: {}", resp.text);
+        resp.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn admin(&self) -> String {
+        self.token("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates an agency and returns its id.
+    pub async fn agency(&self, admin: &str, code: &str, name: &str, level: &str, parent: Option<&str>) -> String {
+        let resp =
+            self.post("/api/v1/agencies", Some(admin), json!({"code": code, "name": name, "level": level, "parent_id": parent})).await;
+        assert_eq!(resp.status, 201, "create agency {code}: {}", resp.text);
+        resp.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates an account and returns its id.
+    pub async fn user(&self, token: &str, username: &str, role: &str, agency: Option<&str>, capabilities: &[&str]) -> String {
+        let resp = self
+            .post(
+                "/api/v1/users",
+                Some(token),
+                json!({"username": username, "password": PASSWORD, "full_name": format!("Người dùng {username}"), "role": role, "agency_id": agency, "capabilities": capabilities}),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "create user {username}: {}", resp.text);
+        resp.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A small tree: province → (department, commune A, commune B), with an admin and an officer in commune A.
+    pub async fn fixture(&self) -> Fixture {
+        let admin = self.admin().await;
+        let province = self.agency(&admin, "000.00.00.H14", "UBND tỉnh Cao Bằng", "province", None).await;
+        let department = self.agency(&admin, "000.00.10.H14", "Sở Tư pháp", "department", Some(&province)).await;
+        let commune_a = self.agency(&admin, "000.20.01.H14", "UBND phường Thục Phán", "commune", Some(&province)).await;
+        let commune_b = self.agency(&admin, "000.20.02.H14", "UBND xã Hòa An", "commune", Some(&province)).await;
+        let agency_admin_id = self.user(&admin, "admin.a", "agency_admin", Some(&commune_a), &[]).await;
+        let officer_id = self.user(&admin, "officer.a", "officer", Some(&commune_a), &["reception"]).await;
+        self.user(&admin, "supervisor", "supervisor", None, &[]).await;
+        let agency_admin = self.token("admin.a", PASSWORD).await;
+        let officer = self.token("officer.a", PASSWORD).await;
+        let supervisor = self.token("supervisor", PASSWORD).await;
+        Fixture { admin, province, department, commune_a, commune_b, agency_admin, agency_admin_id, officer, officer_id, supervisor }
+    }
+}
+
+pub struct Fixture {
+    pub admin: String,
+    pub province: String,
+    pub department: String,
+    pub commune_a: String,
+    pub commune_b: String,
+    pub agency_admin: String,
+    pub agency_admin_id: String,
+    pub officer: String,
+    pub officer_id: String,
+    pub supervisor: String,
+}
+
+pub async fn into_resp(resp: reqwest::Response) -> Resp {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp { status, headers, body, text }
+}
+
+/// A citizen registration body with a distinct id number per `n`.
+pub fn citizen(username: &str, n: u32) -> Value {
+    json!({"username": username, "password": "citizen-pass-2026", "full_name": "Nguyễn Văn A", "id_number": format!("0040990{n:05}"), "phone": "0912345678", "email": "a@example.vn"})
+}

@@ -1,0 +1,220 @@
+//! Users and agencies: every role allowed and denied, subtree scope, disable/enable, ledger.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agency_endpoints_allow_reads_to_anyone_and_writes_to_system_admins() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let f = app.fixture().await;
+        let list = app.get("/api/v1/agencies?limit=2", None).await;
+        assert_eq!(list.status, 200, "{backend:?}: {}", list.text);
+        assert_eq!(list.body["items"].as_array().unwrap().len(), 2);
+        let next = list.body["next_cursor"].as_str().unwrap();
+        let rest = app.get(&format!("/api/v1/agencies?limit=10&cursor={next}"), None).await;
+        assert_eq!(rest.body["items"].as_array().unwrap().len(), 2);
+        assert!(rest.body["next_cursor"].is_null());
+
+        let found = app.get("/api/v1/agencies?q=thuc%20phan", None).await;
+        assert_eq!(found.body["items"][0]["code"], "000.20.01.H14", "{backend:?}: diacritic-insensitive search");
+        let children = app.get(&format!("/api/v1/agencies?parent_id={}&level=commune", f.province), None).await;
+        assert_eq!(children.body["items"].as_array().unwrap().len(), 2);
+        app.get("/api/v1/agencies?level=planet", None).await.assert_problem(422, "validation_failed");
+        let one = app.get(&format!("/api/v1/agencies/{}", f.province), Some(&f.officer)).await;
+        assert_eq!(one.body["name"], "UBND tỉnh Cao Bằng");
+        app.get("/api/v1/agencies/unknown", None).await.assert_problem(404, "not_found");
+
+        let body = json!({"code": "000.00.11.H14", "name": "Sở Tài chính", "level": "department", "parent_id": f.province});
+        for token in [&f.agency_admin, &f.officer, &f.supervisor] {
+            app.post("/api/v1/agencies", Some(token), body.clone()).await.assert_problem(403, "forbidden");
+            app.patch(&format!("/api/v1/agencies/{}", f.province), Some(token), json!({"name": "x"}))
+                .await
+                .assert_problem(403, "forbidden");
+        }
+        app.post("/api/v1/agencies", None, body.clone()).await.assert_problem(401, "unauthorized");
+        assert_eq!(app.post("/api/v1/agencies", Some(&f.admin), body.clone()).await.status, 201);
+        app.post("/api/v1/agencies", Some(&f.admin), body).await.assert_problem(409, "duplicate_agency_code");
+        let bad = app.post("/api/v1/agencies", Some(&f.admin), json!({"code": "H14", "name": "x", "level": "province"})).await;
+        bad.assert_problem(422, "validation_failed");
+        assert_eq!(bad.body["invalid_params"][0]["name"], "code");
+        let orphan = app
+            .post(
+                "/api/v1/agencies",
+                Some(&f.admin),
+                json!({"code": "000.00.99.H14", "name": "x", "level": "unit", "parent_id": "missing"}),
+            )
+            .await;
+        orphan.assert_problem(422, "validation_failed");
+        let renamed = app
+            .patch(
+                &format!("/api/v1/agencies/{}", f.department),
+                Some(&f.admin),
+                json!({"name": "Sở Tư pháp tỉnh Cao Bằng", "active": false}),
+            )
+            .await;
+        assert_eq!(renamed.status, 200, "{}", renamed.text);
+        assert_eq!(renamed.body["active"], false);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_administration_is_scoped_to_the_admins_subtree() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let f = app.fixture().await;
+        // The agency admin of commune A creates an officer there, but nothing in commune B.
+        let mine = app.user(&f.agency_admin, "officer.a2", "officer", Some(&f.commune_a), &["processing"]).await;
+        let outside = app
+            .post(
+                "/api/v1/users",
+                Some(&f.agency_admin),
+                json!({"username": "officer.b", "password": PASSWORD, "full_name": "B", "role": "officer", "agency_id": f.commune_b, "capabilities": []}),
+            )
+            .await;
+        outside.assert_problem(403, "forbidden");
+        for role in ["system_admin", "supervisor", "integration"] {
+            let denied = app
+                .post(
+                    "/api/v1/users",
+                    Some(&f.agency_admin),
+                    json!({"username": format!("x.{role}"), "password": PASSWORD, "full_name": "X", "role": role}),
+                )
+                .await;
+            denied.assert_problem(403, "forbidden");
+        }
+        // Officers, supervisors and anonymous callers administer nothing.
+        for token in [&f.officer, &f.supervisor] {
+            app.get("/api/v1/users", Some(token)).await.assert_problem(403, "forbidden");
+            app.get(&format!("/api/v1/users/{mine}"), Some(token)).await.assert_problem(403, "forbidden");
+            app.post(&format!("/api/v1/users/{mine}/disable"), Some(token), json!({})).await.assert_problem(403, "forbidden");
+        }
+        app.get("/api/v1/users", None).await.assert_problem(401, "unauthorized");
+
+        // The agency admin sees its subtree only; the system admin sees everyone.
+        let b_officer = app.user(&f.admin, "officer.b", "officer", Some(&f.commune_b), &[]).await;
+        let listed = app.get("/api/v1/users?limit=100", Some(&f.agency_admin)).await;
+        let names: Vec<&str> = listed.body["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+        assert!(
+            names.contains(&"officer.a2") && names.contains(&"officer.a") && !names.contains(&"officer.b") && !names.contains(&"admin"),
+            "{backend:?}: {names:?}"
+        );
+        app.get(&format!("/api/v1/users/{b_officer}"), Some(&f.agency_admin)).await.assert_problem(404, "not_found");
+        app.patch(&format!("/api/v1/users/{b_officer}"), Some(&f.agency_admin), json!({"full_name": "x"}))
+            .await
+            .assert_problem(404, "not_found");
+        let all = app.get("/api/v1/users?limit=100&role=officer", Some(&f.admin)).await;
+        assert_eq!(all.body["items"].as_array().unwrap().len(), 3, "{backend:?}: {}", all.text);
+        let searched = app.get("/api/v1/users?q=officer.a2", Some(&f.admin)).await;
+        assert_eq!(searched.body["items"].as_array().unwrap().len(), 1);
+        app.get("/api/v1/users?role=emperor", Some(&f.admin)).await.assert_problem(422, "validation_failed");
+
+        // Validation of roles and grants.
+        let caps = app
+            .post("/api/v1/users", Some(&f.admin), json!({"username": "cap.x", "password": PASSWORD, "full_name": "X", "role": "officer", "agency_id": f.commune_a, "capabilities": ["flying"]}))
+            .await;
+        caps.assert_problem(422, "validation_failed");
+        let no_agency = app
+            .post("/api/v1/users", Some(&f.admin), json!({"username": "cap.y", "password": PASSWORD, "full_name": "X", "role": "officer"}))
+            .await;
+        no_agency.assert_problem(422, "validation_failed");
+        let citizen = app
+            .post("/api/v1/users", Some(&f.admin), json!({"username": "cit.z", "password": PASSWORD, "full_name": "X", "role": "citizen"}))
+            .await;
+        citizen.assert_problem(422, "validation_failed");
+        let dup = app
+            .post(
+                "/api/v1/users",
+                Some(&f.admin),
+                json!({"username": "OFFICER.A", "password": PASSWORD, "full_name": "X", "role": "supervisor"}),
+            )
+            .await;
+        dup.assert_problem(409, "duplicate_username");
+
+        // An edit of capabilities by the agency admin works and is reflected at once.
+        let edited =
+            app.patch(&format!("/api/v1/users/{mine}"), Some(&f.agency_admin), json!({"capabilities": ["processing", "approval"]})).await;
+        assert_eq!(edited.status, 200, "{}", edited.text);
+        assert_eq!(edited.body["capabilities"], json!(["approval", "processing"]));
+        let self_edit = app.patch(&format!("/api/v1/users/{}", f.agency_admin_id), Some(&f.agency_admin), json!({"role": "officer"})).await;
+        self_edit.assert_problem(409, "conflict");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_users_token_is_refused_at_once() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let f = app.fixture().await;
+        let pair = app.login_pair("officer.a", PASSWORD).await;
+        let refresh = pair.body["refresh_token"].as_str().unwrap().to_owned();
+        assert_eq!(app.get("/api/v1/me", Some(&f.officer)).await.status, 200);
+        let disabled = app.post(&format!("/api/v1/users/{}/disable", f.officer_id), Some(&f.agency_admin), json!({})).await;
+        assert_eq!(disabled.status, 200, "{backend:?}: {}", disabled.text);
+        assert_eq!(disabled.body["active"], false);
+        app.get("/api/v1/me", Some(&f.officer)).await.assert_problem(401, "unauthorized");
+        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh})).await.assert_problem(401, "unauthorized");
+        app.login_pair("officer.a", PASSWORD).await.assert_problem(401, "invalid_credentials");
+
+        let enabled = app.post(&format!("/api/v1/users/{}/enable", f.officer_id), Some(&f.admin), json!({})).await;
+        assert_eq!(enabled.status, 200);
+        assert_eq!(app.login_pair("officer.a", PASSWORD).await.status, 200);
+        app.post(&format!("/api/v1/users/{}/disable", f.agency_admin_id), Some(&f.agency_admin), json!({}))
+            .await
+            .assert_problem(409, "conflict");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_takes_effect_for_existing_tokens() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let f = app.fixture().await;
+        let promoted = app.patch(&format!("/api/v1/users/{}", f.officer_id), Some(&f.admin), json!({"role": "agency_admin"})).await;
+        assert_eq!(promoted.status, 200, "{backend:?}: {}", promoted.text);
+        assert_eq!(promoted.body["capabilities"], json!([]));
+        app.get("/api/v1/me", Some(&f.officer)).await.assert_problem(401, "unauthorized");
+        let fresh = app.token("officer.a", PASSWORD).await;
+        assert_eq!(app.get("/api/v1/users", Some(&fresh)).await.status, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_role_ledger_records_grants_and_revocations() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let f = app.fixture().await;
+        app.send(
+            Method::POST,
+            &format!("/api/v1/users/{}/disable", f.officer_id),
+            Some(&f.admin),
+            Some(json!({})),
+            &[("X-Audit-Reason", "Chuyển công tác")],
+        )
+        .await;
+        let ledger = app.get(&format!("/api/v1/agencies/{}/role-ledger", f.commune_a), Some(&f.supervisor)).await;
+        assert_eq!(ledger.status, 200, "{backend:?}: {}", ledger.text);
+        let items = ledger.body["items"].as_array().unwrap();
+        let actions: Vec<(&str, &str, &str)> = items
+            .iter()
+            .map(|i| (i["action"].as_str().unwrap(), i["role"].as_str().unwrap(), i["subject_username"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![("grant", "agency_admin", "admin.a"), ("grant", "officer", "officer.a"), ("revoke", "officer", "officer.a")],
+            "{backend:?}"
+        );
+        assert_eq!(items[2]["reason"], "Chuyển công tác");
+        assert_eq!(items[2]["actor_username"], "admin");
+        assert_eq!(items[1]["capabilities"], json!(["reception"]));
+
+        assert_eq!(app.get(&format!("/api/v1/agencies/{}/role-ledger", f.commune_a), Some(&f.agency_admin)).await.status, 200);
+        app.get(&format!("/api/v1/agencies/{}/role-ledger", f.commune_b), Some(&f.agency_admin)).await.assert_problem(404, "not_found");
+        app.get(&format!("/api/v1/agencies/{}/role-ledger", f.commune_a), Some(&f.officer)).await.assert_problem(401, "unauthorized");
+        app.user(&f.admin, "officer.c", "officer", Some(&f.commune_a), &[]).await;
+        let other_officer = app.token("officer.c", PASSWORD).await;
+        app.get(&format!("/api/v1/agencies/{}/role-ledger", f.commune_a), Some(&other_officer)).await.assert_problem(403, "forbidden");
+    }
+}
