@@ -115,6 +115,9 @@ const DEMO_AGENCIES: &[(&str, &str, AgencyLevel, Option<&str>)] = &[
     ("000.20.04.H14", "UBND xã Trùng Khánh", AgencyLevel::Commune, Some("000.00.00.H14")),
 ];
 
+/// A demo account: user name, full name, role, agency and capabilities.
+type DemoAccount<'a> = (&'a str, &'a str, Role, Option<String>, &'a [&'a str]);
+
 /// Loads the demo agencies and one account per role (password `MOTCUA_DEMO_PASSWORD` or
 /// `motcua-demo-2026`). Running it again changes nothing.
 ///
@@ -154,7 +157,7 @@ pub fn seed_demo(pool: &Pool, demo_password: &str) -> Result<Vec<String>, Bootst
     let province = agency(&mut conn, "000.00.00.H14")?;
     let commune = agency(&mut conn, "000.20.01.H14")?;
     let office = agency(&mut conn, "000.00.01.H14")?;
-    let accounts: [(&str, &str, Role, Option<String>, &[&str]); 6] = [
+    let accounts: [DemoAccount<'_>; 6] = [
         ("demo.agencyadmin", "Quản trị UBND phường Thục Phán (demo)", Role::AgencyAdmin, commune.clone(), &[]),
         (
             "demo.officer",

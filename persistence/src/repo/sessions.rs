@@ -73,7 +73,7 @@ pub fn authenticate(conn: &mut AnyConnection, session_id: &str, now: NaiveDateTi
 /// The outcome of presenting a refresh token.
 pub enum Rotation {
     /// The token was valid; it is now used and `new_hash` replaces it.
-    Rotated { user: UserRow, session_id: String },
+    Rotated { user: Box<UserRow>, session_id: String },
     /// Unknown, expired, revoked or replayed (a replay revokes the session).
     Refused,
 }
@@ -105,7 +105,7 @@ pub fn rotate(conn: &mut AnyConnection, hash: &str, new_hash: &str, now: NaiveDa
     }
     diesel::update(refresh_tokens::table.find(hash)).set(refresh_tokens::used_at.eq(Some(now))).execute(conn)?;
     insert_refresh(conn, &token.session_id, new_hash, token.expires_at)?;
-    Ok(Rotation::Rotated { user, session_id: token.session_id })
+    Ok(Rotation::Rotated { user: Box::new(user), session_id: token.session_id })
 }
 
 /// Revokes one session.

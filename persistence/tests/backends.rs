@@ -1,0 +1,217 @@
+//! Persistence tests on both backends: SQLite always, PostgreSQL when `TEST_PG_URL` is set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use diesel::prelude::*;
+use diesel::{Connection, RunQueryDsl};
+use persistence::repo::{agencies, audit};
+use persistence::{AnyConnection, Backend, Pool};
+
+struct Db {
+    backend: Backend,
+    pool: Pool,
+    url: String,
+    dir: PathBuf,
+    pg_name: Option<String>,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let (Some(name), Ok(admin)) = (&self.pg_name, std::env::var("TEST_PG_URL"))
+            && let Ok(mut c) = diesel::PgConnection::establish(&admin)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn databases(migrate: bool) -> Vec<Db> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let dir = std::env::temp_dir().join(format!("motcua-persist-{id}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = dir.join("test.db").to_string_lossy().into_owned();
+    let mut out = vec![Db { backend: Backend::Sqlite, pool: persistence::build_pool(&url, 8, migrate).unwrap(), url, dir: dir.clone(), pg_name: None }];
+    if let Ok(admin) = std::env::var("TEST_PG_URL")
+        && !admin.is_empty()
+    {
+        let name = format!("p_{}", &id[..16]);
+        let mut c = diesel::PgConnection::establish(&admin).unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).unwrap();
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        out.push(Db { backend: Backend::Postgres, pool: persistence::build_pool(&url, 8, migrate).unwrap(), url, dir: dir.join("pg"), pg_name: Some(name) });
+    }
+    out
+}
+
+#[test]
+fn both_migration_sets_hold_the_same_versions() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let list = |sub: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(sub)).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(list("sqlite"), list("postgres"));
+    assert_eq!(persistence::db::migration_versions(Backend::Sqlite), persistence::db::migration_versions(Backend::Postgres));
+    for dir in list("sqlite") {
+        for side in ["sqlite", "postgres"] {
+            for file in ["up.sql", "down.sql"] {
+                assert!(root.join(side).join(&dir).join(file).is_file(), "{side}/{dir}/{file}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_table_of_the_schema_loads_on_both_backends() {
+    use persistence::schema::*;
+    for db in databases(true) {
+        let mut conn = db.pool.get().unwrap();
+        let conn: &mut AnyConnection = &mut conn;
+        // Selecting every column through schema.rs fails at run time when a column drifted.
+        persistence::repo::agencies::insert(conn, persistence::repo::agencies::NewAgency { code: "000.00.00.H14".into(), name: "UBND".into(), level: "province".into(), parent_id: None }).unwrap();
+        let loaded: Vec<persistence::repo::agencies::AgencyRow> = agencies::table.select(persistence::repo::agencies::AgencyRow::as_select()).load(conn).unwrap();
+        assert_eq!(loaded.len(), 1);
+        users::table.select(persistence::repo::users::UserRow::as_select()).load(conn).unwrap();
+        sessions::table.select(persistence::repo::sessions::SessionRow::as_select()).load(conn).unwrap();
+        role_ledger::table.select(persistence::repo::ledger::LedgerRow::as_select()).load(conn).unwrap();
+        audit_log::table.select(persistence::repo::audit::AuditRow::as_select()).load(conn).unwrap();
+        refresh_tokens::table.select(refresh_tokens::all_columns).limit(1).execute(conn).unwrap();
+        idempotency_keys::table.select(idempotency_keys::all_columns).limit(1).execute(conn).unwrap();
+        let head: (i32, i64, String) = audit_head::table.select(audit_head::all_columns).first(conn).unwrap();
+        assert_eq!(head, (1, 0, domain::audit::GENESIS_HASH.to_owned()), "{:?}", db.backend);
+    }
+}
+
+#[test]
+fn migrations_go_down_and_up_again() {
+    use diesel_migrations::MigrationHarness;
+    for db in databases(true) {
+        let mut conn = db.pool.get().unwrap();
+        match &mut *conn {
+            AnyConnection::Sqlite(c) => {
+                c.revert_all_migrations(persistence::db::SQLITE_MIGRATIONS).unwrap();
+                c.run_pending_migrations(persistence::db::SQLITE_MIGRATIONS).unwrap();
+            }
+            AnyConnection::Postgresql(c) => {
+                c.revert_all_migrations(persistence::db::PG_MIGRATIONS).unwrap();
+                c.run_pending_migrations(persistence::db::PG_MIGRATIONS).unwrap();
+            }
+        }
+        assert!(persistence::db::migrations_complete(&mut conn).unwrap(), "{:?}", db.backend);
+    }
+}
+
+#[test]
+fn every_foreign_key_has_an_index_on_postgres() {
+    for db in databases(true).into_iter().filter(|d| d.backend == Backend::Postgres) {
+        #[derive(QueryableByName, Debug)]
+        struct Missing {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            constraint_name: String,
+        }
+        let mut conn = db.pool.get().unwrap();
+        let AnyConnection::Postgresql(c) = &mut *conn else { unreachable!() };
+        let missing: Vec<Missing> = diesel::sql_query(
+            "SELECT c.conname::text AS constraint_name FROM pg_constraint c
+             WHERE c.contype = 'f' AND NOT EXISTS (
+               SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid
+               AND (i.indkey::int2[])[0:array_length(c.conkey, 1) - 1] = c.conkey)",
+        )
+        .load(c)
+        .unwrap();
+        assert!(missing.is_empty(), "foreign keys without an index: {missing:?}");
+    }
+}
+
+#[test]
+fn check_constraints_list_exactly_the_domain_values() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    for side in ["sqlite", "postgres"] {
+        let sql = std::fs::read_to_string(root.join(side).join("2026-11-28-000001_foundation/up.sql")).unwrap();
+        let values = |column: &str| -> Vec<String> {
+            let start = sql.find(&format!("CHECK ({column} IN (")).unwrap() + column.len() + 12;
+            let end = start + sql[start..].find(')').unwrap();
+            sql[start..end].split(',').map(|v| v.trim().trim_matches('\'').to_owned()).collect()
+        };
+        let roles: Vec<String> = domain::Role::ALL.iter().map(|r| r.as_str().to_owned()).collect();
+        let levels: Vec<String> = domain::AgencyLevel::ALL.iter().map(|l| l.as_str().to_owned()).collect();
+        assert_eq!(values("role"), roles, "{side}");
+        assert_eq!(values("level"), levels, "{side}");
+    }
+}
+
+#[test]
+fn timestamps_round_trip_at_microsecond_precision() {
+    for db in databases(true) {
+        let mut conn = db.pool.get().unwrap();
+        let row = agencies::insert(&mut conn, agencies::NewAgency { code: "000.00.00.H14".into(), name: "UBND".into(), level: "province".into(), parent_id: None }).unwrap();
+        let back = agencies::find(&mut conn, &row.id).unwrap().unwrap();
+        assert_eq!(back.created_at, row.created_at, "{:?}", db.backend);
+        assert_eq!(back.created_at.and_utc().timestamp_subsec_nanos() % 1000, 0);
+    }
+}
+
+#[test]
+fn search_is_case_and_diacritic_insensitive_with_literal_wildcards() {
+    for db in databases(true) {
+        let mut conn = db.pool.get().unwrap();
+        for (code, name) in [("000.00.00.H14", "UBND tỉnh Cao Bằng"), ("000.00.01.H14", "Phòng 50%_A Đà Nẵng"), ("000.00.02.H14", "Phòng 50xxA")] {
+            agencies::insert(&mut conn, agencies::NewAgency { code: code.into(), name: name.into(), level: "unit".into(), parent_id: None }).unwrap();
+        }
+        let find = |conn: &mut AnyConnection, term: &str| {
+            let filter = agencies::AgencyFilter { name_like: Some(domain::text::like_contains(term)), limit: 10, ..Default::default() };
+            agencies::list(conn, &filter).unwrap().items.into_iter().map(|a| a.code).collect::<Vec<_>>()
+        };
+        assert_eq!(find(&mut conn, "cao bang"), vec!["000.00.00.H14"], "{:?}", db.backend);
+        assert_eq!(find(&mut conn, "CAO BA\u{0300}NG".replace('\u{0300}', "\u{0306}").as_str()), vec!["000.00.00.H14"]);
+        assert_eq!(find(&mut conn, "50%_"), vec!["000.00.01.H14"], "{:?}: wildcards are literals", db.backend);
+        assert_eq!(find(&mut conn, "da nang"), vec!["000.00.01.H14"]);
+    }
+}
+
+#[test]
+fn concurrent_appends_keep_one_unbroken_chain() {
+    for db in databases(true) {
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let pool = db.pool.clone();
+                std::thread::spawn(move || {
+                    let mut conn = pool.get().unwrap();
+                    for i in 0..25 {
+                        persistence::write_tx(&mut conn, |c| {
+                            audit::append(c, audit::NewAuditEntry { action: "test".into(), entity_type: "t".into(), entity_id: format!("{t}-{i}"), ..Default::default() })
+                        })
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut conn = db.pool.get().unwrap();
+        let outcome = audit::verify(&mut conn).unwrap();
+        assert_eq!(outcome, audit::Verification { ok: true, entries: 200, first_broken_seq: None }, "{:?} ({})", db.backend, db.url);
+    }
+}
+
+#[test]
+fn a_failed_write_transaction_leaves_nothing_behind() {
+    for db in databases(true) {
+        let mut conn = db.pool.get().unwrap();
+        let result: Result<(), persistence::RepoError> = persistence::write_tx(&mut conn, |c| {
+            agencies::insert(c, agencies::NewAgency { code: "000.00.00.H14".into(), name: "A".into(), level: "unit".into(), parent_id: None })?;
+            audit::append(c, audit::NewAuditEntry { action: "x".into(), entity_type: "agency".into(), entity_id: "1".into(), ..Default::default() })?;
+            // Duplicate code: the whole transaction rolls back.
+            agencies::insert(c, agencies::NewAgency { code: "000.00.00.H14".into(), name: "B".into(), level: "unit".into(), parent_id: None })?;
+            Ok(())
+        });
+        assert!(matches!(result, Err(persistence::RepoError::Conflict(persistence::ConflictKind::DuplicateAgencyCode))), "{:?}", db.backend);
+        assert_eq!(agencies::count(&mut conn).unwrap(), 0);
+        assert_eq!(audit::verify(&mut conn).unwrap().entries, 0);
+    }
+}
