@@ -32,7 +32,9 @@ fn every_operation_documents_its_errors_and_security() {
             let id = operation["operationId"].as_str().unwrap_or_default();
             assert!(!id.is_empty(), "{method} {path} has an operationId");
             assert!(operation["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path} has a summary");
-            let secured = operation.get("security").is_some();
+            let requirements = operation["security"].as_array().cloned().unwrap_or_default();
+            assert!(!requirements.is_empty(), "{method} {path} declares its security (`[{{}}]` when public)");
+            let secured = requirements.iter().any(|r| r.as_object().is_some_and(|o| !o.is_empty()));
             let responses = operation["responses"].as_object().unwrap();
             if secured {
                 assert!(responses.contains_key("401"), "{method} {path} documents 401");

@@ -91,3 +91,28 @@ async fn health_metrics_openapi_and_swagger_are_served() {
         assert_eq!(bundle.status, 200, "Swagger UI works offline: its script is served by us");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_allows_only_the_configured_origins() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, |env| {
+            env.insert("MOTCUA_CORS_ORIGINS".into(), "https://dichvucong.caobang.gov.vn".into());
+        })
+        .await;
+        let preflight = |origin: &'static str| {
+            app.client
+                .request(Method::OPTIONS, format!("{}/api/v1/auth/login", app.base))
+                .header("Origin", origin)
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "content-type, idempotency-key")
+                .send()
+        };
+        let allowed = preflight("https://dichvucong.caobang.gov.vn").await.unwrap();
+        assert_eq!(allowed.status(), 200, "{backend:?}");
+        assert_eq!(allowed.headers()["access-control-allow-origin"], "https://dichvucong.caobang.gov.vn");
+        let denied = into_resp(preflight("https://evil.example").await.unwrap()).await;
+        assert!(denied.header("access-control-allow-origin").is_none(), "{backend:?}");
+        assert!(denied.status.is_client_error());
+        assert!(denied.content_type().starts_with("application/problem+json"), "{}", denied.text);
+    }
+}

@@ -92,6 +92,22 @@ async fn user_administration_is_scoped_to_the_admins_subtree() {
             app.post(&format!("/api/v1/users/{mine}/disable"), Some(token), json!({})).await.assert_problem(403, "forbidden");
         }
         app.get("/api/v1/users", None).await.assert_problem(401, "unauthorized");
+        app.post("/api/v1/auth/register", None, citizen("citizen.x", 9)).await;
+        let citizen_token = app.token("citizen.x", "citizen-pass-2026").await;
+        app.get("/api/v1/users", Some(&citizen_token)).await.assert_problem(403, "forbidden");
+        app.get(&format!("/api/v1/users/{mine}"), Some(&citizen_token)).await.assert_problem(403, "forbidden");
+        let by_citizen = app
+            .post(
+                "/api/v1/users",
+                Some(&citizen_token),
+                json!({"username": "x.c", "password": PASSWORD, "full_name": "X", "role": "officer", "agency_id": f.commune_a}),
+            )
+            .await;
+        by_citizen.assert_problem(403, "forbidden");
+        let agency = json!({"code": "000.00.77.H14", "name": "X", "level": "unit"});
+        app.post("/api/v1/agencies", Some(&citizen_token), agency).await.assert_problem(403, "forbidden");
+        app.get(&format!("/api/v1/agencies/{}/role-ledger", f.commune_a), Some(&citizen_token)).await.assert_problem(403, "forbidden");
+        app.get("/api/v1/audit", Some(&citizen_token)).await.assert_problem(403, "forbidden");
 
         // The agency admin sees its subtree only; the system admin sees everyone.
         let b_officer = app.user(&f.admin, "officer.b", "officer", Some(&f.commune_b), &[]).await;

@@ -71,6 +71,7 @@ impl<'a> AgencyAuditState<'a> {
 
 /// List agencies (flat, in creation order; `parent_id` links build the tree).
 #[utoipa::path(
+    security(()),
     tag = "agencies",
     params(AgencyListQuery, PageQuery),
     responses(
@@ -110,6 +111,7 @@ pub async fn list_agencies(
 
 /// One agency.
 #[utoipa::path(
+    security(()),
     tag = "agencies",
     params(("id" = String, Path, description = "Agency id")),
     responses(

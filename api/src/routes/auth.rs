@@ -143,6 +143,7 @@ fn invalid_credentials() -> ApiError {
 /// Returns a short-lived access token and a one-time refresh token. Unknown user and wrong
 /// password get the same answer. Repeated failures lock the account for a while (429).
 #[utoipa::path(
+    security(()),
     tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -201,6 +202,7 @@ pub async fn login(
 /// The presented token stops working. Presenting it again revokes the whole session, since
 /// only a thief or a replay would do that.
 #[utoipa::path(
+    security(()),
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -243,6 +245,7 @@ pub async fn logout(state: web::Data<AppState>, principal: Principal) -> Result<
 
 /// Register a citizen account.
 #[utoipa::path(
+    security(()),
     tag = "auth",
     request_body = RegisterRequest,
     responses(
@@ -337,6 +340,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
 /// form or in HTTP Basic. The access token carries the role `integration` and the client's
 /// granted scopes; there is no refresh token.
 #[utoipa::path(
+    security(()),
     tag = "auth",
     request_body(content = ClientCredentialsRequest, content_type = "application/x-www-form-urlencoded"),
     responses(

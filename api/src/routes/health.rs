@@ -29,7 +29,7 @@ pub struct ReadyResponse {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "health", responses((status = 200, description = "Alive", body = LiveResponse)))]
+#[utoipa::path(security(()), tag = "health", responses((status = 200, description = "Alive", body = LiveResponse)))]
 #[get("/health/live")]
 pub async fn live() -> web::Json<LiveResponse> {
     web::Json(LiveResponse { status: "ok".to_owned() })
@@ -37,6 +37,7 @@ pub async fn live() -> web::Json<LiveResponse> {
 
 /// The process can serve: the database answers and migrations are applied.
 #[utoipa::path(
+    security(()),
     tag = "health",
     responses(
         (status = 200, description = "Ready", body = ReadyResponse),
@@ -67,7 +68,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus metrics: requests and latencies by route and status, and the pool's state.
-#[utoipa::path(tag = "health", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+#[utoipa::path(security(()), tag = "health", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.state();
