@@ -6,6 +6,7 @@
 
 pub mod agency;
 pub mod audit;
+pub mod calendar;
 pub mod identity;
 pub mod role;
 pub mod text;
