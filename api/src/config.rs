@@ -44,6 +44,10 @@ pub struct Config {
     pub trust_proxy: bool,
     /// External systems, by name, with whether each is configured.
     pub integrations: Vec<(&'static str, bool)>,
+    /// Daily working periods (`MOTCUA_WORKING_HOURS`).
+    pub working_hours: domain::calendar::WorkingHours,
+    /// Rules of the default holiday generator.
+    pub holiday_rules: domain::calendar::HolidayRules,
 }
 
 impl std::fmt::Debug for Config {
@@ -127,10 +131,60 @@ impl Config {
             lockout_duration: Duration::from_secs(parse(&get, "MOTCUA_LOCKOUT_SECONDS", 900)?),
             trust_proxy: parse(&get, "MOTCUA_TRUST_PROXY", false)?,
             integrations: INTEGRATIONS.iter().map(|(name, var)| (*name, get(var).is_some())).collect(),
+            working_hours: match get("MOTCUA_WORKING_HOURS") {
+                None => domain::calendar::WorkingHours::default(),
+                Some(v) => parse_working_hours(&v).map_err(|reason| ConfigError { name: "MOTCUA_WORKING_HOURS", reason })?,
+            },
+            holiday_rules: parse_holiday_rules(&get)?,
             database_url,
             data_dir,
         })
     }
+}
+
+/// Parses `07:00-11:30,13:30-17:00`.
+fn parse_working_hours(value: &str) -> Result<domain::calendar::WorkingHours, String> {
+    let time = |t: &str| chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|e| format!("`{t}`: {e}"));
+    let mut periods = Vec::new();
+    for part in value.split(',') {
+        let (start, end) = part.split_once('-').ok_or_else(|| format!("`{part}` is not HH:MM-HH:MM"))?;
+        periods.push((time(start)?, time(end)?));
+    }
+    domain::calendar::WorkingHours::new(periods).map_err(|e| e.reason)
+}
+
+/// Reads `MOTCUA_NATIONAL_DAY_ADJACENT` (`bridge`, `before`, `after`) and
+/// `MOTCUA_EXTRA_HOLIDAYS` (`MM-DD:name:first year`, separated by `;`).
+fn parse_holiday_rules(get: &dyn Fn(&str) -> Option<String>) -> Result<domain::calendar::HolidayRules, ConfigError> {
+    use domain::calendar::holidays::NationalDayAdjacent;
+    let mut rules = domain::calendar::HolidayRules::default();
+    if let Some(v) = get("MOTCUA_NATIONAL_DAY_ADJACENT") {
+        rules.national_day_adjacent = match v.trim() {
+            "bridge" => NationalDayAdjacent::Bridge,
+            "before" => NationalDayAdjacent::Before,
+            "after" => NationalDayAdjacent::After,
+            other => {
+                return Err(ConfigError {
+                    name: "MOTCUA_NATIONAL_DAY_ADJACENT",
+                    reason: format!("`{other}`: expected bridge, before or after"),
+                });
+            }
+        };
+    }
+    if let Some(v) = get("MOTCUA_EXTRA_HOLIDAYS") {
+        for item in v.split(';').filter(|i| !i.trim().is_empty()) {
+            let bad = || ConfigError { name: "MOTCUA_EXTRA_HOLIDAYS", reason: format!("`{item}` is not MM-DD:name:first-year") };
+            let mut parts = item.trim().splitn(3, ':');
+            let (Some(md), Some(name), Some(from)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+            let (m, d) = md.split_once('-').ok_or_else(bad)?;
+            let (m, d, from) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?, from.trim().parse().map_err(|_| bad())?);
+            if chrono::NaiveDate::from_ymd_opt(2024, m, d).is_none() {
+                return Err(bad());
+            }
+            rules.extra_fixed.push((m, d, name.trim().to_owned(), from));
+        }
+    }
+    Ok(rules)
 }
 
 #[cfg(test)]
@@ -149,6 +203,24 @@ mod tests {
     fn a_bad_number_is_reported_by_name() {
         let result = Config::from_lookup(|k| (k == "MOTCUA_WORKERS").then(|| "many".to_owned()));
         assert!(result.err().is_some_and(|e| e.to_string().contains("MOTCUA_WORKERS")));
+    }
+
+    #[test]
+    fn calendar_settings_parse_and_bad_ones_are_named() {
+        let config = Config::from_lookup(|k| match k {
+            "MOTCUA_WORKING_HOURS" => Some("07:30-11:30,13:00-17:00".into()),
+            "MOTCUA_EXTRA_HOLIDAYS" => Some("11-24:Ngày Văn hóa Việt Nam:2026".into()),
+            _ => None,
+        });
+        let config = config.ok();
+        assert_eq!(config.as_ref().map(|c| c.working_hours.minutes_per_day()), Some(480));
+        assert_eq!(config.map(|c| c.holiday_rules.extra_fixed.len()), Some(1));
+        for (name, value) in
+            [("MOTCUA_WORKING_HOURS", "7-11"), ("MOTCUA_NATIONAL_DAY_ADJACENT", "never"), ("MOTCUA_EXTRA_HOLIDAYS", "13-40:x:2020")]
+        {
+            let result = Config::from_lookup(|k| (k == name).then(|| value.to_owned()));
+            assert!(result.err().is_some_and(|e| e.to_string().contains(name)), "{name}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{agencies, audit, auth, health, users};
+use crate::routes::{agencies, audit, auth, calendar, health, users};
 use crate::state::AppState;
 
 /// The OpenAPI document, serialised once.
@@ -186,6 +186,10 @@ pub fn build_app(
                 .service(agencies::create_agency)
                 .service(agencies::get_agency)
                 .service(agencies::update_agency)
+                .service(calendar::list_calendar_days)
+                .service(calendar::put_calendar_day)
+                .service(calendar::delete_calendar_day)
+                .service(calendar::compute_due_date)
                 .service(audit::list_audit)
                 .service(audit::verify_audit),
         )
@@ -250,6 +254,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         keys: Arc::new(JwtKeys::new(&secret)),
         metrics: Arc::new(Metrics::default()),
         limiter: Arc::new(RateLimiter::default()),
+        holidays: Arc::new(domain::calendar::DefaultHolidays::new(config.holiday_rules.clone())),
         config: Arc::new(config),
     })
 }

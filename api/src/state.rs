@@ -24,4 +24,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Per-client request limits of the public endpoints.
     pub limiter: Arc<RateLimiter>,
+    /// The generated default holidays (the overrides are read from the database per use).
+    pub holidays: Arc<domain::calendar::DefaultHolidays>,
 }

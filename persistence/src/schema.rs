@@ -113,6 +113,17 @@ diesel::table! {
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        updated_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
     users,
@@ -121,5 +132,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_ledger,
     audit_log,
     audit_head,
-    idempotency_keys
+    idempotency_keys,
+    calendar_days
 );

@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod calendar;
 mod docs;
 mod errors;
 mod idempotency;

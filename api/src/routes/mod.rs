@@ -4,6 +4,7 @@
 pub mod agencies;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod health;
 pub mod users;
 pub mod views;

@@ -2,6 +2,7 @@
 
 pub mod agencies;
 pub mod audit;
+pub mod calendar;
 pub mod idempotency;
 pub mod ledger;
 pub mod sessions;
