@@ -56,6 +56,8 @@ codes! {
     Conflict = "conflict", 409, "Xung đột dữ liệu", "Conflict", "The change conflicts with the current state of the resource.";
     DuplicateUsername = "duplicate_username", 409, "Tên đăng nhập đã tồn tại", "Username already taken", "Another account has this user name.";
     DuplicateIdNumber = "duplicate_id_number", 409, "Số định danh đã được đăng ký", "Personal id number already registered", "Another account has this personal id number.";
+    DuplicateProcedureCode = "duplicate_procedure_code", 409, "Mã thủ tục đã tồn tại", "Procedure code already exists", "Another procedure has this code.";
+    InvalidTransition = "invalid_transition", 409, "Thao tác không hợp lệ ở trạng thái hiện tại", "Invalid transition", "The action does not apply to the resource's current status; `allowed_actions` lists those that do.";
     DuplicateAgencyCode = "duplicate_agency_code", 409, "Mã định danh cơ quan đã tồn tại", "Agency code already exists", "Another agency has this electronic identifier code.";
     IdempotencyKeyInUse = "idempotency_key_in_use", 409, "Yêu cầu cùng khóa đang được xử lý", "Request with this key in progress", "A request with the same `Idempotency-Key` is still running; retry later.";
     PreconditionFailed = "precondition_failed", 412, "Điều kiện tiên quyết không thỏa", "Precondition failed", "`If-Match` does not match the current `ETag`.";
@@ -97,6 +99,9 @@ pub struct Problem {
     /// The invalid fields of a `validation_failed` problem.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invalid_params: Option<Vec<InvalidParam>>,
+    /// The actions the caller may take instead, for `invalid_transition`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<String>>,
 }
 
 /// A text in both languages.
@@ -129,13 +134,15 @@ pub struct ApiError {
     /// The stable code (and so the status).
     pub code: Code,
     /// Explanation of this occurrence; the code's title when absent.
-    pub detail: Option<Localized>,
+    pub detail: Option<Box<Localized>>,
     /// Invalid fields, for `validation_failed`.
     pub invalid_params: Vec<InvalidParam>,
     /// Seconds for `Retry-After` (429, 503).
     pub retry_after: Option<u64>,
     /// Methods for `Allow` (405).
     pub allow: Option<String>,
+    /// Actions that do apply, for `invalid_transition`.
+    pub allowed_actions: Option<Vec<String>>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -151,12 +158,12 @@ impl std::fmt::Display for ApiError {
 impl ApiError {
     /// An error with only a code.
     pub fn new(code: Code) -> Self {
-        Self { code, detail: None, invalid_params: Vec::new(), retry_after: None, allow: None }
+        Self { code, detail: None, invalid_params: Vec::new(), retry_after: None, allow: None, allowed_actions: None }
     }
 
     /// Adds a detail in both languages.
     pub fn with_detail(mut self, vi: impl Into<String>, en: impl Into<String>) -> Self {
-        self.detail = Some(Localized::new(vi, en));
+        self.detail = Some(Box::new(Localized::new(vi, en)));
         self
     }
 
@@ -183,6 +190,22 @@ impl ApiError {
         Self::new(Code::Forbidden)
     }
 
+    /// 409 `invalid_transition` listing what the caller may do instead.
+    pub fn invalid_transition(allowed: Vec<String>) -> Self {
+        let mut error = Self::new(Code::InvalidTransition);
+        error.detail = Some(Box::new(Localized::new(
+            format!("Thao tác được phép: {}.", if allowed.is_empty() { "không có".to_owned() } else { allowed.join(", ") }),
+            format!("Allowed actions: {}.", if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") }),
+        )));
+        error.allowed_actions = Some(allowed);
+        error
+    }
+
+    /// 412 for a stale `If-Match`.
+    pub fn precondition_failed() -> Self {
+        Self::new(Code::PreconditionFailed).with_detail("Dữ liệu đã thay đổi; hãy tải lại.", "The resource has changed; fetch it again.")
+    }
+
     /// 429 with `Retry-After`.
     pub fn rate_limited(retry_after: u64) -> Self {
         let mut error = Self::new(Code::RateLimited);
@@ -206,6 +229,7 @@ impl ApiError {
             instance: format!("urn:motcua:request:{request_id}"),
             code: self.code.as_str().to_owned(),
             invalid_params: if self.invalid_params.is_empty() { None } else { Some(self.invalid_params.clone()) },
+            allowed_actions: self.allowed_actions.clone(),
         }
     }
 
@@ -298,6 +322,7 @@ impl From<persistence::RepoError> for ApiError {
                 ConflictKind::DuplicateUsername => ApiError::new(Code::DuplicateUsername),
                 ConflictKind::DuplicateIdNumber => ApiError::new(Code::DuplicateIdNumber),
                 ConflictKind::DuplicateAgencyCode => ApiError::new(Code::DuplicateAgencyCode),
+                ConflictKind::DuplicateProcedureCode => ApiError::new(Code::DuplicateProcedureCode),
                 ConflictKind::IdempotencyKeyInUse => ApiError::new(Code::IdempotencyKeyInUse),
                 ConflictKind::MissingReference => ApiError::invalid("reference", "refers to a record that does not exist"),
                 ConflictKind::Other => ApiError::new(Code::Conflict),

@@ -53,6 +53,7 @@ impl Modify for SecurityAddon {
         (name = "auth", description = "Login, tokens, registration and the caller's account"),
         (name = "users", description = "Account administration and the role ledger (Art. 7)"),
         (name = "agencies", description = "The agency tree and electronic identifier codes"),
+        (name = "procedures", description = "The procedure catalogue, publication lifecycle, workflows and FAQ (Art. 8-11)"),
         (name = "calendar", description = "The working calendar and deadlines (Labour Code 2019 Art. 112)"),
         (name = "audit", description = "The append-only, hash-chained audit trail"),
         (name = "health", description = "Liveness, readiness and metrics"),

@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{agencies, audit, auth, calendar, health, users};
+use crate::routes::{agencies, audit, auth, calendar, faqs, health, procedures, users};
 use crate::state::AppState;
 
 /// The OpenAPI document, serialised once.
@@ -186,6 +186,17 @@ pub fn build_app(
                 .service(agencies::create_agency)
                 .service(agencies::get_agency)
                 .service(agencies::update_agency)
+                .service(procedures::list_procedures)
+                .service(procedures::create_procedure)
+                .service(procedures::get_procedure)
+                .service(procedures::update_procedure)
+                .service(procedures::list_procedure_versions)
+                .service(procedures::publication_action)
+                .service(procedures::get_workflow)
+                .service(procedures::put_workflow)
+                .service(faqs::list_faqs)
+                .service(faqs::create_faq)
+                .service(faqs::update_faq)
                 .service(calendar::list_calendar_days)
                 .service(calendar::put_calendar_day)
                 .service(calendar::delete_calendar_day)

@@ -8,6 +8,7 @@ pub mod agency;
 pub mod audit;
 pub mod calendar;
 pub mod identity;
+pub mod procedure;
 pub mod role;
 pub mod text;
 pub mod time;

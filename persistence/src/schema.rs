@@ -124,6 +124,71 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    procedures (code) {
+        code -> Text,
+        national_code -> Nullable<Text>,
+        latest_version -> Integer,
+        current_version -> Nullable<Integer>,
+        abolished -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    procedure_versions (procedure_code, version) {
+        procedure_code -> Text,
+        version -> Integer,
+        status -> Text,
+        is_latest -> Bool,
+        is_current -> Bool,
+        effective_from -> Date,
+        name -> Text,
+        search -> Text,
+        sector -> Text,
+        field_code -> Text,
+        online_level -> Text,
+        levels -> Text,
+        agency_ids -> Text,
+        content -> Text,
+        content_hash -> Text,
+        decision_ref -> Nullable<Text>,
+        source_system -> Text,
+        source_version -> Nullable<Text>,
+        synced_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workflows (id) {
+        id -> Text,
+        procedure_code -> Text,
+        agency_key -> Text,
+        agency_id -> Nullable<Text>,
+        version -> Integer,
+        steps -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    faqs (id) {
+        id -> Text,
+        procedure_code -> Nullable<Text>,
+        question -> Text,
+        answer -> Text,
+        search -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
     users,
@@ -133,5 +198,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_head,
     idempotency_keys,
-    calendar_days
+    calendar_days,
+    procedures,
+    procedure_versions,
+    workflows,
+    faqs,
 );

@@ -8,6 +8,7 @@ mod calendar;
 mod docs;
 mod errors;
 mod idempotency;
+mod procedures;
 mod processes;
 mod support;
 mod users;

@@ -5,7 +5,9 @@ pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod faqs;
 pub mod health;
+pub mod procedures;
 pub mod users;
 pub mod views;
 

@@ -3,10 +3,13 @@
 pub mod agencies;
 pub mod audit;
 pub mod calendar;
+pub mod faqs;
 pub mod idempotency;
 pub mod ledger;
+pub mod procedures;
 pub mod sessions;
 pub mod users;
+pub mod workflows;
 
 /// A page of rows and the key to continue after the last one.
 #[derive(Debug, Clone)]

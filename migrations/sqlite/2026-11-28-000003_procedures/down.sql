@@ -1,0 +1,4 @@
+DROP TABLE faqs;
+DROP TABLE workflows;
+DROP TABLE procedure_versions;
+DROP TABLE procedures;
