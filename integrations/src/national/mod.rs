@@ -1,0 +1,4 @@
+//! The national systems behind the NGSP/LGSP adapter (domain.md §10.1).
+
+pub mod adapter;
+pub mod catalog;
