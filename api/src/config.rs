@@ -48,6 +48,10 @@ pub struct Config {
     pub working_hours: domain::calendar::WorkingHours,
     /// Rules of the default holiday generator.
     pub holiday_rules: domain::calendar::HolidayRules,
+    /// The national procedure database, when `MOTCUA_NATIONAL_CATALOG_URL` is set.
+    pub national_catalog: Option<integrations::AdapterConfig>,
+    /// Codes per `LayDanhSachTTHC` page.
+    pub national_catalog_page_size: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -136,10 +140,43 @@ impl Config {
                 Some(v) => parse_working_hours(&v).map_err(|reason| ConfigError { name: "MOTCUA_WORKING_HOURS", reason })?,
             },
             holiday_rules: parse_holiday_rules(&get)?,
+            national_catalog: adapter_config(&get, "MOTCUA_NATIONAL_CATALOG")?,
+            national_catalog_page_size: parse(&get, "MOTCUA_NATIONAL_CATALOG_PAGE_SIZE", 100)?,
             database_url,
             data_dir,
         })
     }
+}
+
+/// The adapter settings under `prefix` (`_URL`, `_USERNAME`, `_PASSWORD`, `_DSTCODE`,
+/// `_MADONVI`, `_AUTH_PATH`, `_SHARE_PATH`, `_TIMEOUT_SECONDS`, `_RETRIES`); `None` without a URL.
+fn adapter_config(get: &dyn Fn(&str) -> Option<String>, prefix: &'static str) -> Result<Option<integrations::AdapterConfig>, ConfigError> {
+    let var = |suffix: &str| get(&format!("{prefix}_{suffix}"));
+    let Some(url) = var("URL") else { return Ok(None) };
+    let mut config = integrations::AdapterConfig::new(
+        &url,
+        &var("USERNAME").unwrap_or_default(),
+        &var("PASSWORD").unwrap_or_default(),
+        &var("DSTCODE").unwrap_or_default(),
+    );
+    if let Some(v) = var("MADONVI") {
+        config.madonvi = v;
+    }
+    if let Some(v) = var("AUTH_PATH") {
+        config.auth_path = v;
+    }
+    if let Some(v) = var("SHARE_PATH") {
+        config.share_path = v;
+    }
+    if let Some(v) = var("TIMEOUT_SECONDS") {
+        let seconds: u64 =
+            v.trim().parse().map_err(|_| ConfigError { name: prefix, reason: format!("_TIMEOUT_SECONDS `{v}` is not a number") })?;
+        config.timeout = Duration::from_secs(seconds.max(1));
+    }
+    if let Some(v) = var("RETRIES") {
+        config.retries = v.trim().parse().map_err(|_| ConfigError { name: prefix, reason: format!("_RETRIES `{v}` is not a number") })?;
+    }
+    Ok(Some(config))
 }
 
 /// Parses `07:00-11:30,13:30-17:00`.

@@ -10,6 +10,7 @@ pub mod auditing;
 pub mod auth;
 pub mod backup;
 pub mod bootstrap;
+pub mod catalog_sync;
 pub mod config;
 pub mod db;
 pub mod error;

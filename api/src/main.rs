@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use api::config::{Config, redact_url};
 
-const USAGE: &str = "usage: motcua [serve | migrate | create-admin [username] | seed --demo | openapi | backup <file> | restore <file>]";
+const USAGE: &str =
+    "usage: motcua [serve | migrate | create-admin [username] | seed --demo | sync-catalog | openapi | backup <file> | restore <file>]";
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         ("create-admin", name) => create_admin(&config, name),
         ("seed", Some("--demo")) => seed(&config),
+        ("sync-catalog", None) => sync_catalog(config),
         ("backup", Some(file)) => {
             api::backup::backup(&config.database_url, Path::new(file)).map(|()| log::info!("backup written to {file}"))
         }
@@ -91,4 +93,27 @@ fn seed(config: &Config) -> Result<(), String> {
     }
     log::info!("demo data ready: {} new rows; demo accounts use password `{password}`", report.len());
     Ok(())
+}
+
+fn sync_catalog(config: Config) -> Result<(), String> {
+    let state = api::server::prepare(config).map_err(|e| e.to_string())?;
+    actix_web::rt::System::new().block_on(async move {
+        let pool = state.pool.clone();
+        let job = actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            persistence::repo::jobs::create(&mut conn, "national_catalog_sync", None).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        let meta = api::auth::RequestMeta { request_id: Some(format!("cli-{}", job.id)), reason: Some("motcua sync-catalog".into()) };
+        let job = api::catalog_sync::run(state, job, meta).await;
+        println!(
+            "{}: {} created, {} updated, {} unchanged, {} failed of {}",
+            job.status, job.created, job.updated, job.unchanged, job.failed, job.total
+        );
+        match job.error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    })
 }

@@ -55,6 +55,7 @@ impl Modify for SecurityAddon {
         (name = "agencies", description = "The agency tree and electronic identifier codes"),
         (name = "procedures", description = "The procedure catalogue, publication lifecycle, workflows and FAQ (Art. 8-11)"),
         (name = "calendar", description = "The working calendar and deadlines (Labour Code 2019 Art. 112)"),
+        (name = "integrations", description = "National systems: catalogue sync and background jobs"),
         (name = "audit", description = "The append-only, hash-chained audit trail"),
         (name = "health", description = "Liveness, readiness and metrics"),
     )

@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{agencies, audit, auth, calendar, faqs, health, procedures, users};
+use crate::routes::{agencies, audit, auth, calendar, faqs, health, integrations, procedures, users};
 use crate::state::AppState;
 
 /// The OpenAPI document, serialised once.
@@ -201,6 +201,8 @@ pub fn build_app(
                 .service(calendar::put_calendar_day)
                 .service(calendar::delete_calendar_day)
                 .service(calendar::compute_due_date)
+                .service(integrations::start_catalog_sync)
+                .service(integrations::get_job)
                 .service(audit::list_audit)
                 .service(audit::verify_audit),
         )

@@ -189,7 +189,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        kind -> Text,
+        status -> Text,
+        total -> Integer,
+        done -> Integer,
+        created -> Integer,
+        updated -> Integer,
+        unchanged -> Integer,
+        failed -> Integer,
+        items -> Text,
+        error -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    jobs,
     agencies,
     users,
     sessions,

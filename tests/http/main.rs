@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod calendar;
+mod catalog_sync;
 mod docs;
 mod errors;
 mod idempotency;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calendar;
 pub mod faqs;
 pub mod health;
+pub mod integrations;
 pub mod procedures;
 pub mod users;
 pub mod views;

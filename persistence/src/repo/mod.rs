@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calendar;
 pub mod faqs;
 pub mod idempotency;
+pub mod jobs;
 pub mod ledger;
 pub mod procedures;
 pub mod sessions;
