@@ -184,5 +184,91 @@ pub fn seed_demo(pool: &Pool, demo_password: &str) -> Result<Vec<String>, Bootst
         create_user(&mut conn, username, demo_password, full_name, role, agency_id.as_deref(), caps)?;
         report.push(format!("account {username} ({})", role.as_str()));
     }
+    for demo in crate::demo_procedures::DEMO_PROCEDURES {
+        if persistence::repo::procedures::find(&mut conn, demo.code)?.is_some() {
+            continue;
+        }
+        let agency_id = agencies::find_by_code(&mut conn, demo.agency)?.map(|a| a.id);
+        seed_procedure(&mut conn, demo, agency_id)?;
+        report.push(format!("procedure {} {}", demo.code, demo.name));
+    }
     Ok(report)
+}
+
+/// Creates, publishes and gives a workflow to one demo procedure.
+fn seed_procedure(
+    conn: &mut AnyConnection,
+    demo: &crate::demo_procedures::DemoProcedure,
+    agency_id: Option<String>,
+) -> Result<(), BootstrapError> {
+    use crate::routes::procedures::{Fee, FieldRef, LegalBasis, ProcedureContent, RequiredDocument, ResultSpec, TimeSpec, TimeUnitName};
+    let unit = match demo.time.1 {
+        "calendar_day" => TimeUnitName::CalendarDay,
+        "working_hour" => TimeUnitName::WorkingHour,
+        _ => TimeUnitName::WorkingDay,
+    };
+    let mut content = ProcedureContent {
+        national_code: Some(demo.code.split('.').take(2).collect::<Vec<_>>().join(".")),
+        name: demo.name.to_owned(),
+        sector: demo.sector.to_owned(),
+        field: FieldRef { code: demo.field.0.to_owned(), name: demo.field.1.to_owned() },
+        levels: vec![demo.level.to_owned()],
+        agency_ids: agency_id.into_iter().collect(),
+        online_level: demo.online.to_owned(),
+        channels: Vec::new(),
+        processing_time: TimeSpec { value: demo.time.0, unit },
+        online_processing_time: None,
+        cutoff_time: demo.cutoff.map(str::to_owned),
+        fees: if demo.fee > 0 { vec![Fee { code: None, amount: demo.fee, description: "Phí, lệ phí".to_owned() }] } else { Vec::new() },
+        required_documents: demo
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(i, name)| RequiredDocument {
+                code: format!("GT{:02}", i + 1),
+                name: (*name).to_owned(),
+                originals: 1,
+                copies: 0,
+                mandatory: true,
+            })
+            .collect(),
+        result: ResultSpec { code: None, name: demo.result.map(str::to_owned), has_result: demo.result.is_some() },
+        legal_basis: vec![LegalBasis { number: demo.law.0.to_owned(), title: demo.law.1.to_owned() }],
+        form_schema: (demo.code == "1.001193.000.00.00.H14").then(crate::demo_procedures::birth_registration_form),
+        effective_from: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
+    };
+    let invalid = |e: crate::error::ApiError| BootstrapError::Invalid(format!("demo procedure {}: {e}", demo.code));
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    crate::routes::procedures::normalise(&mut content, today).map_err(invalid)?;
+    let new =
+        crate::routes::procedures::new_version(demo.code, &content, None, ("demo", Some("demo-2026".to_owned()), None)).map_err(invalid)?;
+    let time = content.processing_time.to_domain("processing_time").map_err(invalid)?;
+    let steps: Vec<crate::routes::procedures::WorkflowStepDto> = domain::procedure::default_workflow(time)
+        .iter()
+        .map(|s| crate::routes::procedures::WorkflowStepDto {
+            key: s.key.clone(),
+            name: s.name.clone(),
+            capability: s.capability.as_str().to_owned(),
+            agency_id: None,
+            duration_hours: i64::from(s.duration_hours),
+        })
+        .collect();
+    let steps = serde_json::to_string(&steps).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
+    persistence::write_tx(conn, |conn| {
+        let row = persistence::repo::procedures::create(conn, demo.code, content.national_code.clone(), new)?;
+        persistence::repo::procedures::set_status(conn, demo.code, row.version, "published", Some("DEMO"), Some(true))?;
+        persistence::repo::workflows::add(conn, demo.code, None, steps, None)?;
+        persistence::repo::audit::append(
+            conn,
+            persistence::repo::audit::NewAuditEntry {
+                action: "procedure.create".into(),
+                entity_type: "procedure".into(),
+                entity_id: demo.code.to_owned(),
+                reason: Some("seed --demo".into()),
+                ..Default::default()
+            },
+        )?;
+        Ok::<_, RepoError>(())
+    })?;
+    Ok(())
 }

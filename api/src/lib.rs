@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod catalog_sync;
 pub mod config;
 pub mod db;
+pub mod demo_procedures;
 pub mod error;
 pub mod i18n;
 pub mod metrics;

@@ -186,6 +186,20 @@ async fn the_command_line_seeds_demo_data_and_creates_admins() {
         }
         let agencies = call(&server.base, reqwest::Method::GET, "/api/v1/agencies?limit=100", None, None).await;
         assert_eq!(agencies.body["items"].as_array().unwrap().len(), 11, "seeded once: {}", agencies.text);
+        let catalogue = call(&server.base, reqwest::Method::GET, "/api/v1/procedures?limit=100", None, None).await;
+        let items = catalogue.body["items"].as_array().unwrap();
+        assert!(items.len() >= 30, "{backend:?}: {} demo procedures", items.len());
+        assert!(items.iter().all(|p| p["source"]["system"] == "demo" && p["status"] == "published"));
+        let search = call(&server.base, reqwest::Method::GET, "/api/v1/procedures?q=dang%20ky%20khai%20sinh", None, None).await;
+        assert_eq!(search.body["items"][0]["form_schema"]["required"][0], "child_full_name");
+        let workflow =
+            call(&server.base, reqwest::Method::GET, "/api/v1/procedures/1.003554.000.00.00.H14/workflow", Some(&officer), None).await;
+        assert_eq!(
+            (workflow.body["origin"].as_str(), workflow.body["total_hours"].as_i64()),
+            (Some("stored"), Some(160)),
+            "{}",
+            workflow.text
+        );
     }
     let printed = Command::new(env!("CARGO_BIN_EXE_motcua")).arg("openapi").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&printed.stdout), api::openapi_yaml());
