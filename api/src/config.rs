@@ -32,6 +32,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Largest accepted JSON body in bytes.
     pub json_limit: usize,
+    /// Largest accepted uploaded file in bytes.
+    pub upload_limit: usize,
     /// Requests per minute per client address on login and token endpoints.
     pub login_rate_per_minute: u32,
     /// Registrations per hour per client address.
@@ -129,6 +131,7 @@ impl Config {
                 .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
                 .unwrap_or_default(),
             json_limit: parse(&get, "MOTCUA_JSON_LIMIT_BYTES", 1024 * 1024)?,
+            upload_limit: parse(&get, "MOTCUA_UPLOAD_LIMIT_BYTES", 20 * 1024 * 1024)?,
             login_rate_per_minute: parse(&get, "MOTCUA_LOGIN_RATE_PER_MINUTE", 30)?,
             register_rate_per_hour: parse(&get, "MOTCUA_REGISTER_RATE_PER_HOUR", 20)?,
             lockout_threshold: parse(&get, "MOTCUA_LOCKOUT_THRESHOLD", 5)?,

@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{agencies, audit, auth, calendar, faqs, health, integrations, procedures, users};
+use crate::routes::{agencies, audit, auth, calendar, faqs, health, integrations, procedures, templates, users};
 use crate::state::AppState;
 
 /// The OpenAPI document, serialised once.
@@ -121,6 +121,19 @@ fn form_error(error: UrlencodedError, _: &HttpRequest) -> actix_web::Error {
     api.into()
 }
 
+fn multipart_error(error: actix_multipart::MultipartError, _: &HttpRequest) -> actix_web::Error {
+    use actix_multipart::MultipartError as M;
+    let api = match &error {
+        M::ContentTypeMissing | M::ContentTypeParse | M::ContentTypeIncompatible => ApiError::new(Code::UnsupportedMediaType)
+            .with_detail("Nội dung phải là multipart/form-data.", "The body must be multipart/form-data."),
+        M::Payload(actix_web::error::PayloadError::Overflow) => ApiError::new(Code::PayloadTooLarge),
+        M::Field { source, .. } if source.as_response_error().status_code().as_u16() == 413 => ApiError::new(Code::PayloadTooLarge),
+        M::MissingField(name) | M::DuplicateField(name) | M::UnknownField(name) => ApiError::invalid(name.clone(), error.to_string()),
+        _ => ApiError::new(Code::MalformedRequest).with_detail("Dữ liệu multipart không hợp lệ.", "The multipart body is malformed."),
+    };
+    api.into()
+}
+
 fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
     ApiError::invalid("path", error.to_string()).into()
 }
@@ -158,6 +171,7 @@ pub fn build_app(
     utoipa::openapi::OpenApi,
 ) {
     let json_limit = state.as_ref().map_or(1024 * 1024, |s| s.config.json_limit);
+    let upload_limit = state.as_ref().map_or(20 * 1024 * 1024, |s| s.config.upload_limit);
     let cors_config = state.as_ref().map(|s| cors(&s.config));
     let enable_cors = state.as_ref().is_some_and(|s| !s.config.cors_origins.is_empty());
     let (app, api) = App::new()
@@ -194,6 +208,9 @@ pub fn build_app(
                 .service(procedures::publication_action)
                 .service(procedures::get_workflow)
                 .service(procedures::put_workflow)
+                .service(templates::upload_template)
+                .service(templates::list_templates)
+                .service(templates::download_template)
                 .service(faqs::list_faqs)
                 .service(faqs::create_faq)
                 .service(faqs::update_faq)
@@ -214,7 +231,13 @@ pub fn build_app(
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(form_error))
-        .app_data(web::PayloadConfig::new(json_limit.max(21 * 1024 * 1024)))
+        .app_data(web::PayloadConfig::new(json_limit.max(upload_limit + 64 * 1024)))
+        .app_data(
+            actix_multipart::form::MultipartFormConfig::default()
+                .total_limit(upload_limit + 64 * 1024)
+                .memory_limit(upload_limit + 64 * 1024)
+                .error_handler(multipart_error),
+        )
         .app_data(routes)
         .app_data(spec);
     if let Some(state) = state {
@@ -268,6 +291,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         metrics: Arc::new(Metrics::default()),
         limiter: Arc::new(RateLimiter::default()),
         holidays: Arc::new(domain::calendar::DefaultHolidays::new(config.holiday_rules.clone())),
+        files: persistence::files::FileStore::new(config.data_dir.join("files")),
         config: Arc::new(config),
     })
 }

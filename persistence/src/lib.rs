@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod repo;
 pub mod schema;
 

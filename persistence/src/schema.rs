@@ -209,7 +209,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    procedure_templates (id) {
+        id -> Text,
+        procedure_code -> Text,
+        document_code -> Nullable<Text>,
+        name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    procedure_templates,
     jobs,
     agencies,
     users,

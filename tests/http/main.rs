@@ -12,4 +12,5 @@ mod idempotency;
 mod procedures;
 mod processes;
 mod support;
+mod templates;
 mod users;

@@ -9,6 +9,7 @@ pub mod faqs;
 pub mod health;
 pub mod integrations;
 pub mod procedures;
+pub mod templates;
 pub mod users;
 pub mod views;
 

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod procedures;
 pub mod sessions;
+pub mod templates;
 pub mod users;
 pub mod workflows;
 

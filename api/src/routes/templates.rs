@@ -1,0 +1,211 @@
+//! Downloadable form templates of procedures (mẫu đơn, tờ khai; Art. 8.3).
+
+use actix_multipart::form::MultipartForm;
+use actix_multipart::form::bytes::Bytes as FormBytes;
+use actix_multipart::form::text::Text;
+use actix_web::http::header::{CONTENT_DISPOSITION, ETAG};
+use actix_web::{HttpResponse, get, post, web};
+use domain::Role;
+use persistence::repo::templates::{self as repo, TemplateRow};
+use persistence::repo::{agencies, procedures};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auditing::{self, Change};
+use crate::auth::{Principal, RequestMeta};
+use crate::error::{ApiError, Code, Problem};
+use crate::routes::views::utc;
+use crate::state::AppState;
+
+/// The multipart upload of a template.
+#[derive(Debug, MultipartForm)]
+pub struct TemplateUpload {
+    pub file: FormBytes,
+    pub name: Option<Text<String>>,
+    pub document_code: Option<Text<String>>,
+}
+
+/// The multipart fields of a template upload (for the OpenAPI document).
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "describes the multipart body; the handler reads `TemplateUpload`")]
+pub struct TemplateUploadSchema {
+    /// The file: PDF, DOC/DOCX, XLS/XLSX, ODT/ODS (checked against its bytes).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// A display name (default: the file name).
+    name: Option<String>,
+    /// The required document this template is for.
+    document_code: Option<String>,
+}
+
+/// A stored template.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateView {
+    pub id: String,
+    pub procedure_code: String,
+    pub document_code: Option<String>,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// Where to download it.
+    pub download_url: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<TemplateRow> for TemplateView {
+    fn from(row: TemplateRow) -> Self {
+        TemplateView {
+            download_url: format!("/api/v1/procedures/{}/templates/{}/content", row.procedure_code, row.id),
+            id: row.id,
+            procedure_code: row.procedure_code,
+            document_code: row.document_code,
+            name: row.name,
+            content_type: row.content_type,
+            size: row.size_bytes,
+            sha256: row.sha256,
+            created_at: utc(row.created_at),
+        }
+    }
+}
+
+/// Upload a form template (administrators of an implementing agency).
+#[utoipa::path(
+    tag = "procedures",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Procedure code")),
+    request_body(content = TemplateUploadSchema, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored", body = TemplateView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator of an implementing agency", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown procedure", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a document format we accept", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/procedures/{code}/templates")]
+pub async fn upload_template(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    code: web::Path<String>,
+    form: MultipartForm<TemplateUpload>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(&[Role::SystemAdmin, Role::AgencyAdmin])?;
+    let code = code.into_inner();
+    let upload = form.into_inner();
+    if upload.file.data.len() > state.config.upload_limit {
+        return Err(ApiError::new(Code::PayloadTooLarge));
+    }
+    let kind = domain::files::sniff(&upload.file.data).ok_or_else(|| {
+        ApiError::new(Code::UnsupportedMediaType)
+            .with_detail("Chỉ nhận tệp PDF, Word, Excel hoặc OpenDocument.", "Only PDF, Word, Excel or OpenDocument files are accepted.")
+    })?;
+    let file_name = upload.file.file_name.clone();
+    let name = upload.name.map(|t| t.into_inner()).or(file_name.clone()).unwrap_or_else(|| "mau-don".to_owned());
+    let name: String = name.chars().filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"')).take(200).collect();
+    if name.trim().is_empty() {
+        return Err(ApiError::invalid("name", "must not be empty"));
+    }
+    let document_code = upload.document_code.map(|t| t.into_inner()).filter(|c| !c.trim().is_empty());
+    let content_type = kind.content_type(file_name.as_deref().or(Some(&name))).to_owned();
+    let store = state.files.clone();
+    let data = upload.file.data;
+    let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
+    let row = crate::db::write(&state.pool, move |conn| {
+        let latest = procedures::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        if principal.role == Role::AgencyAdmin {
+            let mut mine = false;
+            for id in procedures::unmark_list(&latest.agency_ids) {
+                if let Some(agency) = agencies::find(conn, &id)? {
+                    mine |= principal.covers_path(&agency.path);
+                }
+            }
+            if !mine {
+                return Err(ApiError::forbidden());
+            }
+        }
+        // The bytes go to the store before the row commits; a failed commit leaves an
+        // unreferenced file, never a row without its file.
+        let sha256 = store.put(&data).map_err(ApiError::internal)?;
+        let row = TemplateRow {
+            id: persistence::new_id(),
+            procedure_code: code.clone(),
+            document_code,
+            name,
+            content_type,
+            size_bytes: size,
+            sha256,
+            created_by: Some(principal.user_id.clone()),
+            created_at: persistence::now(),
+        };
+        repo::insert(conn, &row)?;
+        auditing::record(
+            conn,
+            &meta,
+            Change::<(), _> {
+                actor_id: Some(&principal.user_id),
+                action: "template.upload",
+                entity_type: "procedure_template",
+                entity_id: &row.id,
+                before: None,
+                after: Some(&(&row.procedure_code, &row.sha256)),
+            },
+        )?;
+        Ok(row)
+    })
+    .await?;
+    let view = TemplateView::from(row);
+    Ok(super::created(view.download_url.clone(), &view))
+}
+
+/// The form templates of a procedure.
+#[utoipa::path(
+    tag = "procedures",
+    security(()),
+    params(("code" = String, Path, description = "Procedure code")),
+    responses(
+        (status = 200, description = "The templates", body = Vec<TemplateView>),
+        (status = 404, description = "Unknown procedure", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/procedures/{code}/templates")]
+pub async fn list_templates(state: web::Data<AppState>, code: web::Path<String>) -> Result<web::Json<Vec<TemplateView>>, ApiError> {
+    let code = code.into_inner();
+    let rows = crate::db::run(&state.pool, move |conn| {
+        procedures::find(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        Ok(repo::list(conn, &code)?)
+    })
+    .await?;
+    Ok(web::Json(rows.into_iter().map(TemplateView::from).collect()))
+}
+
+/// Download a form template, with its stored content type.
+#[utoipa::path(
+    tag = "procedures",
+    security(()),
+    params(("code" = String, Path, description = "Procedure code"), ("id" = String, Path, description = "Template id")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, description = "Unknown template", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/procedures/{code}/templates/{id}/content")]
+pub async fn download_template(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (code, id) = path.into_inner();
+    let row = crate::db::run(&state.pool, move |conn| repo::find(conn, &code, &id)?.ok_or_else(ApiError::not_found)).await?;
+    let store = state.files.clone();
+    let sha = row.sha256.clone();
+    let bytes = web::block(move || store.get(&sha)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    let bytes = bytes.ok_or_else(|| ApiError::internal(format!("template {} has no stored content", row.id)))?;
+    let ascii_name: String =
+        row.name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+    Ok(HttpResponse::Ok()
+        .content_type(row.content_type.as_str())
+        .insert_header((ETAG, format!("\"{}\"", row.sha256)))
+        .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii_name}\"")))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(bytes))
+}
