@@ -57,6 +57,12 @@ lint: check-layers
 release:
 	$(CARGO) build --release -p api --bin motcua
 
+## Benchmarks (release build): due-date throughput in domain, catalogue search latency over
+## HTTP with 10,000 procedures on SQLite and PostgreSQL. Figures, not pass/fail.
+bench:
+	$(CARGO) bench -p domain --bench due
+	./scripts/with-pg.sh $(CARGO) bench -p api --bench catalog
+
 ## Drops test databases left behind by interrupted runs on the local PostgreSQL.
 clean-test-dbs:
 	psql postgres://postgres@127.0.0.1:5432/postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 't\_%' OR datname LIKE 'motcua\_tpl\_%'" \
