@@ -28,7 +28,12 @@ fn content(i: usize, agency_id: &str) -> ProcedureContent {
         online_processing_time: None,
         cutoff_time: None,
         fees: Vec::new(),
-        required_documents: demo.documents.iter().enumerate().map(|(n, d)| RequiredDocument { code: format!("GT{n}"), name: (*d).to_owned(), originals: 1, copies: 0, mandatory: true }).collect(),
+        required_documents: demo
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(n, d)| RequiredDocument { code: format!("GT{n}"), name: (*d).to_owned(), originals: 1, copies: 0, mandatory: true })
+            .collect(),
         result: ResultSpec { code: None, name: demo.result.map(str::to_owned), has_result: demo.result.is_some() },
         legal_basis: Vec::new(),
         form_schema: None,
@@ -47,7 +52,8 @@ fn load(url: &str, agency_ids: &[String]) {
                 let code = format!("{}.{:06}.000.00.00.H14", 1 + i % 2, 100_000 + i);
                 let mut body = content(i, &agency_ids[i % agency_ids.len()]);
                 normalise(&mut body, today).map_err(|e| persistence::RepoError::Unavailable(e.to_string()))?;
-                let new = new_version(&code, &body, None, ("bench", None, None)).map_err(|e| persistence::RepoError::Unavailable(e.to_string()))?;
+                let new = new_version(&code, &body, None, ("bench", None, None))
+                    .map_err(|e| persistence::RepoError::Unavailable(e.to_string()))?;
                 persistence::repo::procedures::create(conn, &code, None, new)?;
                 persistence::repo::procedures::set_status(conn, &code, 1, "published", Some("BENCH"), Some(true))?;
             }
@@ -84,7 +90,12 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
         for n in 0..20 {
             let agency = persistence::repo::agencies::insert(
                 &mut conn,
-                persistence::repo::agencies::NewAgency { code: format!("000.20.{n:02}.H14"), name: format!("UBND xã {n}"), level: "commune".into(), parent_id: None },
+                persistence::repo::agencies::NewAgency {
+                    code: format!("000.20.{n:02}.H14"),
+                    name: format!("UBND xã {n}"),
+                    level: "commune".into(),
+                    parent_id: None,
+                },
             )
             .expect("agency");
             ids.push(agency.id);

@@ -22,7 +22,7 @@ use crate::routes::procedures::{
 use crate::state::AppState;
 
 /// What happened to one procedure.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ItemOutcome {
     pub code: String,
     /// `created`, `updated`, `unchanged` or `failed`.

@@ -179,3 +179,53 @@ async fn the_sync_says_when_it_is_not_configured() {
         app.request(Method::POST, "/api/v1/integrations/national-catalog/sync", Some(&admin), None).await.assert_problem(409, "conflict");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_catalog_command_runs_the_same_job() {
+    for backend in backends() {
+        let mut server = mockito::Server::new_async().await;
+        let _mocks = national_mock(&mut server, "1").await;
+        let db = tokio::task::spawn_blocking(move || TestDb::new(backend)).await.unwrap();
+        let mut env = test_env(&db);
+        env.insert("MOTCUA_NATIONAL_CATALOG_URL".into(), server.url());
+        env.insert("MOTCUA_NATIONAL_CATALOG_DSTCODE".into(), "000.00.00.H14".into());
+        let run = || {
+            let env = env.clone();
+            tokio::task::spawn_blocking(move || {
+                std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+                    .arg("sync-catalog")
+                    .env_clear()
+                    .env("RUST_LOG", "warn")
+                    .envs(env)
+                    .output()
+                    .unwrap()
+            })
+        };
+        let first = run().await.unwrap();
+        let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
+        assert!(first.status.success(), "{backend:?}: {stdout} {}", String::from_utf8_lossy(&first.stderr));
+        assert!(stdout.contains("succeeded: 2 created, 0 updated, 0 unchanged, 1 failed of 3"), "{stdout}");
+        let second = run().await.unwrap();
+        assert!(
+            String::from_utf8_lossy(&second.stdout).contains("0 created, 0 updated, 2 unchanged"),
+            "{}",
+            String::from_utf8_lossy(&second.stdout)
+        );
+        server.reset();
+        let _down = server.mock("POST", "/auth").with_status(503).create_async().await;
+        let mut down_env = env.clone();
+        down_env.insert("MOTCUA_NATIONAL_CATALOG_RETRIES".into(), "0".into());
+        let failed = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+                .arg("sync-catalog")
+                .env_clear()
+                .env("RUST_LOG", "warn")
+                .envs(down_env)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(!failed.status.success(), "a failed sync exits non-zero");
+    }
+}

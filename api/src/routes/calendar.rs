@@ -108,6 +108,18 @@ pub struct DueDateView {
     pub skipped_days: Vec<SkippedDayView>,
 }
 
+impl CalendarDayView {
+    fn new(date: NaiveDate, kind: DayKind, name: String, is_override: bool, lang: Lang) -> Self {
+        CalendarDayView {
+            date,
+            kind: kind.as_str().to_owned(),
+            kind_label: lang.pick(kind.label()).to_owned(),
+            name,
+            source: if is_override { "override" } else { "default" }.to_owned(),
+        }
+    }
+}
+
 fn year_in_range(year: i32) -> Result<(), ApiError> {
     if (1900..=2200).contains(&year) { Ok(()) } else { Err(ApiError::invalid("year", "must be between 1900 and 2200")) }
 }
@@ -142,13 +154,7 @@ pub async fn list_calendar_days(
     let items = calendar
         .days_of_year(year)
         .into_iter()
-        .map(|(day, is_override)| CalendarDayView {
-            date: day.date,
-            kind: day.kind.as_str().to_owned(),
-            kind_label: lang.pick(day.kind.label()).to_owned(),
-            name: day.name,
-            source: if is_override { "override" } else { "default" }.to_owned(),
-        })
+        .map(|(day, is_override)| CalendarDayView::new(day.date, day.kind, day.name, is_override, lang))
         .collect();
     Ok(web::Json(CalendarYearView { year, items }))
 }
@@ -206,13 +212,7 @@ pub async fn put_calendar_day(
     })
     .await?;
     let lang = Lang::of(&req);
-    Ok(web::Json(CalendarDayView {
-        date: stored.day,
-        kind: stored.kind,
-        kind_label: lang.pick(kind.label()).to_owned(),
-        name: stored.name,
-        source: "override".to_owned(),
-    }))
+    Ok(web::Json(CalendarDayView::new(stored.day, kind, stored.name, true, lang)))
 }
 
 /// Remove the override of a date (system administrators); the generated default applies again.

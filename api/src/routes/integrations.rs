@@ -36,14 +36,7 @@ pub struct JobView {
 
 impl From<jobs::JobRow> for JobView {
     fn from(row: jobs::JobRow) -> Self {
-        #[derive(serde::Deserialize)]
-        struct Stored {
-            code: String,
-            outcome: String,
-            version: Option<i32>,
-            note: Option<String>,
-        }
-        let items: Vec<Stored> = serde_json::from_str(&row.items).unwrap_or_default();
+        let items: Vec<ItemOutcome> = serde_json::from_str(&row.items).unwrap_or_default();
         JobView {
             id: row.id,
             kind: row.kind,
@@ -54,7 +47,7 @@ impl From<jobs::JobRow> for JobView {
             updated: row.updated,
             unchanged: row.unchanged,
             failed: row.failed,
-            items: items.into_iter().map(|i| ItemOutcome { code: i.code, outcome: i.outcome, version: i.version, note: i.note }).collect(),
+            items,
             error: row.error,
             created_at: utc(row.created_at),
             started_at: row.started_at.map(utc),

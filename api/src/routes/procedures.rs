@@ -428,6 +428,25 @@ fn if_match(expected: Option<&str>, row: &VersionRow) -> Result<(), ApiError> {
     }
 }
 
+/// Whether an agency administrator's subtree holds one of the version's implementing agencies
+/// (system administrators and supervisors reach every procedure).
+///
+/// # Errors
+/// Database errors.
+pub fn implemented_in_scope(conn: &mut AnyConnection, principal: &Principal, version: &VersionRow) -> Result<bool, ApiError> {
+    if principal.role != Role::AgencyAdmin {
+        return Ok(true);
+    }
+    for id in repo::unmark_list(&version.agency_ids) {
+        if let Some(agency) = agencies::find(conn, &id)?
+            && principal.covers_path(&agency.path)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 fn is_staff(principal: &MaybePrincipal) -> bool {
     principal.0.as_ref().is_some_and(|p| p.role.is_staff())
 }
@@ -472,6 +491,7 @@ pub async fn list_procedures(
     let filter = ProcedureFilter {
         status,
         search_like: query.q.as_deref().filter(|q| !q.trim().is_empty()).map(domain::text::like_contains),
+        search_prefilter: query.q.as_deref().and_then(domain::text::like_prefilter),
         sector: query.sector,
         field_code: query.field,
         level: query.level.as_deref().map(|l| AgencyLevel::parse(l, "level")).transpose()?.map(|l| l.as_str().to_owned()),
@@ -724,17 +744,8 @@ pub async fn publication_action(
     let row = crate::db::write(&state.pool, move |conn| {
         repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
         let latest = repo::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        if principal.role == Role::AgencyAdmin {
-            let ids = repo::unmark_list(&latest.agency_ids);
-            let mut mine = false;
-            for id in &ids {
-                if let Some(agency) = agencies::find(conn, id)? {
-                    mine |= principal.covers_path(&agency.path);
-                }
-            }
-            if !mine {
-                return Err(ApiError::not_found());
-            }
+        if !implemented_in_scope(conn, &principal, &latest)? {
+            return Err(ApiError::not_found());
         }
         if_match(expected.as_deref(), &latest)?;
         let status = PublicationStatus::parse(&latest.status, "status").map_err(ApiError::internal)?;

@@ -6,8 +6,8 @@ use actix_multipart::form::text::Text;
 use actix_web::http::header::{CONTENT_DISPOSITION, ETAG};
 use actix_web::{HttpResponse, get, post, web};
 use domain::Role;
+use persistence::repo::procedures;
 use persistence::repo::templates::{self as repo, TemplateRow};
-use persistence::repo::{agencies, procedures};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -116,16 +116,8 @@ pub async fn upload_template(
     let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
     let row = crate::db::write(&state.pool, move |conn| {
         let latest = procedures::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        if principal.role == Role::AgencyAdmin {
-            let mut mine = false;
-            for id in procedures::unmark_list(&latest.agency_ids) {
-                if let Some(agency) = agencies::find(conn, &id)? {
-                    mine |= principal.covers_path(&agency.path);
-                }
-            }
-            if !mine {
-                return Err(ApiError::forbidden());
-            }
+        if !super::procedures::implemented_in_scope(conn, &principal, &latest)? {
+            return Err(ApiError::forbidden());
         }
         // The bytes go to the store before the row commits; a failed commit leaves an
         // unreferenced file, never a row without its file.

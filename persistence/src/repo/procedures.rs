@@ -248,6 +248,8 @@ pub struct ProcedureFilter {
     /// `None`: the served (published) versions; `Some(status)`: latest versions in that status.
     pub status: Option<String>,
     pub search_like: Option<String>,
+    /// A cheaper pattern tested first (see `domain::text::like_prefilter`).
+    pub search_prefilter: Option<String>,
     pub sector: Option<String>,
     pub field_code: Option<String>,
     pub level: Option<String>,
@@ -264,6 +266,9 @@ pub fn list(conn: &mut AnyConnection, filter: &ProcedureFilter) -> Result<Page<V
         None => query.filter(procedure_versions::is_current.eq(true)),
         Some(status) => query.filter(procedure_versions::is_latest.eq(true)).filter(procedure_versions::status.eq(status.clone())),
     };
+    if let Some(v) = &filter.search_prefilter {
+        query = query.filter(procedure_versions::search.like(v.clone()).escape('\\'));
+    }
     if let Some(v) = &filter.search_like {
         query = query.filter(procedure_versions::search.like(v.clone()).escape('\\'));
     }
