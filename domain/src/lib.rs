@@ -7,6 +7,7 @@
 pub mod agency;
 pub mod audit;
 pub mod calendar;
+pub mod case;
 pub mod files;
 pub mod identity;
 pub mod procedure;
