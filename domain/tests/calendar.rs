@@ -43,7 +43,7 @@ fn lunar_new_year_and_hung_kings_day_agree_with_reference_data_1990_to_2050() {
 
 #[test]
 fn generated_defaults_agree_with_the_published_holidays_2020_to_2030() {
-    let data = include_str!("../../../shared/data/vn-public-holidays-2020-2030.csv");
+    let data = include_str!("data/vn-public-holidays-2020-2030.csv");
     let mut published: std::collections::HashMap<NaiveDate, (String, String)> = std::collections::HashMap::new();
     for line in data.lines().skip(1) {
         let mut parts = line.splitn(3, ',');
