@@ -223,7 +223,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    case_sequences (agency_id, local_date) {
+        agency_id -> Text,
+        local_date -> Date,
+        last_value -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    case_sequences,
     procedure_templates,
     jobs,
     agencies,

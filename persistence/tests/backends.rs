@@ -270,3 +270,43 @@ fn a_failed_write_transaction_leaves_nothing_behind() {
         assert_eq!(audit::verify(&mut conn).unwrap().entries, 0);
     }
 }
+
+#[test]
+fn case_sequences_never_repeat_under_concurrent_intake() {
+    for db in databases(true) {
+        let agency = {
+            let mut conn = db.pool.get().unwrap();
+            agencies::insert(
+                &mut conn,
+                agencies::NewAgency { code: "000.20.01.H14".into(), name: "UBND".into(), level: "commune".into(), parent_id: None },
+            )
+            .unwrap()
+            .id
+        };
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (pool, agency) = (db.pool.clone(), agency.clone());
+                std::thread::spawn(move || {
+                    let mut conn = pool.get().unwrap();
+                    (0..25)
+                        .map(|i| {
+                            persistence::write_tx(&mut conn, |c| {
+                                let n = persistence::repo::case_sequences::next(c, &agency, date)?;
+                                // Every fifth intake fails after taking its number and rolls back.
+                                if i % 5 == 4 { Err(persistence::RepoError::NotFound) } else { Ok(n) }
+                            })
+                        })
+                        .filter_map(Result::ok)
+                        .collect::<Vec<i64>>()
+                })
+            })
+            .collect();
+        let mut numbers: Vec<i64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=160).collect::<Vec<i64>>(), "{:?}: committed numbers are 1..=160, no repeats, no gaps", db.backend);
+        let mut conn = db.pool.get().unwrap();
+        let other_day = persistence::repo::case_sequences::next(&mut conn, &agency, date.succ_opt().unwrap()).unwrap();
+        assert_eq!(other_day, 1, "each day starts at 1");
+    }
+}

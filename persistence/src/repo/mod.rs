@@ -3,6 +3,7 @@
 pub mod agencies;
 pub mod audit;
 pub mod calendar;
+pub mod case_sequences;
 pub mod faqs;
 pub mod idempotency;
 pub mod jobs;

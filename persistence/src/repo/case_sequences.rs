@@ -1,0 +1,45 @@
+//! Case-code sequences: the next number of an agency's cases on a local date.
+//!
+//! The increment is one atomic statement on the row (`UPDATE … SET last_value = last_value + 1
+//! RETURNING last_value`), which PostgreSQL serialises with a row lock and SQLite with its write
+//! lock; the first number of a day inserts the row, and a racing insert falls back to the
+//! update inside a savepoint. The increment belongs to the intake transaction: a committed case
+//! holds its number for good, and a rolled-back intake undoes its increment, so the committed
+//! numbers of a day are exactly 1, 2, 3, … with neither repeats nor gaps.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use crate::schema::case_sequences;
+use crate::{AnyConnection, ConflictKind, RepoError};
+
+fn increment(conn: &mut AnyConnection, agency_id: &str, date: NaiveDate) -> Result<Option<i64>, RepoError> {
+    Ok(diesel::update(case_sequences::table.find((agency_id, date)))
+        .set(case_sequences::last_value.eq(case_sequences::last_value + 1))
+        .returning(case_sequences::last_value)
+        .get_result(conn)
+        .optional()?)
+}
+
+/// The next sequence number (from 1) of `agency_id` on `date`. Call inside the transaction
+/// that stores the case.
+///
+/// # Errors
+/// Database errors.
+pub fn next(conn: &mut AnyConnection, agency_id: &str, date: NaiveDate) -> Result<i64, RepoError> {
+    if let Some(value) = increment(conn, agency_id, date)? {
+        return Ok(value);
+    }
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(case_sequences::table)
+            .values((case_sequences::agency_id.eq(agency_id), case_sequences::local_date.eq(date), case_sequences::last_value.eq(1_i64)))
+            .execute(conn)
+            .map_err(RepoError::from)
+    });
+    match inserted {
+        Ok(_) => Ok(1),
+        // Another transaction created the day's row first: take the next number from it.
+        Err(RepoError::Conflict(ConflictKind::Other)) => increment(conn, agency_id, date)?.ok_or(RepoError::NotFound),
+        Err(e) => Err(e),
+    }
+}
