@@ -52,6 +52,12 @@ pub struct Config {
     pub holiday_rules: domain::calendar::HolidayRules,
     /// The national procedure database, when `MOTCUA_NATIONAL_CATALOG_URL` is set.
     pub national_catalog: Option<integrations::AdapterConfig>,
+    /// Digits of the daily sequence in case codes (4 for provinces, 6–7 for ministries).
+    pub case_sequence_width: usize,
+    /// What a finished supplement does to the clock (`MOTCUA_SUPPLEMENT_MODE`: `pause` or `restart`).
+    pub supplement_mode: domain::case::SupplementMode,
+    /// Public lookups per minute per client address.
+    pub lookup_rate_per_minute: u32,
     /// Codes per `LayDanhSachTTHC` page.
     pub national_catalog_page_size: u32,
 }
@@ -145,6 +151,15 @@ impl Config {
             holiday_rules: parse_holiday_rules(&get)?,
             national_catalog: adapter_config(&get, "MOTCUA_NATIONAL_CATALOG")?,
             national_catalog_page_size: parse(&get, "MOTCUA_NATIONAL_CATALOG_PAGE_SIZE", 100)?,
+            case_sequence_width: parse(&get, "MOTCUA_CASE_SEQUENCE_WIDTH", 4)?,
+            supplement_mode: match get("MOTCUA_SUPPLEMENT_MODE").as_deref().map(str::trim) {
+                None | Some("pause") => domain::case::SupplementMode::PauseAndExtend,
+                Some("restart") => domain::case::SupplementMode::Restart,
+                Some(other) => {
+                    return Err(ConfigError { name: "MOTCUA_SUPPLEMENT_MODE", reason: format!("`{other}`: expected pause or restart") });
+                }
+            },
+            lookup_rate_per_minute: parse(&get, "MOTCUA_LOOKUP_RATE_PER_MINUTE", 60)?,
             database_url,
             data_dir,
         })

@@ -58,6 +58,7 @@ codes! {
     DuplicateIdNumber = "duplicate_id_number", 409, "Số định danh đã được đăng ký", "Personal id number already registered", "Another account has this personal id number.";
     DuplicateProcedureCode = "duplicate_procedure_code", 409, "Mã thủ tục đã tồn tại", "Procedure code already exists", "Another procedure has this code.";
     InvalidTransition = "invalid_transition", 409, "Thao tác không hợp lệ ở trạng thái hiện tại", "Invalid transition", "The action does not apply to the resource's current status; `allowed_actions` lists those that do.";
+    ResultRequired = "result_required", 409, "Chưa có kết quả giải quyết", "Result required", "A case cannot be resolved before its result document is uploaded (Art. 19.4), unless the procedure has no result.";
     DuplicateAgencyCode = "duplicate_agency_code", 409, "Mã định danh cơ quan đã tồn tại", "Agency code already exists", "Another agency has this electronic identifier code.";
     IdempotencyKeyInUse = "idempotency_key_in_use", 409, "Yêu cầu cùng khóa đang được xử lý", "Request with this key in progress", "A request with the same `Idempotency-Key` is still running; retry later.";
     PreconditionFailed = "precondition_failed", 412, "Điều kiện tiên quyết không thỏa", "Precondition failed", "`If-Match` does not match the current `ETag`.";
@@ -323,6 +324,10 @@ impl From<persistence::RepoError> for ApiError {
                 ConflictKind::DuplicateIdNumber => ApiError::new(Code::DuplicateIdNumber),
                 ConflictKind::DuplicateAgencyCode => ApiError::new(Code::DuplicateAgencyCode),
                 ConflictKind::DuplicateProcedureCode => ApiError::new(Code::DuplicateProcedureCode),
+                ConflictKind::DuplicateExternalId => ApiError::new(Code::Conflict).with_detail(
+                    "Hồ sơ này vừa được chuyển đến; hãy gửi lại để nhận hồ sơ đã tạo.",
+                    "This case was forwarded concurrently; retry to receive the stored case.",
+                ),
                 ConflictKind::IdempotencyKeyInUse => ApiError::new(Code::IdempotencyKeyInUse),
                 ConflictKind::MissingReference => ApiError::invalid("reference", "refers to a record that does not exist"),
                 ConflictKind::Other => ApiError::new(Code::Conflict),

@@ -54,6 +54,7 @@ impl Modify for SecurityAddon {
         (name = "users", description = "Account administration and the role ledger (Art. 7)"),
         (name = "agencies", description = "The agency tree and electronic identifier codes"),
         (name = "procedures", description = "The procedure catalogue, publication lifecycle, workflows and FAQ (Art. 8-11)"),
+        (name = "cases", description = "Cases: intake, actions, history and public lookup (Art. 13-26)"),
         (name = "calendar", description = "The working calendar and deadlines (Labour Code 2019 Art. 112)"),
         (name = "integrations", description = "National systems: catalogue sync and background jobs"),
         (name = "audit", description = "The append-only, hash-chained audit trail"),

@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{agencies, audit, auth, calendar, faqs, health, integrations, procedures, templates, users};
+use crate::routes::{agencies, audit, auth, calendar, cases, faqs, health, integrations, procedures, templates, users};
 use crate::state::AppState;
 
 /// The OpenAPI document, serialised once.
@@ -214,6 +214,12 @@ pub fn build_app(
                 .service(faqs::list_faqs)
                 .service(faqs::create_faq)
                 .service(faqs::update_faq)
+                .service(cases::create_case)
+                .service(cases::list_cases)
+                .service(cases::get_case)
+                .service(cases::case_action)
+                .service(cases::list_case_events)
+                .service(cases::lookup_case)
                 .service(calendar::list_calendar_days)
                 .service(calendar::put_calendar_day)
                 .service(calendar::delete_calendar_day)

@@ -137,6 +137,21 @@ impl CaseAction {
         Ok(to)
     }
 
+    /// Like [`CaseAction::target`], knowing whether a supplement request is outstanding: a
+    /// supplement can only be submitted in answer to one, and a second request before the first
+    /// is answered is refused.
+    ///
+    /// # Errors
+    /// [`TransitionError`] when the action does not apply.
+    pub fn apply(self, from: CaseStatus, supplement_pending: bool, mode: SupplementMode) -> Result<CaseStatus, TransitionError> {
+        let refused = Err(TransitionError { from, action: self });
+        match self {
+            CaseAction::SubmitSupplement if !supplement_pending => refused,
+            CaseAction::RequestSupplement if supplement_pending => refused,
+            _ => self.target(from, mode),
+        }
+    }
+
     /// Whether the action needs a reason (refusal, supplement, stop, withdrawal, apology).
     pub fn requires_reason(self) -> bool {
         matches!(self, CaseAction::Refuse | CaseAction::RequestSupplement | CaseAction::Stop | CaseAction::Withdraw | CaseAction::Apologize)
@@ -173,8 +188,8 @@ impl CaseAction {
     }
 
     /// The actions `actor` may take on a case in `from`.
-    pub fn available(from: CaseStatus, actor: &Actor, mode: SupplementMode) -> Vec<CaseAction> {
-        CaseAction::ALL.iter().copied().filter(|a| a.target(from, mode).is_ok() && a.allowed_for(actor, from)).collect()
+    pub fn available(from: CaseStatus, supplement_pending: bool, actor: &Actor, mode: SupplementMode) -> Vec<CaseAction> {
+        CaseAction::ALL.iter().copied().filter(|a| a.apply(from, supplement_pending, mode).is_ok() && a.allowed_for(actor, from)).collect()
     }
 }
 
@@ -317,13 +332,20 @@ mod tests {
         use CaseAction as A;
         let reception = Actor::Officer(vec![Capability::Reception]);
         assert_eq!(
-            CaseAction::available(CaseStatus::Submitted, &reception, MODE),
-            vec![A::Accept, A::Refuse, A::RequestSupplement, A::SubmitSupplement, A::Withdraw]
+            CaseAction::available(CaseStatus::Submitted, false, &reception, MODE),
+            vec![A::Accept, A::Refuse, A::RequestSupplement, A::Withdraw]
         );
-        assert_eq!(CaseAction::available(CaseStatus::Processing, &Actor::Applicant, MODE), vec![A::Withdraw]);
+        assert_eq!(CaseAction::available(CaseStatus::Submitted, true, &Actor::Applicant, MODE), vec![A::SubmitSupplement, A::Withdraw]);
+        assert_eq!(
+            CaseAction::available(CaseStatus::SupplementRequested, true, &Actor::Applicant, MODE),
+            vec![A::SubmitSupplement, A::Withdraw]
+        );
+        assert_eq!(CaseAction::available(CaseStatus::Processing, false, &Actor::Applicant, MODE), vec![A::Withdraw]);
         let approver = Actor::Officer(vec![Capability::Approval]);
-        assert_eq!(CaseAction::available(CaseStatus::Processing, &approver, MODE), vec![A::Apologize, A::Resolve]);
-        assert!(CaseAction::available(CaseStatus::Returned, &approver, MODE).is_empty());
+        assert_eq!(CaseAction::available(CaseStatus::Processing, false, &approver, MODE), vec![A::Apologize, A::Resolve]);
+        assert!(CaseAction::available(CaseStatus::Returned, false, &approver, MODE).is_empty());
+        assert!(A::SubmitSupplement.apply(CaseStatus::Submitted, false, MODE).is_err());
+        assert!(A::RequestSupplement.apply(CaseStatus::Processing, true, MODE).is_err());
         assert!(A::Refuse.requires_reason() && !A::Accept.requires_reason());
     }
 

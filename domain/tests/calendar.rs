@@ -136,6 +136,16 @@ fn overrides_win_over_defaults_and_weekends() {
 }
 
 #[test]
+fn working_time_between_instants_skips_nights_lunches_and_days_off() {
+    let cal = calendar();
+    assert_eq!(cal.working_minutes_between(vn("2026-11-02 10:00"), vn("2026-11-02 14:00")), 90 + 30);
+    assert_eq!(cal.working_minutes_between(vn("2026-11-06 16:00"), vn("2026-11-09 08:00")), 60 + 60, "Friday evening to Monday morning");
+    assert_eq!(cal.working_minutes_between(vn("2026-11-09 08:00"), vn("2026-11-06 16:00")), 0);
+    let later = cal.add_working_minutes(vn("2026-11-06 16:00"), 120).unwrap();
+    assert_eq!(later.format("%Y-%m-%d %H:%M").to_string(), "2026-11-09 08:00");
+}
+
+#[test]
 fn bad_input_is_refused() {
     assert!(ProcessingTime::new(2_601, DurationUnit::WorkingDay).is_err());
     assert!(ProcessingTime::new(20_800, DurationUnit::WorkingHour).is_ok());

@@ -11,6 +11,8 @@ pub enum ConflictKind {
     DuplicateUsername,
     /// Another account has this personal id number.
     DuplicateIdNumber,
+    /// Another case came with this external id.
+    DuplicateExternalId,
     /// Another procedure has this code.
     DuplicateProcedureCode,
     /// The idempotency key is being used by a request still running.
@@ -67,6 +69,8 @@ fn classify_unique(constraint: Option<&str>, message: &str) -> ConflictKind {
         ConflictKind::DuplicateUsername
     } else if hay.contains("users_id_number_key") || hay.contains("users.id_number") {
         ConflictKind::DuplicateIdNumber
+    } else if hay.contains("cases_external_id_key") || hay.contains("cases.external_id") {
+        ConflictKind::DuplicateExternalId
     } else if hay.contains("procedures_pkey") || hay.contains("procedures.code") {
         ConflictKind::DuplicateProcedureCode
     } else if hay.contains("idempotency_keys") {

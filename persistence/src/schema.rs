@@ -231,7 +231,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        code -> Text,
+        procedure_code -> Text,
+        procedure_version -> Integer,
+        agency_id -> Text,
+        channel -> Text,
+        source -> Text,
+        external_id -> Nullable<Text>,
+        status -> Text,
+        owner_id -> Nullable<Text>,
+        applicant -> Text,
+        representative -> Nullable<Text>,
+        summary -> Text,
+        form_data -> Text,
+        documents -> Text,
+        return_method -> Text,
+        current_step -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        submitted_at -> Timestamp,
+        received_at -> Nullable<Timestamp>,
+        due_at -> Nullable<Timestamp>,
+        original_due_at -> Nullable<Timestamp>,
+        paused_at -> Nullable<Timestamp>,
+        supplement_count -> Integer,
+        supplement_seconds -> BigInt,
+        finished_at -> Nullable<Timestamp>,
+        returned_at -> Nullable<Timestamp>,
+        revision -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_events (case_id, seq) {
+        case_id -> Text,
+        seq -> Integer,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        step -> Nullable<Text>,
+        note -> Nullable<Text>,
+        due_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    cases,
+    case_events,
     case_sequences,
     procedure_templates,
     jobs,

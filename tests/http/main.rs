@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod calendar;
+mod cases;
 mod catalog_sync;
 mod docs;
 mod errors;

@@ -5,6 +5,7 @@ pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod cases;
 pub mod faqs;
 pub mod health;
 pub mod integrations;

@@ -163,6 +163,47 @@ impl Walker<'_> {
 }
 
 impl Calendar {
+    /// Working minutes between two instants (0 when `to` is not after `from`): the time a
+    /// supplement request paused the clock, or what remains until a due date.
+    pub fn working_minutes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        let (from, to) = (from.with_timezone(&VN).naive_local(), to.with_timezone(&VN).naive_local());
+        let mut total = 0_i64;
+        let mut date = from.date();
+        let mut guard = 0;
+        while date <= to.date() && guard < 40_000 {
+            guard += 1;
+            if self.is_working(date) {
+                for (start, end) in self.hours().periods() {
+                    let lo = date.and_time(*start).max(from);
+                    let hi = date.and_time(*end).min(to);
+                    if hi > lo {
+                        total += (hi - lo).num_minutes();
+                    }
+                }
+            }
+            match date.succ_opt() {
+                Some(next) => date = next,
+                None => break,
+            }
+        }
+        total
+    }
+
+    /// The instant `minutes` of working time after `from` (normalised into working time first).
+    ///
+    /// # Errors
+    /// When the result lies beyond the calendar's range.
+    pub fn add_working_minutes(&self, from: DateTime<Utc>, minutes: i64) -> Result<DateTime<FixedOffset>, ValidationError> {
+        let out_of_range = || ValidationError::new("start", "the deadline lies outside the supported calendar");
+        let mut walker = Walker { calendar: self, skipped: Vec::new() };
+        let start = walker.normalise(from.with_timezone(&VN).naive_local(), None).ok_or_else(out_of_range)?;
+        let due = walker.add_working_minutes(start, minutes.max(0)).ok_or_else(out_of_range)?;
+        VN.from_local_datetime(&due).single().ok_or_else(out_of_range)
+    }
+
     /// The deadline of a processing time that starts with a receipt at `received_at`.
     ///
     /// # Errors

@@ -4,6 +4,7 @@ pub mod agencies;
 pub mod audit;
 pub mod calendar;
 pub mod case_sequences;
+pub mod cases;
 pub mod faqs;
 pub mod idempotency;
 pub mod jobs;

@@ -1,0 +1,907 @@
+//! Cases (api.md §3.5–3.6): intake on every channel, reads scoped by role, the one action
+//! endpoint that drives the state machine of `domain::case`, the event history and the public
+//! lookup. Documents, forms and evaluations come with later work.
+
+use std::time::Duration;
+
+use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
+use domain::case::{Actor, CaseAction, CaseCode, CaseStatus, Timeliness, report_timeliness};
+use domain::procedure::Channel;
+use domain::{AgencyCode, Capability, Email, IntegrationScope, PersonalIdNumber, Phone, Role};
+use persistence::AnyConnection;
+use persistence::repo::cases::{self as repo, CaseFilter, CaseRow, EventRow};
+use persistence::repo::{agencies, case_sequences, procedures};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::auditing::{self, Change};
+use crate::auth::principal::client_addr;
+use crate::auth::{Principal, RequestMeta};
+use crate::error::{ApiError, Code, InvalidParam, Problem};
+use crate::i18n::Lang;
+use crate::pagination::{PageQuery, Paged};
+use crate::routes::procedures::ProcedureContent;
+use crate::routes::views::utc;
+use crate::state::AppState;
+
+/// The applicant or the representative (chủ hồ sơ, người được ủy quyền).
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+pub struct Person {
+    /// `citizen`, `enterprise`, `agency` or `organisation`.
+    #[schema(example = "citizen")]
+    pub kind: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200, example = "Nguyễn Văn A")]
+    pub full_name: String,
+    /// `cccd` (12-digit personal id), `cmnd` (9 digits), `tax_code`, `passport` or `other`.
+    #[schema(example = "cccd")]
+    pub id_type: String,
+    #[schema(example = "004099012345")]
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    #[validate(length(max = 500))]
+    pub address: Option<String>,
+}
+
+/// A document declared with the submission.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+pub struct DeclaredDocument {
+    /// The `code` of a required document of the procedure.
+    pub requirement_code: String,
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub name: String,
+    #[validate(range(min = 0, max = 100))]
+    pub originals: i32,
+    #[validate(range(min = 0, max = 100))]
+    pub copies: i32,
+}
+
+/// A new case.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct CreateCaseRequest {
+    #[schema(example = "1.001193.000.00.00.H14")]
+    pub procedure_code: String,
+    /// The receiving agency (default: the procedure's first implementing agency).
+    pub agency_id: Option<String>,
+    /// `counter` or `postal` (officers), `online` (citizens and the national portal).
+    pub channel: String,
+    #[validate(nested)]
+    pub applicant: Person,
+    #[validate(nested)]
+    pub representative: Option<Person>,
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub summary: String,
+    /// The e-form data, validated against the procedure's `form_schema` for online submissions.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub form_data: serde_json::Value,
+    #[serde(default)]
+    #[validate(nested)]
+    pub documents: Vec<DeclaredDocument>,
+    /// `counter`, `postal` or `online` (how the result is returned; default `counter`).
+    pub return_method: Option<String>,
+    /// The national portal's id of a forwarded case (integration clients; idempotent).
+    pub external_id: Option<String>,
+}
+
+/// The parameters of a case action (each action reads the fields it needs).
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+pub struct CaseActionRequest {
+    /// Required by refuse, request_supplement, stop, withdraw and apologize.
+    #[validate(length(min = 1, max = 2000))]
+    pub reason: Option<String>,
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+    /// request_supplement: what to supplement.
+    #[serde(default)]
+    pub items: Vec<String>,
+    /// forward: the workflow step to move to.
+    pub to_step: Option<String>,
+    /// forward: the officer to assign.
+    pub assignee_id: Option<String>,
+    /// apologize: the new due date.
+    pub new_due_at: Option<DateTime<Utc>>,
+    /// resolve: the decision and its signer.
+    pub summary: Option<String>,
+    pub decision_number: Option<String>,
+    pub signer: Option<String>,
+    /// return_result: how the result was handed over.
+    pub method: Option<String>,
+}
+
+/// A case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    pub id: String,
+    /// Mã số hồ sơ, e.g. `000.20.01.H14-261128-0001`.
+    pub code: String,
+    pub procedure_code: String,
+    pub procedure_version: i32,
+    pub procedure_name: String,
+    pub agency_id: String,
+    pub channel: String,
+    /// `local` or `national_portal`.
+    pub source: String,
+    pub external_id: Option<String>,
+    pub applicant: Person,
+    pub representative: Option<Person>,
+    pub summary: String,
+    #[schema(value_type = Object)]
+    pub form_data: serde_json::Value,
+    pub documents: Vec<DeclaredDocument>,
+    pub return_method: String,
+    pub status: String,
+    /// The national code (1–10).
+    pub status_code: u8,
+    pub status_label: String,
+    pub current_step: Option<String>,
+    pub assignee_id: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub original_due_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+    /// `early`, `on_time`, `late` when finished; `within`, `overdue` when pending.
+    pub timeliness: Option<String>,
+    pub supplement_count: i32,
+    /// What the caller may do now.
+    pub available_actions: Vec<String>,
+}
+
+/// One event of the history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseEventView {
+    pub seq: i32,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub step: Option<String>,
+    pub note: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// The public view of a case: nothing personal (Art. 5.2.d).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LookupView {
+    pub code: String,
+    pub procedure_name: String,
+    pub agency_name: String,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub status: String,
+    pub status_code: u8,
+    pub status_label: String,
+    /// `received`, `processing`, `waiting_for_applicant`, `result_ready`, `returned` or `closed`.
+    pub completion: String,
+}
+
+/// Filters of the case list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseListQuery {
+    pub status: Option<String>,
+    pub procedure_code: Option<String>,
+    pub agency_id: Option<String>,
+    pub channel: Option<String>,
+    /// `me`: the cases assigned to the caller.
+    pub assigned_to: Option<String>,
+}
+
+/// What the caller may do with a case.
+enum Access {
+    Owner,
+    Staff(Vec<Capability>),
+    ReadOnly,
+}
+
+fn access(conn: &mut AnyConnection, principal: &Principal, case: &CaseRow) -> Result<Access, ApiError> {
+    match principal.role {
+        Role::Citizen if case.owner_id.as_deref() == Some(principal.user_id.as_str()) => Ok(Access::Owner),
+        Role::SystemAdmin | Role::Supervisor => Ok(Access::ReadOnly),
+        Role::Integration if principal.capabilities.iter().any(|c| c == IntegrationScope::CasesRead.as_str()) => Ok(Access::ReadOnly),
+        Role::Officer | Role::AgencyAdmin => {
+            let agency = agencies::find(conn, &case.agency_id)?.ok_or_else(ApiError::not_found)?;
+            if !principal.covers_path(&agency.path) {
+                return Err(ApiError::not_found());
+            }
+            if principal.role == Role::AgencyAdmin {
+                return Ok(Access::ReadOnly);
+            }
+            Ok(Access::Staff(principal.capabilities.iter().filter_map(|c| Capability::parse(c, "capabilities").ok()).collect()))
+        }
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+fn actor_of(access: &Access) -> Option<Actor> {
+    match access {
+        Access::Owner => Some(Actor::Applicant),
+        Access::Staff(capabilities) => Some(Actor::Officer(capabilities.clone())),
+        Access::ReadOnly => None,
+    }
+}
+
+fn etag(case: &CaseRow) -> String {
+    format!("\"{}-r{}\"", case.id, case.revision)
+}
+
+fn vn_date(at: NaiveDateTime) -> chrono::NaiveDate {
+    at.and_utc().with_timezone(&domain::time::VN).date_naive()
+}
+
+fn timeliness(case: &CaseRow, now: NaiveDateTime) -> Option<Timeliness> {
+    let status = CaseStatus::parse(&case.status, "status").ok()?;
+    if status.is_terminal() && !status.is_finished() || case.received_at.is_none() {
+        return None;
+    }
+    let finished = if status.is_finished() { case.finished_at.map(vn_date) } else { None };
+    Some(report_timeliness(case.due_at.map(vn_date), finished, vn_date(now)))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(ApiError::internal)
+}
+
+fn view(conn: &mut AnyConnection, case: &CaseRow, access: &Access, lang: Lang, state: &AppState) -> Result<CaseView, ApiError> {
+    let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
+    let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
+        .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
+    let available_actions = actor_of(access)
+        .map(|actor| {
+            CaseAction::available(status, case.paused_at.is_some(), &actor, state.config.supplement_mode)
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(CaseView {
+        id: case.id.clone(),
+        code: case.code.clone(),
+        procedure_code: case.procedure_code.clone(),
+        procedure_version: case.procedure_version,
+        procedure_name: version.name,
+        agency_id: case.agency_id.clone(),
+        channel: case.channel.clone(),
+        source: case.source.clone(),
+        external_id: case.external_id.clone(),
+        applicant: parse_json(&case.applicant)?,
+        representative: case.representative.as_deref().map(parse_json).transpose()?,
+        summary: case.summary.clone(),
+        form_data: parse_json(&case.form_data)?,
+        documents: parse_json(&case.documents)?,
+        return_method: case.return_method.clone(),
+        status: case.status.clone(),
+        status_code: status.code(),
+        status_label: lang.pick(status.label()).to_owned(),
+        current_step: case.current_step.clone(),
+        assignee_id: case.assignee_id.clone(),
+        submitted_at: utc(case.submitted_at),
+        received_at: case.received_at.map(utc),
+        due_at: case.due_at.map(utc),
+        original_due_at: case.original_due_at.map(utc),
+        finished_at: case.finished_at.map(utc),
+        returned_at: case.returned_at.map(utc),
+        timeliness: timeliness(case, persistence::now()).map(|t| t.as_str().to_owned()),
+        supplement_count: case.supplement_count,
+        available_actions,
+    })
+}
+
+fn check_person(person: &Person, prefix: &str, problems: &mut Vec<InvalidParam>) {
+    let mut push = |field: &str, reason: String| problems.push(InvalidParam { name: format!("{prefix}.{field}"), reason });
+    if !matches!(person.kind.as_str(), "citizen" | "enterprise" | "agency" | "organisation") {
+        push("kind", "must be citizen, enterprise, agency or organisation".into());
+    }
+    let digits = |s: &str, n: &[usize]| n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    let number = person.id_number.trim();
+    let id_ok = match person.id_type.as_str() {
+        "cccd" => PersonalIdNumber::parse(number).is_ok(),
+        "cmnd" => digits(number, &[9]),
+        "tax_code" => digits(&number.replace('-', ""), &[10, 13]),
+        "passport" | "other" => (1..=50).contains(&number.len()),
+        _ => {
+            push("id_type", "must be cccd, cmnd, tax_code, passport or other".into());
+            true
+        }
+    };
+    if !id_ok {
+        push("id_number", format!("is not a valid {} number", person.id_type));
+    }
+    if let Some(Err(e)) = person.phone.as_deref().map(Phone::parse) {
+        push("phone", e.reason);
+    }
+    if let Some(Err(e)) = person.email.as_deref().map(Email::parse) {
+        push("email", e.reason);
+    }
+}
+
+fn current_procedure(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> Result<(persistence::repo::procedures::VersionRow, ProcedureContent), ApiError> {
+    let version =
+        procedures::current(conn, code)?.ok_or_else(|| ApiError::invalid("procedure_code", "no published procedure has this code"))?;
+    let content: ProcedureContent = parse_json(&version.content)?;
+    Ok((version, content))
+}
+
+/// Submit a case: online by a citizen (`submitted`), at the counter or by post by an officer
+/// with `reception` (`accepted`, due date set), or forwarded by the national portal through an
+/// integration client (idempotent by `external_id`). The code is generated in the database.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    request_body = CreateCaseRequest,
+    responses(
+        (status = 201, description = "Created", body = CaseView),
+        (status = 200, description = "Already forwarded with this `external_id`", body = CaseView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not submit on this channel or for this agency", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, unpublished procedure, channel not accepted, e-form or documents", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/cases")]
+pub async fn create_case(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    meta: RequestMeta,
+    body: web::Json<CreateCaseRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut problems = match body.validate() {
+        Ok(()) => Vec::new(),
+        Err(e) => ApiError::from(e).invalid_params,
+    };
+    check_person(&body.applicant, "applicant", &mut problems);
+    if let Some(rep) = &body.representative {
+        check_person(rep, "representative", &mut problems);
+    }
+    let channel = Channel::parse(&body.channel, "channel")?;
+    let return_method = body.return_method.clone().unwrap_or_else(|| "counter".into());
+    if Channel::parse(&return_method, "return_method").is_err() {
+        problems.push(InvalidParam { name: "return_method".into(), reason: "must be counter, postal or online".into() });
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    let (status, source, owner) = match principal.role {
+        Role::Citizen if channel == Channel::Online => (CaseStatus::Submitted, "local", Some(principal.user_id.clone())),
+        Role::Officer if principal.has_capability(Capability::Reception) && channel != Channel::Online => {
+            (CaseStatus::Accepted, "local", None)
+        }
+        Role::Integration
+            if principal.capabilities.iter().any(|c| c == IntegrationScope::CasesSubmit.as_str()) && channel == Channel::Online =>
+        {
+            if body.external_id.as_deref().is_none_or(|e| e.trim().is_empty()) {
+                return Err(ApiError::invalid("external_id", "is required for cases forwarded by the national portal"));
+            }
+            (CaseStatus::Submitted, "national_portal", None)
+        }
+        Role::Citizen | Role::Officer | Role::Integration => {
+            return Err(ApiError::forbidden().with_detail("Bạn không được nộp hồ sơ qua kênh này.", "You may not submit on this channel."));
+        }
+        _ => return Err(ApiError::forbidden()),
+    };
+    let external_id = if source == "national_portal" { body.external_id.clone() } else { None };
+    let lang = Lang::of(&req);
+    let shared = state.get_ref().clone();
+    let creator = principal.clone();
+    let (row, created) = crate::db::write(&state.pool, move |conn| {
+        if let Some(external) = &external_id
+            && let Some(existing) = repo::find_by_external_id(conn, external)?
+        {
+            return Ok((existing, false));
+        }
+        let (version, content) = current_procedure(conn, &body.procedure_code)?;
+        if !content.channels.iter().any(|c| c == channel.as_str()) {
+            return Err(ApiError::invalid("channel", format!("the procedure does not accept `{}` submissions", channel.as_str())));
+        }
+        let agency_id = body
+            .agency_id
+            .clone()
+            .or_else(|| content.agency_ids.first().cloned())
+            .ok_or_else(|| ApiError::invalid("agency_id", "is required"))?;
+        if !content.agency_ids.is_empty() && !content.agency_ids.contains(&agency_id) {
+            return Err(ApiError::invalid("agency_id", "the agency does not implement this procedure"));
+        }
+        let agency = agencies::find(conn, &agency_id)?.ok_or_else(|| ApiError::invalid("agency_id", "no such agency"))?;
+        if principal.role == Role::Officer && !principal.covers_path(&agency.path) {
+            return Err(ApiError::forbidden().with_detail("Cơ quan nằm ngoài phạm vi của bạn.", "The agency is outside your scope."));
+        }
+        let mut problems = Vec::new();
+        for document in &body.documents {
+            if !content.required_documents.iter().any(|r| r.code == document.requirement_code) {
+                problems.push(InvalidParam {
+                    name: "documents".into(),
+                    reason: format!("`{}` is not a document of this procedure", document.requirement_code),
+                });
+            }
+        }
+        for required in content.required_documents.iter().filter(|r| r.mandatory) {
+            if !body.documents.iter().any(|d| d.requirement_code == required.code) {
+                problems.push(InvalidParam {
+                    name: "documents".into(),
+                    reason: format!("the mandatory document `{}` ({}) is missing", required.code, required.name),
+                });
+            }
+        }
+        if channel == Channel::Online
+            && let Some(schema) = &content.form_schema
+        {
+            let validator = jsonschema::validator_for(schema).map_err(ApiError::internal)?;
+            for error in validator.iter_errors(&body.form_data) {
+                problems.push(InvalidParam { name: format!("form_data{}", error.instance_path()), reason: error.to_string() });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::validation(problems));
+        }
+        let now = persistence::now();
+        let agency_code = AgencyCode::parse(&agency.code).map_err(ApiError::internal)?;
+        let sequence = case_sequences::next(conn, &agency.id, vn_date(now))?;
+        let code = CaseCode::new(&agency_code, vn_date(now), u64::try_from(sequence).unwrap_or(0), shared.config.case_sequence_width)?;
+        let due_at = if status == CaseStatus::Accepted { Some(due_from(conn, &shared, &content, channel, now, true)?) } else { None };
+        let row = CaseRow {
+            id: persistence::new_id(),
+            code: code.as_str().to_owned(),
+            procedure_code: version.procedure_code.clone(),
+            procedure_version: version.version,
+            agency_id: agency.id.clone(),
+            channel: channel.as_str().to_owned(),
+            source: source.to_owned(),
+            external_id,
+            status: status.as_str().to_owned(),
+            owner_id: owner,
+            applicant: serde_json::to_string(&body.applicant).map_err(ApiError::internal)?,
+            representative: body.representative.as_ref().map(serde_json::to_string).transpose().map_err(ApiError::internal)?,
+            summary: body.summary.trim().to_owned(),
+            form_data: serde_json::to_string(&body.form_data).map_err(ApiError::internal)?,
+            documents: serde_json::to_string(&body.documents).map_err(ApiError::internal)?,
+            return_method,
+            current_step: None,
+            assignee_id: None,
+            submitted_at: now,
+            received_at: (status == CaseStatus::Accepted).then_some(now),
+            due_at,
+            original_due_at: None,
+            paused_at: None,
+            supplement_count: 0,
+            supplement_seconds: 0,
+            finished_at: None,
+            returned_at: None,
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        repo::insert(conn, &row)?;
+        let action = if status == CaseStatus::Accepted { "accept" } else { "submit" };
+        repo::append_event(
+            conn,
+            EventRow {
+                case_id: row.id.clone(),
+                seq: 0,
+                at: now,
+                actor_id: Some(principal.user_id.clone()),
+                action: action.into(),
+                from_status: None,
+                to_status: row.status.clone(),
+                step: None,
+                note: None,
+                due_at,
+            },
+        )?;
+        auditing::record(
+            conn,
+            &meta,
+            Change::<(), _> {
+                actor_id: Some(&principal.user_id),
+                action: "case.create",
+                entity_type: "case",
+                entity_id: &row.code,
+                before: None,
+                after: Some(&(&row.status, row.revision)),
+            },
+        )?;
+        Ok((row, true))
+    })
+    .await?;
+    let access = match creator.role {
+        Role::Citizen => Access::Owner,
+        Role::Officer => Access::Staff(creator.capabilities.iter().filter_map(|c| Capability::parse(c, "capabilities").ok()).collect()),
+        _ => Access::ReadOnly,
+    };
+    let shared = state.get_ref().clone();
+    let etag_value = etag(&row);
+    let code = row.code.clone();
+    let body = crate::db::run(&state.pool, move |conn| view(conn, &row, &access, lang, &shared)).await?;
+    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    Ok(response.insert_header((LOCATION, format!("/api/v1/cases/{code}"))).insert_header((ETAG, etag_value)).json(body))
+}
+
+/// The due date of a case received at `received` (online processing time for online cases).
+fn due_from(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    content: &ProcedureContent,
+    channel: Channel,
+    received: NaiveDateTime,
+    with_cutoff: bool,
+) -> Result<NaiveDateTime, ApiError> {
+    let spec = if channel == Channel::Online {
+        content.online_processing_time.unwrap_or(content.processing_time)
+    } else {
+        content.processing_time
+    };
+    let time = spec.to_domain("processing_time")?;
+    let cutoff = if with_cutoff { content.cutoff_time.as_deref().and_then(|c| NaiveTime::parse_from_str(c, "%H:%M").ok()) } else { None };
+    let calendar = super::calendar::load(conn, state)?;
+    let due = calendar.due(received.and_utc(), time, cutoff)?;
+    Ok(domain::time::to_storage_precision(due.due_at.with_timezone(&Utc)).naive_utc())
+}
+
+fn if_match(expected: Option<&str>, case: &CaseRow) -> Result<(), ApiError> {
+    match expected {
+        Some(tags) if tags.trim() != "*" && tags.split(',').all(|t| t.trim() != etag(case)) => Err(ApiError::precondition_failed()),
+        _ => Ok(()),
+    }
+}
+
+/// One case: the owner, staff of its agency subtree, supervisors and system administrators.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Case code")),
+    responses(
+        (status = 200, description = "The case", body = CaseView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, or outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/cases/{code}")]
+pub async fn get_case(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let code = code.into_inner();
+    let lang = Lang::of(&req);
+    let shared = state.get_ref().clone();
+    let (tag, body) = crate::db::run(&state.pool, move |conn| {
+        let case = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        let access = access(conn, &principal, &case)?;
+        Ok((etag(&case), view(conn, &case, &access, lang, &shared)?))
+    })
+    .await?;
+    if req
+        .headers()
+        .get(actix_web::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag))
+    {
+        return Ok(HttpResponse::NotModified().insert_header((ETAG, tag)).finish());
+    }
+    Ok(HttpResponse::Ok().insert_header((ETAG, tag)).json(body))
+}
+
+/// Cases in the caller's scope (staff: the agency subtree; citizens: their own).
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(CaseListQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of cases", body = Paged<CaseView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Integration clients without `cases.read`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/cases")]
+pub async fn list_cases(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    query: web::Query<CaseListQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<CaseView>>, ApiError> {
+    let (limit, after) = page.resolve()?;
+    let query = query.into_inner();
+    let mut filter = CaseFilter {
+        status: query.status.as_deref().map(|s| CaseStatus::parse(s, "status")).transpose()?.map(|s| s.as_str().to_owned()),
+        procedure_code: query.procedure_code,
+        agency_id: query.agency_id,
+        channel: query.channel.as_deref().map(|c| Channel::parse(c, "channel")).transpose()?.map(|c| c.as_str().to_owned()),
+        after,
+        limit,
+        ..CaseFilter::default()
+    };
+    match query.assigned_to.as_deref() {
+        None => {}
+        Some("me") => filter.assignee_id = Some(principal.user_id.clone()),
+        Some(_) => return Err(ApiError::invalid("assigned_to", "only `me` is supported")),
+    }
+    match principal.role {
+        Role::Citizen => filter.owner_id = Some(principal.user_id.clone()),
+        Role::Officer | Role::AgencyAdmin => filter.under_path = Some(principal.agency_path.clone().unwrap_or_else(|| "/none/".into())),
+        Role::SystemAdmin | Role::Supervisor => {}
+        Role::Integration if principal.capabilities.iter().any(|c| c == IntegrationScope::CasesRead.as_str()) => {}
+        Role::Integration => return Err(ApiError::forbidden()),
+    }
+    let lang = Lang::of(&req);
+    let shared = state.get_ref().clone();
+    let (items, next) = crate::db::run(&state.pool, move |conn| {
+        let page = repo::list(conn, &filter)?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for case in &page.items {
+            let access = access(conn, &principal, case)?;
+            items.push(view(conn, case, &access, lang, &shared)?);
+        }
+        Ok((items, page.next_after))
+    })
+    .await?;
+    Ok(web::Json(Paged { items, next_cursor: next.as_deref().map(crate::pagination::encode_cursor) }))
+}
+
+/// Take an action on a case: the only way to change one. Invalid transitions answer 409 with
+/// the actions allowed; `If-Match` is honoured; every action appends an event and an audit
+/// entry in the same transaction.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Case code"), ("action" = String, Path, description = "accept, refuse, request_supplement, submit_supplement, forward, send_back, request_payment, confirm_payment, apologize, stop, withdraw, resolve, return_result")),
+    request_body(content = CaseActionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The case after the action", body = CaseView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not take this action", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown case or action, or outside scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` (with `allowed_actions`) or `result_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A reason or parameter is missing or invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/cases/{code}/actions/{action}")]
+pub async fn case_action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    body: Option<web::Json<CaseActionRequest>>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, action) = path.into_inner();
+    let action = CaseAction::parse(&action, "action").map_err(|_| ApiError::not_found())?;
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    body.validate()?;
+    if action.requires_reason() && body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(ApiError::invalid("reason", format!("is required to {}", action.as_str())));
+    }
+    let expected = req.headers().get(IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let lang = Lang::of(&req);
+    let shared = state.get_ref().clone();
+    let (tag, view_body) = crate::db::write(&state.pool, move |conn| {
+        let mut case = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        let access = access(conn, &principal, &case)?;
+        let actor = actor_of(&access).ok_or_else(ApiError::forbidden)?;
+        if_match(expected.as_deref(), &case)?;
+        let from = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
+        let mode = shared.config.supplement_mode;
+        let pending = case.paused_at.is_some();
+        let Ok(to) = action.apply(from, pending, mode) else {
+            let allowed = CaseAction::available(from, pending, &actor, mode).iter().map(|a| a.as_str().to_owned()).collect();
+            return Err(ApiError::invalid_transition(allowed));
+        };
+        if !action.allowed_for(&actor, from) {
+            return Err(ApiError::forbidden());
+        }
+        let before = (case.status.clone(), case.revision);
+        let now = persistence::now();
+        let (version, content) = {
+            let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
+                .ok_or_else(|| ApiError::internal("missing procedure version"))?;
+            let content: ProcedureContent = parse_json(&version.content)?;
+            (version, content)
+        };
+        let _ = version;
+        let channel = Channel::parse(&case.channel, "channel").map_err(ApiError::internal)?;
+        match action {
+            CaseAction::Accept => {
+                case.paused_at = None;
+                case.received_at = Some(now);
+                case.due_at = Some(due_from(conn, &shared, &content, channel, now, true)?);
+            }
+            CaseAction::RequestSupplement => {
+                // `paused_at` marks the outstanding request; before acceptance no clock runs.
+                case.paused_at = Some(now);
+                if from != CaseStatus::Submitted {
+                    case.supplement_count += 1;
+                }
+            }
+            CaseAction::SubmitSupplement if from == CaseStatus::Submitted => case.paused_at = None,
+            CaseAction::SubmitSupplement if from == CaseStatus::SupplementRequested => {
+                let paused = case.paused_at.take().unwrap_or(now);
+                case.supplement_seconds += (now - paused).num_seconds().max(0);
+                case.due_at = Some(match mode {
+                    domain::case::SupplementMode::Restart => due_from(conn, &shared, &content, channel, now, false)?,
+                    domain::case::SupplementMode::PauseAndExtend => {
+                        let calendar = super::calendar::load(conn, &shared)?;
+                        let remaining = case.due_at.map_or(0, |due| calendar.working_minutes_between(paused.and_utc(), due.and_utc()));
+                        let due = calendar.add_working_minutes(now.and_utc(), remaining)?;
+                        domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc()
+                    }
+                });
+                if mode == domain::case::SupplementMode::Restart {
+                    case.received_at = Some(now);
+                }
+            }
+            CaseAction::Forward => {
+                case.current_step = body.to_step.clone().or(case.current_step.take());
+                if let Some(assignee) = &body.assignee_id {
+                    let user = persistence::repo::users::find(conn, assignee)?
+                        .ok_or_else(|| ApiError::invalid("assignee_id", "no such officer"))?;
+                    if user.role != Role::Officer.as_str() {
+                        return Err(ApiError::invalid("assignee_id", "must be an officer"));
+                    }
+                    case.assignee_id = Some(user.id);
+                }
+            }
+            CaseAction::Apologize => {
+                let new_due = body.new_due_at.ok_or_else(|| ApiError::invalid("new_due_at", "is required to apologize"))?;
+                let new_due = domain::time::to_storage_precision(new_due).naive_utc();
+                if case.due_at.is_some_and(|due| new_due <= due) || new_due <= now {
+                    return Err(ApiError::invalid("new_due_at", "must lie after the current due date and now"));
+                }
+                if case.original_due_at.is_none() {
+                    case.original_due_at = case.due_at;
+                }
+                case.due_at = Some(new_due);
+            }
+            CaseAction::Resolve => {
+                if content.result.has_result {
+                    return Err(ApiError::new(Code::ResultRequired));
+                }
+                case.finished_at = Some(now);
+            }
+            CaseAction::ReturnResult => case.returned_at = Some(now),
+            _ => {}
+        }
+        case.status = to.as_str().to_owned();
+        case.revision += 1;
+        case.updated_at = now;
+        repo::save(conn, &case)?;
+        let note = body.reason.clone().or(body.note.clone()).or(body.summary.clone());
+        repo::append_event(
+            conn,
+            EventRow {
+                case_id: case.id.clone(),
+                seq: 0,
+                at: now,
+                actor_id: Some(principal.user_id.clone()),
+                action: action.as_str().to_owned(),
+                from_status: Some(from.as_str().to_owned()),
+                to_status: case.status.clone(),
+                step: case.current_step.clone(),
+                note,
+                due_at: case.due_at,
+            },
+        )?;
+        auditing::record(
+            conn,
+            &meta,
+            Change {
+                actor_id: Some(&principal.user_id),
+                action: &format!("case.{}", action.as_str()),
+                entity_type: "case",
+                entity_id: &case.code,
+                before: Some(&before),
+                after: Some(&(&case.status, case.revision)),
+            },
+        )?;
+        Ok((etag(&case), view(conn, &case, &access, lang, &shared)?))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().insert_header((ETAG, tag)).json(view_body))
+}
+
+/// The history of a case, oldest first (Art. 6.1.b).
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Case code")),
+    responses(
+        (status = 200, description = "The events", body = Vec<CaseEventView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, or outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/cases/{code}/events")]
+pub async fn list_case_events(
+    state: web::Data<AppState>,
+    principal: Principal,
+    code: web::Path<String>,
+) -> Result<web::Json<Vec<CaseEventView>>, ApiError> {
+    let code = code.into_inner();
+    let events = crate::db::run(&state.pool, move |conn| {
+        let case = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        access(conn, &principal, &case)?;
+        let mut out = Vec::new();
+        for event in repo::events(conn, &case.id)? {
+            let actor_name = match &event.actor_id {
+                Some(id) => persistence::repo::users::find(conn, id)?.map(|u| u.full_name),
+                None => None,
+            };
+            out.push(CaseEventView {
+                seq: event.seq,
+                at: utc(event.at),
+                actor_id: event.actor_id,
+                actor_name,
+                action: event.action,
+                from_status: event.from_status,
+                to_status: event.to_status,
+                step: event.step,
+                note: event.note,
+                due_at: event.due_at.map(utc),
+            });
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(web::Json(events))
+}
+
+/// Public lookup by case code: the minimal projection, nothing personal; rate limited.
+#[utoipa::path(
+    tag = "cases",
+    security(()),
+    params(("code" = String, Path, description = "Case code")),
+    responses(
+        (status = 200, description = "The public status", body = LookupView),
+        (status = 404, description = "Unknown code", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/lookup/cases/{code}")]
+pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: web::Path<String>) -> Result<web::Json<LookupView>, ApiError> {
+    let client = client_addr(&req, state.config.trust_proxy);
+    state.limiter.check("lookup", &client, state.config.lookup_rate_per_minute, Duration::from_secs(60)).map_err(ApiError::rate_limited)?;
+    let code = CaseCode::parse(&code.into_inner()).map_err(|_| ApiError::not_found())?;
+    let lang = Lang::of(&req);
+    let view = crate::db::run(&state.pool, move |conn| {
+        let case = repo::find_by_code(conn, code.as_str())?.ok_or_else(ApiError::not_found)?;
+        let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
+        let procedure_name = procedures::version(conn, &case.procedure_code, case.procedure_version)?.map(|v| v.name).unwrap_or_default();
+        let agency_name = agencies::find(conn, &case.agency_id)?.map(|a| a.name).unwrap_or_default();
+        let completion = match status {
+            CaseStatus::Submitted | CaseStatus::Accepted => "received",
+            CaseStatus::Processing => "processing",
+            CaseStatus::SupplementRequested | CaseStatus::AwaitingPayment => "waiting_for_applicant",
+            CaseStatus::Resolved => "result_ready",
+            CaseStatus::Returned => "returned",
+            CaseStatus::Refused | CaseStatus::Withdrawn | CaseStatus::Stopped => "closed",
+        };
+        Ok(LookupView {
+            code: case.code,
+            procedure_name,
+            agency_name,
+            received_at: case.received_at.map(utc),
+            due_at: case.due_at.map(utc),
+            status: status.as_str().to_owned(),
+            status_code: status.code(),
+            status_label: lang.pick(status.label()).to_owned(),
+            completion: completion.to_owned(),
+        })
+    })
+    .await?;
+    Ok(web::Json(view))
+}

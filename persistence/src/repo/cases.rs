@@ -1,0 +1,159 @@
+//! Cases and their event history. Structured parts (applicant, documents, form data) are JSON
+//! text; the columns exist for filtering, scope and deadlines.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::repo::Page;
+use crate::schema::{agencies, case_events, cases};
+use crate::{AnyConnection, RepoError};
+
+/// A stored case. No `Debug`: it holds personal data.
+#[derive(Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = cases, treat_none_as_null = true)]
+pub struct CaseRow {
+    pub id: String,
+    pub code: String,
+    pub procedure_code: String,
+    pub procedure_version: i32,
+    pub agency_id: String,
+    pub channel: String,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub status: String,
+    pub owner_id: Option<String>,
+    pub applicant: String,
+    pub representative: Option<String>,
+    pub summary: String,
+    pub form_data: String,
+    pub documents: String,
+    pub return_method: String,
+    pub current_step: Option<String>,
+    pub assignee_id: Option<String>,
+    pub submitted_at: NaiveDateTime,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub original_due_at: Option<NaiveDateTime>,
+    pub paused_at: Option<NaiveDateTime>,
+    pub supplement_count: i32,
+    pub supplement_seconds: i64,
+    pub finished_at: Option<NaiveDateTime>,
+    pub returned_at: Option<NaiveDateTime>,
+    pub revision: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// One event of a case's history.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_events)]
+pub struct EventRow {
+    pub case_id: String,
+    pub seq: i32,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub step: Option<String>,
+    pub note: Option<String>,
+    pub due_at: Option<NaiveDateTime>,
+}
+
+/// Stores a new case.
+pub fn insert(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoError> {
+    diesel::insert_into(cases::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// One case by code.
+pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<CaseRow>, RepoError> {
+    Ok(cases::table.filter(cases::code.eq(code)).select(CaseRow::as_select()).first(conn).optional()?)
+}
+
+/// One case by code, locked until the transaction ends on PostgreSQL.
+pub fn find_for_update(conn: &mut AnyConnection, code: &str) -> Result<Option<CaseRow>, RepoError> {
+    Ok(match conn {
+        AnyConnection::Postgresql(c) => {
+            cases::table.filter(cases::code.eq(code)).select(CaseRow::as_select()).for_update().first(c).optional()?
+        }
+        AnyConnection::Sqlite(c) => cases::table.filter(cases::code.eq(code)).select(CaseRow::as_select()).first(c).optional()?,
+    })
+}
+
+/// The case forwarded earlier with `external_id`.
+pub fn find_by_external_id(conn: &mut AnyConnection, external_id: &str) -> Result<Option<CaseRow>, RepoError> {
+    Ok(cases::table.filter(cases::external_id.eq(external_id)).select(CaseRow::as_select()).first(conn).optional()?)
+}
+
+/// Writes every column of `row` (call after [`find_for_update`]).
+pub fn save(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoError> {
+    diesel::update(cases::table.find(&row.id)).set(row).execute(conn)?;
+    Ok(())
+}
+
+/// Appends an event with the next sequence number.
+pub fn append_event(conn: &mut AnyConnection, mut event: EventRow) -> Result<EventRow, RepoError> {
+    let last: Option<i32> =
+        case_events::table.filter(case_events::case_id.eq(&event.case_id)).select(diesel::dsl::max(case_events::seq)).first(conn)?;
+    event.seq = last.unwrap_or(0) + 1;
+    diesel::insert_into(case_events::table).values(&event).execute(conn)?;
+    Ok(event)
+}
+
+/// The history of a case, oldest first.
+pub fn events(conn: &mut AnyConnection, case_id: &str) -> Result<Vec<EventRow>, RepoError> {
+    Ok(case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .order(case_events::seq.asc())
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
+
+/// Filters of the case list.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// Only this owner's cases (citizens).
+    pub owner_id: Option<String>,
+    /// Only cases of agencies under this path prefix (agency-bound staff).
+    pub under_path: Option<String>,
+    pub status: Option<String>,
+    pub procedure_code: Option<String>,
+    pub agency_id: Option<String>,
+    pub channel: Option<String>,
+    pub assignee_id: Option<String>,
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// A page of cases, oldest first.
+pub fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Page<CaseRow>, RepoError> {
+    let mut query = cases::table.select(CaseRow::as_select()).into_boxed();
+    if let Some(v) = &filter.owner_id {
+        query = query.filter(cases::owner_id.eq(v.clone()));
+    }
+    if let Some(prefix) = &filter.under_path {
+        query =
+            query.filter(cases::agency_id.eq_any(agencies::table.filter(agencies::path.like(format!("{prefix}%"))).select(agencies::id)));
+    }
+    if let Some(v) = &filter.status {
+        query = query.filter(cases::status.eq(v.clone()));
+    }
+    if let Some(v) = &filter.procedure_code {
+        query = query.filter(cases::procedure_code.eq(v.clone()));
+    }
+    if let Some(v) = &filter.agency_id {
+        query = query.filter(cases::agency_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.channel {
+        query = query.filter(cases::channel.eq(v.clone()));
+    }
+    if let Some(v) = &filter.assignee_id {
+        query = query.filter(cases::assignee_id.eq(v.clone()));
+    }
+    if let Some(after) = &filter.after {
+        query = query.filter(cases::id.gt(after.clone()));
+    }
+    let rows = query.order(cases::id.asc()).limit(filter.limit + 1).load(conn)?;
+    Ok(Page::from_overfetch(rows, filter.limit, |r| r.id.clone()))
+}

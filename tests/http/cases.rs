@@ -1,0 +1,276 @@
+//! Cases over HTTP: intake on every channel, codes, the lifecycle, history and public lookup.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::procedures::procedure;
+use crate::support::*;
+
+const CODE: &str = "1.001193.000.00.00.H14";
+const NO_RESULT: &str = "2.000001.H14";
+
+async fn publish(app: &TestApp, f: &Fixture, body: Value) {
+    let code = body["code"].as_str().unwrap().to_owned();
+    assert_eq!(app.post("/api/v1/procedures", Some(&f.admin), body).await.status, 201);
+    for (token, action) in [(&f.agency_admin, "propose"), (&f.supervisor, "review"), (&f.admin, "verify")] {
+        app.post(&format!("/api/v1/procedures/{code}/publication/{action}"), Some(token), json!({})).await;
+    }
+    let published =
+        app.post(&format!("/api/v1/procedures/{code}/publication/publish"), Some(&f.admin), json!({"decision_ref": "1/QĐ"})).await;
+    assert_eq!(published.body["status"], "published", "{}", published.text);
+}
+
+struct World {
+    app: TestApp,
+    f: Fixture,
+    /// An officer of commune A with every capability.
+    clerk: String,
+    citizen: String,
+}
+
+async fn world(backend: Backend) -> World {
+    let app = TestApp::spawn(backend).await;
+    let f = app.fixture().await;
+    publish(&app, &f, procedure(CODE, "Đăng ký khai sinh", &f.commune_a)).await;
+    let mut simple = procedure(NO_RESULT, "Xác nhận đơn giản", &f.commune_a);
+    simple["result"] = json!({"has_result": false});
+    simple["form_schema"] = Value::Null;
+    publish(&app, &f, simple).await;
+    app.user(&f.admin, "clerk.a", "officer", Some(&f.commune_a), &["reception", "processing", "approval", "result_return"]).await;
+    let clerk = app.token("clerk.a", PASSWORD).await;
+    app.post("/api/v1/auth/register", None, citizen("citizen.a", 1)).await;
+    let citizen = app.token("citizen.a", "citizen-pass-2026").await;
+    World { app, f, clerk, citizen }
+}
+
+fn case_body(procedure_code: &str, channel: &str) -> Value {
+    json!({
+        "procedure_code": procedure_code,
+        "channel": channel,
+        "applicant": {"kind": "citizen", "full_name": "Nông Văn Bình", "id_type": "cccd", "id_number": "004099012345", "phone": "0912345678", "address": "Tổ 1, phường Thục Phán"},
+        "summary": "Đăng ký khai sinh cho con",
+        "form_data": {"child_name": "Nông Thị Mai"},
+        "documents": [{"requirement_code": "TK01", "name": "Tờ khai", "originals": 1, "copies": 0}],
+        "return_method": "counter"
+    })
+}
+
+async fn act(app: &TestApp, token: &str, code: &str, action: &str, body: Value) -> Resp {
+    app.post(&format!("/api/v1/cases/{code}/actions/{action}"), Some(token), body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_on_every_channel_with_codes_and_due_dates() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let (app, f) = (&w.app, &w.f);
+        let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
+        assert_eq!(counter.status, 201, "{backend:?}: {}", counter.text);
+        assert_eq!(counter.body["status"], "accepted");
+        assert_eq!(counter.body["status_code"], 2);
+        let code = counter.body["code"].as_str().unwrap().to_owned();
+        let today = chrono::Utc::now().with_timezone(&domain::time::VN).format("%y%m%d").to_string();
+        assert_eq!(code, format!("000.20.01.H14-{today}-0001"));
+        assert!(counter.body["due_at"].is_string() && counter.body["received_at"].is_string());
+        assert_eq!(counter.header("location"), Some(format!("/api/v1/cases/{code}").as_str()));
+        let second = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "postal")).await;
+        assert!(second.body["code"].as_str().unwrap().ends_with("-0002"), "{}", second.text);
+
+        let online = app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "online")).await;
+        assert_eq!(online.status, 201, "{}", online.text);
+        assert_eq!(online.body["status"], "submitted");
+        assert!(online.body["due_at"].is_null());
+        assert_eq!(online.body["available_actions"], json!(["withdraw"]));
+        let online_code = online.body["code"].as_str().unwrap().to_owned();
+        let asked = act(app, &w.clerk, &online_code, "request_supplement", json!({"reason": "Ảnh tờ khai bị mờ"})).await;
+        assert_eq!(asked.body["status"], "submitted", "{}", asked.text);
+        act(app, &w.clerk, &online_code, "request_supplement", json!({"reason": "again"})).await.assert_problem(409, "invalid_transition");
+        let seen = app.get(&format!("/api/v1/cases/{online_code}"), Some(&w.citizen)).await;
+        assert_eq!(seen.body["available_actions"], json!(["submit_supplement", "withdraw"]));
+        let answered = act(app, &w.citizen, &online_code, "submit_supplement", json!({"note": "Đã gửi lại"})).await;
+        assert_eq!(answered.body["available_actions"], json!(["withdraw"]), "{}", answered.text);
+
+        // Denials and bad input.
+        app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "counter")).await.assert_problem(403, "forbidden");
+        app.post("/api/v1/cases", Some(&f.officer), case_body(CODE, "online")).await.assert_problem(403, "forbidden");
+        app.post("/api/v1/cases", Some(&f.supervisor), case_body(CODE, "counter")).await.assert_problem(403, "forbidden");
+        app.post("/api/v1/cases", None, case_body(CODE, "counter")).await.assert_problem(401, "unauthorized");
+        let mut other_agency = case_body(CODE, "counter");
+        other_agency["agency_id"] = json!(f.commune_b);
+        app.post("/api/v1/cases", Some(&w.clerk), other_agency).await.assert_problem(422, "validation_failed");
+        let mut bad_form = case_body(CODE, "online");
+        bad_form["form_data"] = json!({"child_name": 5});
+        let refused = app.post("/api/v1/cases", Some(&w.citizen), bad_form).await;
+        refused.assert_problem(422, "validation_failed");
+        assert!(refused.body["invalid_params"][0]["name"].as_str().unwrap().starts_with("form_data"), "{}", refused.text);
+        let mut no_docs = case_body(CODE, "counter");
+        no_docs["documents"] = json!([]);
+        app.post("/api/v1/cases", Some(&w.clerk), no_docs).await.assert_problem(422, "validation_failed");
+        let mut bad_id = case_body(CODE, "counter");
+        bad_id["applicant"]["id_number"] = json!("123");
+        let bad = app.post("/api/v1/cases", Some(&w.clerk), bad_id).await;
+        bad.assert_problem(422, "validation_failed");
+        assert_eq!(bad.body["invalid_params"][0]["name"], "applicant.id_number");
+        app.post("/api/v1/cases", Some(&w.clerk), case_body("9.999999", "counter")).await.assert_problem(422, "validation_failed");
+        app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "pigeon")).await.assert_problem(422, "validation_failed");
+
+        // Cases forwarded by the national portal are idempotent by external id.
+        app.user(&f.admin, "dvcqg", "integration", None, &["cases.submit", "cases.read"]).await;
+        let form = [("grant_type", "client_credentials"), ("client_id", "dvcqg"), ("client_secret", PASSWORD)];
+        let token = into_resp(app.client.post(format!("{}/api/v1/auth/token", app.base)).form(&form).send().await.unwrap()).await;
+        let portal = token.body["access_token"].as_str().unwrap().to_owned();
+        let mut forwarded = case_body(CODE, "online");
+        forwarded["external_id"] = json!("G22.991-250101-000123");
+        let first = app.post("/api/v1/cases", Some(&portal), forwarded.clone()).await;
+        assert_eq!(first.status, 201, "{}", first.text);
+        assert_eq!(first.body["source"], "national_portal");
+        let again = app.post("/api/v1/cases", Some(&portal), forwarded).await;
+        assert_eq!(again.status, 200);
+        assert_eq!(again.body["code"], first.body["code"], "a retried delivery never creates a second case");
+        app.post("/api/v1/cases", Some(&portal), case_body(CODE, "online")).await.assert_problem(422, "validation_failed");
+
+        // Lists are scoped: the citizen sees their own, commune B's admin nothing.
+        let mine = app.get("/api/v1/cases", Some(&w.citizen)).await;
+        assert_eq!(mine.body["items"].as_array().unwrap().len(), 1, "{}", mine.text);
+        let staff = app.get("/api/v1/cases?limit=100", Some(&w.clerk)).await;
+        assert_eq!(staff.body["items"].as_array().unwrap().len(), 4);
+        app.user(&f.admin, "admin.b", "agency_admin", Some(&f.commune_b), &[]).await;
+        let admin_b = app.token("admin.b", PASSWORD).await;
+        assert_eq!(app.get("/api/v1/cases", Some(&admin_b)).await.body["items"], json!([]));
+        app.get(&format!("/api/v1/cases/{code}"), Some(&admin_b)).await.assert_problem(404, "not_found");
+        app.get("/api/v1/cases?status=lost", Some(&w.clerk)).await.assert_problem(422, "validation_failed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let app = &w.app;
+        let submitted = app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
+        assert_eq!(submitted.status, 201, "{backend:?}: {}", submitted.text);
+        let code = submitted.body["code"].as_str().unwrap().to_owned();
+
+        act(app, &w.clerk, &code, "resolve", json!({})).await.assert_problem(409, "invalid_transition");
+        let accepted = act(app, &w.clerk, &code, "accept", json!({})).await;
+        assert_eq!(accepted.body["status"], "accepted", "{}", accepted.text);
+        let due_before = accepted.body["due_at"].as_str().unwrap().to_owned();
+        let wrong = act(app, &w.clerk, &code, "return_result", json!({})).await;
+        wrong.assert_problem(409, "invalid_transition");
+        assert!(wrong.body["allowed_actions"].as_array().unwrap().contains(&json!("forward")), "{}", wrong.text);
+        act(app, &w.f.supervisor, &code, "forward", json!({})).await.assert_problem(403, "forbidden");
+        act(app, &w.citizen, &code, "forward", json!({})).await.assert_problem(403, "forbidden");
+        let forwarded = act(app, &w.clerk, &code, "forward", json!({"to_step": "xu_ly"})).await;
+        assert_eq!((forwarded.body["status"].as_str(), forwarded.body["current_step"].as_str()), (Some("processing"), Some("xu_ly")));
+        let tag = forwarded.header("etag").unwrap().to_owned();
+
+        act(app, &w.clerk, &code, "request_supplement", json!({})).await.assert_problem(422, "validation_failed");
+        let stale = app
+            .send(
+                Method::POST,
+                &format!("/api/v1/cases/{code}/actions/request_supplement"),
+                Some(&w.clerk),
+                Some(json!({"reason": "x"})),
+                &[("If-Match", "\"old\"")],
+            )
+            .await;
+        stale.assert_problem(412, "precondition_failed");
+        let paused = app
+            .send(
+                Method::POST,
+                &format!("/api/v1/cases/{code}/actions/request_supplement"),
+                Some(&w.clerk),
+                Some(json!({"reason": "Thiếu giấy chứng sinh", "items": ["Giấy chứng sinh"]})),
+                &[("If-Match", &tag)],
+            )
+            .await;
+        assert_eq!(paused.body["status"], "supplement_requested", "{}", paused.text);
+        assert_eq!(paused.body["status_code"], 5);
+        assert_eq!(paused.body["supplement_count"], 1);
+        let resumed = act(app, &w.citizen, &code, "submit_supplement", json!({"note": "Đã bổ sung"})).await;
+        assert_eq!(resumed.body["status"], "processing", "{}", resumed.text);
+        assert!(resumed.body["due_at"].as_str().unwrap() >= due_before.as_str(), "the pause never shortens the deadline");
+
+        act(app, &w.clerk, &code, "apologize", json!({"reason": "Cần xác minh thêm"})).await.assert_problem(422, "validation_failed");
+        let apology =
+            act(app, &w.clerk, &code, "apologize", json!({"reason": "Cần xác minh thêm", "new_due_at": "2099-01-05T10:00:00Z"})).await;
+        assert_eq!(apology.body["due_at"], "2099-01-05T10:00:00Z", "{}", apology.text);
+        assert_eq!(apology.body["original_due_at"], resumed.body["due_at"]);
+        let resolved = act(app, &w.clerk, &code, "resolve", json!({"summary": "Đã xác nhận"})).await;
+        assert_eq!(resolved.body["status"], "resolved", "{}", resolved.text);
+        assert_eq!(resolved.body["timeliness"], "early");
+        let returned = act(app, &w.clerk, &code, "return_result", json!({"method": "counter"})).await;
+        assert_eq!((returned.body["status"].as_str(), returned.body["status_code"].as_i64()), (Some("returned"), Some(10)));
+        assert_eq!(returned.body["available_actions"], json!([]));
+        act(app, &w.clerk, &code, "celebrate", json!({})).await.assert_problem(404, "not_found");
+
+        let events = app.get(&format!("/api/v1/cases/{code}/events"), Some(&w.citizen)).await;
+        let actions: Vec<&str> = events.body.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(
+            actions,
+            ["submit", "accept", "forward", "request_supplement", "submit_supplement", "apologize", "resolve", "return_result"],
+            "{backend:?}"
+        );
+        assert_eq!(events.body[3]["note"], "Thiếu giấy chứng sinh");
+        let trail = app.get(&format!("/api/v1/audit?entity_type=case&entity_id={code}&limit=100"), Some(&w.f.supervisor)).await;
+        assert_eq!(trail.body["items"].as_array().unwrap().len(), 8);
+        assert_eq!(app.get(&format!("/api/v1/cases/{code}"), Some(&w.f.supervisor)).await.body["available_actions"], json!([]));
+
+        // A procedure with a result cannot be resolved before the result document exists.
+        let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
+        let with_result = counter.body["code"].as_str().unwrap().to_owned();
+        act(app, &w.clerk, &with_result, "resolve", json!({})).await.assert_problem(409, "result_required");
+        let withdrawn = act(app, &w.clerk, &with_result, "withdraw", json!({"reason": "Công dân xin rút"})).await;
+        assert_eq!(withdrawn.body["status"], "withdrawn");
+
+        // The public lookup shows the status and nothing personal.
+        let lookup = app.get(&format!("/api/v1/lookup/cases/{code}"), None).await;
+        assert_eq!(lookup.status, 200, "{}", lookup.text);
+        assert_eq!(lookup.body["status_code"], 10);
+        assert_eq!(lookup.body["completion"], "returned");
+        for secret in ["Nông Văn Bình", "004099012345", "0912345678", "Tổ 1", "Thiếu giấy"] {
+            assert!(!lookup.text.contains(secret), "{backend:?}: the lookup leaks {secret}");
+        }
+        app.get("/api/v1/lookup/cases/000.20.01.H14-261128-9999", None).await.assert_problem(404, "not_found");
+        app.get("/api/v1/lookup/cases/not-a-code", None).await.assert_problem(404, "not_found");
+        let other = app.post("/api/v1/auth/register", None, citizen("citizen.b", 2)).await;
+        assert_eq!(other.status, 201);
+        let stranger = app.token("citizen.b", "citizen-pass-2026").await;
+        app.get(&format!("/api/v1/cases/{code}"), Some(&stranger)).await.assert_problem(404, "not_found");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_intake_gets_unique_consecutive_codes_and_lookup_is_rate_limited() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (client, base, token) = (w.app.client.clone(), w.app.base.clone(), w.clerk.clone());
+            tasks.push(tokio::spawn(async move {
+                let resp =
+                    client.post(format!("{base}/api/v1/cases")).bearer_auth(token).json(&case_body(CODE, "counter")).send().await.unwrap();
+                into_resp(resp).await
+            }));
+        }
+        let mut sequences = Vec::new();
+        for task in tasks {
+            let resp = task.await.unwrap();
+            assert_eq!(resp.status, 201, "{backend:?}: {}", resp.text);
+            sequences.push(resp.body["code"].as_str().unwrap().rsplit('-').next().unwrap().parse::<u32>().unwrap());
+        }
+        sequences.sort_unstable();
+        assert_eq!(sequences, (1..=20).collect::<Vec<u32>>(), "{backend:?}");
+
+        let limited = TestApp::spawn_with(backend, |env| {
+            env.insert("MOTCUA_LOOKUP_RATE_PER_MINUTE".into(), "2".into());
+        })
+        .await;
+        for _ in 0..2 {
+            limited.get("/api/v1/lookup/cases/000.20.01.H14-261128-0001", None).await.assert_problem(404, "not_found");
+        }
+        let too_many = limited.get("/api/v1/lookup/cases/000.20.01.H14-261128-0001", None).await;
+        too_many.assert_problem(429, "rate_limited");
+        assert!(too_many.header("retry-after").is_some());
+    }
+}
