@@ -281,7 +281,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    case_documents (id) {
+        id -> Text,
+        case_id -> Text,
+        kind -> Text,
+        requirement_code -> Nullable<Text>,
+        name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    case_documents,
     cases,
     case_events,
     case_sequences,

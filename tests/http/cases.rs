@@ -274,3 +274,47 @@ async fn concurrent_intake_gets_unique_consecutive_codes_and_lookup_is_rate_limi
         assert!(too_many.header("retry-after").is_some());
     }
 }
+
+async fn upload(app: &TestApp, token: &str, code: &str, kind: &'static str, bytes: &'static [u8]) -> Resp {
+    use reqwest::multipart::{Form, Part};
+    let form = Form::new().part("file", Part::bytes(bytes).file_name("giay-to.pdf")).text("kind", kind).text("requirement_code", "TK01");
+    into_resp(
+        app.client.post(format!("{}/api/v1/cases/{code}/documents", app.base)).bearer_auth(token).multipart(form).send().await.unwrap(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_are_checked_scoped_and_a_result_unlocks_resolve() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let app = &w.app;
+        let online = app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "online")).await;
+        let code = online.body["code"].as_str().unwrap().to_owned();
+        let mine = upload(app, &w.citizen, &code, "application", b"%PDF-1.7 to khai").await;
+        assert_eq!(mine.status, 201, "{backend:?}: {}", mine.text);
+        assert_eq!(mine.body["content_type"], "application/pdf");
+        upload(app, &w.citizen, &code, "result", b"%PDF-1.7 fake result").await.assert_problem(403, "forbidden");
+        upload(app, &w.citizen, &code, "application", b"MZ\x90\x00 not a pdf").await.assert_problem(415, "unsupported_media_type");
+        upload(app, &w.citizen, &code, "selfie", b"%PDF-1.7").await.assert_problem(422, "validation_failed");
+        upload(app, &w.f.supervisor, &code, "application", b"%PDF-1.7").await.assert_problem(403, "forbidden");
+        let listed = app.get(&format!("/api/v1/cases/{code}/documents"), Some(&w.clerk)).await;
+        assert_eq!(listed.body.as_array().unwrap().len(), 1);
+        let url = mine.header("location").unwrap().to_owned();
+        let download = app.client.get(format!("{}{url}", app.base)).bearer_auth(&w.citizen).send().await.unwrap();
+        assert_eq!(download.headers()["content-type"], "application/pdf");
+        app.post("/api/v1/auth/register", None, citizen("citizen.c", 3)).await;
+        let stranger = app.token("citizen.c", "citizen-pass-2026").await;
+        let denied = into_resp(app.client.get(format!("{}{url}", app.base)).bearer_auth(&stranger).send().await.unwrap()).await;
+        denied.assert_problem(404, "not_found");
+
+        // Art. 19.4: no resolve without a result document.
+        act(app, &w.clerk, &code, "accept", json!({})).await;
+        act(app, &w.clerk, &code, "resolve", json!({})).await.assert_problem(409, "result_required");
+        let result = upload(app, &w.clerk, &code, "result", b"%PDF-1.7 giay khai sinh").await;
+        assert_eq!(result.status, 201, "{}", result.text);
+        let resolved = act(app, &w.clerk, &code, "resolve", json!({"decision_number": "123/GKS"})).await;
+        assert_eq!(resolved.body["status"], "resolved", "{}", resolved.text);
+        upload(app, &w.citizen, &code, "supplement", b"%PDF-1.7 late").await.assert_problem(409, "conflict");
+    }
+}

@@ -768,7 +768,7 @@ pub async fn case_action(
                 case.due_at = Some(new_due);
             }
             CaseAction::Resolve => {
-                if content.result.has_result {
+                if content.result.has_result && !repo::has_document(conn, &case.id, "result")? {
                     return Err(ApiError::new(Code::ResultRequired));
                 }
                 case.finished_at = Some(now);
@@ -904,4 +904,218 @@ pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: web
     })
     .await?;
     Ok(web::Json(view))
+}
+
+/// The multipart upload of a case document.
+#[derive(Debug, actix_multipart::form::MultipartForm)]
+pub struct DocumentUpload {
+    pub file: actix_multipart::form::bytes::Bytes,
+    pub kind: actix_multipart::form::text::Text<String>,
+    pub requirement_code: Option<actix_multipart::form::text::Text<String>>,
+    pub name: Option<actix_multipart::form::text::Text<String>>,
+}
+
+/// The multipart fields of a case document upload (for the OpenAPI document).
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "describes the multipart body; the handler reads `DocumentUpload`")]
+pub struct DocumentUploadSchema {
+    /// PDF, PNG, JPEG, Word, Excel or OpenDocument (checked against its bytes).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// `application`, `supplement` or `result` (results: staff with processing, approval or result_return).
+    kind: String,
+    /// The procedure's required document this file is.
+    requirement_code: Option<String>,
+    /// A display name (default: the file name).
+    name: Option<String>,
+}
+
+/// A file of a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentView {
+    pub id: String,
+    pub kind: String,
+    pub requirement_code: Option<String>,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub download_url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn document_view(code: &str, row: persistence::repo::cases::DocumentRow) -> DocumentView {
+    DocumentView {
+        download_url: format!("/api/v1/cases/{code}/documents/{}/content", row.id),
+        id: row.id,
+        kind: row.kind,
+        requirement_code: row.requirement_code,
+        name: row.name,
+        content_type: row.content_type,
+        size: row.size_bytes,
+        sha256: row.sha256,
+        created_at: utc(row.created_at),
+    }
+}
+
+/// Upload a file to a case: the applicant adds application and supplement documents while the
+/// case is open; staff in scope add any, results only with processing, approval or
+/// result_return. Stored by content hash; the type is decided from the bytes.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Case code")),
+    request_body(content = DocumentUploadSchema, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored", body = DocumentView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not add this kind of document", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown case, or outside scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The case is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a format we accept (executables never are)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid kind or requirement code", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/cases/{code}/documents")]
+pub async fn upload_case_document(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    code: web::Path<String>,
+    form: actix_multipart::form::MultipartForm<DocumentUpload>,
+) -> Result<HttpResponse, ApiError> {
+    let code = code.into_inner();
+    let upload = form.into_inner();
+    let kind = upload.kind.into_inner();
+    if !matches!(kind.as_str(), "application" | "supplement" | "result") {
+        return Err(ApiError::invalid("kind", "must be application, supplement or result"));
+    }
+    let file_name = upload.file.file_name.clone();
+    let checked = crate::uploads::check(
+        &upload.file.data,
+        state.config.upload_limit,
+        upload.name.map(|t| t.into_inner()),
+        file_name.as_deref(),
+        "tai-lieu",
+    )?;
+    let requirement_code = upload.requirement_code.map(|t| t.into_inner()).filter(|c| !c.trim().is_empty());
+    let store = state.files.clone();
+    let data = upload.file.data;
+    let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
+    let row = crate::db::write(&state.pool, move |conn| {
+        let case = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        let access = access(conn, &principal, &case)?;
+        let allowed = match (&access, kind.as_str()) {
+            (Access::Owner, "application" | "supplement") => true,
+            (Access::Staff(caps), "result") => {
+                caps.iter().any(|c| matches!(c, Capability::Processing | Capability::Approval | Capability::ResultReturn))
+            }
+            (Access::Staff(caps), _) => !caps.is_empty(),
+            _ => false,
+        };
+        if !allowed {
+            return Err(ApiError::forbidden());
+        }
+        let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
+        if status.is_terminal() || (status == CaseStatus::Resolved && kind != "result") {
+            return Err(ApiError::new(Code::Conflict).with_detail("Hồ sơ đã đóng.", "The case is closed."));
+        }
+        if let Some(requirement) = &requirement_code {
+            let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
+                .ok_or_else(|| ApiError::internal("missing procedure version"))?;
+            let content: ProcedureContent = parse_json(&version.content)?;
+            if !content.required_documents.iter().any(|r| &r.code == requirement) {
+                return Err(ApiError::invalid("requirement_code", "is not a document of this procedure"));
+            }
+        }
+        let sha256 = store.put(&data).map_err(ApiError::internal)?;
+        let row = persistence::repo::cases::DocumentRow {
+            id: persistence::new_id(),
+            case_id: case.id.clone(),
+            kind,
+            requirement_code,
+            name: checked.name,
+            content_type: checked.content_type,
+            size_bytes: size,
+            sha256,
+            uploaded_by: Some(principal.user_id.clone()),
+            created_at: persistence::now(),
+        };
+        repo::insert_document(conn, &row)?;
+        auditing::record(
+            conn,
+            &meta,
+            Change::<(), _> {
+                actor_id: Some(&principal.user_id),
+                action: "case.document",
+                entity_type: "case",
+                entity_id: &case.code,
+                before: None,
+                after: Some(&(&row.kind, &row.sha256)),
+            },
+        )?;
+        Ok((case.code, row))
+    })
+    .await?;
+    let view = document_view(&row.0, row.1);
+    Ok(HttpResponse::Created().insert_header((LOCATION, view.download_url.clone())).json(view))
+}
+
+/// The files of a case.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Case code")),
+    responses(
+        (status = 200, description = "The files", body = Vec<DocumentView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown case, or outside scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/cases/{code}/documents")]
+pub async fn list_case_documents(
+    state: web::Data<AppState>,
+    principal: Principal,
+    code: web::Path<String>,
+) -> Result<web::Json<Vec<DocumentView>>, ApiError> {
+    let code = code.into_inner();
+    let views = crate::db::run(&state.pool, move |conn| {
+        let case = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        access(conn, &principal, &case)?;
+        Ok(repo::documents(conn, &case.id)?.into_iter().map(|row| document_view(&case.code, row)).collect())
+    })
+    .await?;
+    Ok(web::Json(views))
+}
+
+/// Download a file of a case with its stored content type.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Case code"), ("id" = String, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, or outside scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/cases/{code}/documents/{id}/content")]
+pub async fn download_case_document(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, id) = path.into_inner();
+    let row = crate::db::run(&state.pool, move |conn| {
+        let case = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        access(conn, &principal, &case)?;
+        repo::documents(conn, &case.id)?.into_iter().find(|d| d.id == id).ok_or_else(ApiError::not_found)
+    })
+    .await?;
+    let store = state.files.clone();
+    let sha = row.sha256.clone();
+    let bytes = web::block(move || store.get(&sha)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    let bytes = bytes.ok_or_else(|| ApiError::internal(format!("document {} has no stored content", row.id)))?;
+    Ok(crate::uploads::attachment(bytes, &row.content_type, &row.name, &row.sha256))
 }

@@ -3,7 +3,6 @@
 use actix_multipart::form::MultipartForm;
 use actix_multipart::form::bytes::Bytes as FormBytes;
 use actix_multipart::form::text::Text;
-use actix_web::http::header::{CONTENT_DISPOSITION, ETAG};
 use actix_web::{HttpResponse, get, post, web};
 use domain::Role;
 use persistence::repo::procedures;
@@ -13,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::auditing::{self, Change};
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{ApiError, Code, Problem};
+use crate::error::{ApiError, Problem};
 use crate::routes::views::utc;
 use crate::state::AppState;
 
@@ -96,21 +95,16 @@ pub async fn upload_template(
     principal.require(&[Role::SystemAdmin, Role::AgencyAdmin])?;
     let code = code.into_inner();
     let upload = form.into_inner();
-    if upload.file.data.len() > state.config.upload_limit {
-        return Err(ApiError::new(Code::PayloadTooLarge));
-    }
-    let kind = domain::files::sniff(&upload.file.data).ok_or_else(|| {
-        ApiError::new(Code::UnsupportedMediaType)
-            .with_detail("Chỉ nhận tệp PDF, Word, Excel hoặc OpenDocument.", "Only PDF, Word, Excel or OpenDocument files are accepted.")
-    })?;
     let file_name = upload.file.file_name.clone();
-    let name = upload.name.map(|t| t.into_inner()).or(file_name.clone()).unwrap_or_else(|| "mau-don".to_owned());
-    let name: String = name.chars().filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"')).take(200).collect();
-    if name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "must not be empty"));
-    }
+    let checked = crate::uploads::check(
+        &upload.file.data,
+        state.config.upload_limit,
+        upload.name.map(|t| t.into_inner()),
+        file_name.as_deref(),
+        "mau-don",
+    )?;
+    let (name, content_type) = (checked.name, checked.content_type);
     let document_code = upload.document_code.map(|t| t.into_inner()).filter(|c| !c.trim().is_empty());
-    let content_type = kind.content_type(file_name.as_deref().or(Some(&name))).to_owned();
     let store = state.files.clone();
     let data = upload.file.data;
     let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
@@ -192,12 +186,5 @@ pub async fn download_template(state: web::Data<AppState>, path: web::Path<(Stri
     let sha = row.sha256.clone();
     let bytes = web::block(move || store.get(&sha)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
     let bytes = bytes.ok_or_else(|| ApiError::internal(format!("template {} has no stored content", row.id)))?;
-    let ascii_name: String =
-        row.name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
-    Ok(HttpResponse::Ok()
-        .content_type(row.content_type.as_str())
-        .insert_header((ETAG, format!("\"{}\"", row.sha256)))
-        .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii_name}\"")))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .body(bytes))
+    Ok(crate::uploads::attachment(bytes, &row.content_type, &row.name, &row.sha256))
 }

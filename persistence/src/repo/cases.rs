@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::repo::Page;
-use crate::schema::{agencies, case_events, cases};
+use crate::schema::{agencies, case_documents, case_events, cases};
 use crate::{AnyConnection, RepoError};
 
 /// A stored case. No `Debug`: it holds personal data.
@@ -156,4 +156,44 @@ pub fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Page<CaseRo
     }
     let rows = query.order(cases::id.asc()).limit(filter.limit + 1).load(conn)?;
     Ok(Page::from_overfetch(rows, filter.limit, |r| r.id.clone()))
+}
+
+/// A file of a case (metadata; the bytes are in the file store).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_documents)]
+pub struct DocumentRow {
+    pub id: String,
+    pub case_id: String,
+    /// `application`, `supplement` or `result`.
+    pub kind: String,
+    pub requirement_code: Option<String>,
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Records a document.
+pub fn insert_document(conn: &mut AnyConnection, row: &DocumentRow) -> Result<(), RepoError> {
+    diesel::insert_into(case_documents::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// The documents of a case, oldest first (bounded: a case has a few dozen at most).
+pub fn documents(conn: &mut AnyConnection, case_id: &str) -> Result<Vec<DocumentRow>, RepoError> {
+    Ok(case_documents::table
+        .filter(case_documents::case_id.eq(case_id))
+        .order(case_documents::id.asc())
+        .limit(500)
+        .select(DocumentRow::as_select())
+        .load(conn)?)
+}
+
+/// Whether the case has a document of `kind`.
+pub fn has_document(conn: &mut AnyConnection, case_id: &str, kind: &str) -> Result<bool, RepoError> {
+    let n: i64 =
+        case_documents::table.filter(case_documents::case_id.eq(case_id)).filter(case_documents::kind.eq(kind)).count().get_result(conn)?;
+    Ok(n > 0)
 }
