@@ -216,6 +216,7 @@ pub fn build_app(
                 .service(faqs::update_faq)
                 .service(cases::create_case)
                 .service(cases::list_cases)
+                .service(cases::list_my_cases)
                 .service(cases::get_case)
                 .service(cases::case_action)
                 .service(cases::list_case_events)

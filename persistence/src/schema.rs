@@ -263,6 +263,7 @@ diesel::table! {
         revision -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        search -> Text,
     }
 }
 

@@ -318,3 +318,36 @@ async fn documents_are_checked_scoped_and_a_result_unlocks_resolve() {
         upload(app, &w.citizen, &code, "supplement", b"%PDF-1.7 late").await.assert_problem(409, "conflict");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inboxes_filter_in_the_query_and_other_agencies_see_nothing() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let app = &w.app;
+        let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
+        let code = counter.body["code"].as_str().unwrap().to_owned();
+        app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "online")).await;
+        let count = |resp: &Resp| resp.body["items"].as_array().map_or(usize::MAX, Vec::len);
+        assert_eq!(count(&app.get("/api/v1/cases?q=nong%20van%20binh", Some(&w.clerk)).await), 2, "{backend:?}");
+        assert_eq!(count(&app.get(&format!("/api/v1/cases?q={code}"), Some(&w.clerk)).await), 1);
+        assert_eq!(count(&app.get("/api/v1/cases?q=tran%20thi", Some(&w.clerk)).await), 0);
+        assert_eq!(count(&app.get("/api/v1/cases?overdue=true", Some(&w.clerk)).await), 0);
+        assert_eq!(count(&app.get("/api/v1/cases?status=accepted&due_before=2999-01-01T00:00:00Z", Some(&w.clerk)).await), 1);
+        assert_eq!(count(&app.get("/api/v1/cases?received_from=2999-01-01T00:00:00Z", Some(&w.clerk)).await), 0);
+        assert_eq!(count(&app.get("/api/v1/cases?channel=online", Some(&w.clerk)).await), 1);
+        app.get("/api/v1/cases?overdue=maybe", Some(&w.clerk)).await.assert_problem(422, "validation_failed");
+        app.get("/api/v1/cases?due_before=tomorrow", Some(&w.clerk)).await.assert_problem(422, "validation_failed");
+        assert_eq!(count(&app.get("/api/v1/me/cases", Some(&w.citizen)).await), 1);
+        app.get("/api/v1/me/cases", Some(&w.clerk)).await.assert_problem(403, "forbidden");
+
+        // An officer of commune B can neither read, list, act on nor download from commune A's case.
+        app.user(&w.f.admin, "clerk.b", "officer", Some(&w.f.commune_b), &["reception", "processing", "approval", "result_return"]).await;
+        let clerk_b = app.token("clerk.b", PASSWORD).await;
+        app.get(&format!("/api/v1/cases/{code}"), Some(&clerk_b)).await.assert_problem(404, "not_found");
+        assert_eq!(count(&app.get("/api/v1/cases", Some(&clerk_b)).await), 0);
+        act(app, &clerk_b, &code, "forward", json!({})).await.assert_problem(404, "not_found");
+        app.get(&format!("/api/v1/cases/{code}/events"), Some(&clerk_b)).await.assert_problem(404, "not_found");
+        app.get(&format!("/api/v1/cases/{code}/documents"), Some(&clerk_b)).await.assert_problem(404, "not_found");
+        upload(app, &clerk_b, &code, "result", b"%PDF-1.7").await.assert_problem(404, "not_found");
+    }
+}

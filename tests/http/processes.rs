@@ -252,3 +252,65 @@ async fn backup_while_running_and_restore() {
         drop(target);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_postgres_issue_unique_consecutive_case_codes() {
+    if !backends().contains(&Backend::Postgres) {
+        eprintln!("skipped: TEST_PG_URL is not set");
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres);
+    let env = test_env(&db);
+    let (a, b) = (start(&env).await, start(&env).await);
+    let admin = login(&a.base, "admin", ADMIN_PASSWORD).await;
+    let post = |base: &str, token: &str, path: &str, body: Value| {
+        let (base, token, path) = (base.to_owned(), token.to_owned(), path.to_owned());
+        async move { call(&base, reqwest::Method::POST, &path, Some(&token), Some(body)).await }
+    };
+    let agency =
+        post(&a.base, &admin, "/api/v1/agencies", json!({"code": "000.20.01.H14", "name": "UBND phường Thục Phán", "level": "commune"}))
+            .await;
+    let agency_id = agency.body["id"].as_str().unwrap().to_owned();
+    for (username, role, caps) in
+        [("aadmin", "agency_admin", json!([])), ("sup", "supervisor", json!([])), ("clerk", "officer", json!(["reception"]))]
+    {
+        let body = json!({"username": username, "password": PASSWORD, "full_name": username, "role": role, "agency_id": agency_id, "capabilities": caps});
+        assert_eq!(post(&a.base, &admin, "/api/v1/users", body).await.status, 201);
+    }
+    let (aa, sup, clerk) =
+        (login(&a.base, "aadmin", PASSWORD).await, login(&a.base, "sup", PASSWORD).await, login(&b.base, "clerk", PASSWORD).await);
+    let code = "1.001193.000.00.00.H14";
+    assert_eq!(
+        post(&a.base, &admin, "/api/v1/procedures", crate::procedures::procedure(code, "Đăng ký khai sinh", &agency_id)).await.status,
+        201
+    );
+    for (token, action, body) in [
+        (&aa, "propose", json!({})),
+        (&sup, "review", json!({})),
+        (&admin, "verify", json!({})),
+        (&admin, "publish", json!({"decision_ref": "1/QĐ"})),
+    ] {
+        assert_eq!(post(&b.base, token, &format!("/api/v1/procedures/{code}/publication/{action}"), body).await.status, 200, "{action}");
+    }
+    let case = json!({
+        "procedure_code": code, "channel": "counter", "summary": "Khai sinh",
+        "applicant": {"kind": "citizen", "full_name": "Nông Văn Bình", "id_type": "cccd", "id_number": "004099012345"},
+        "documents": [{"requirement_code": "TK01", "name": "Tờ khai", "originals": 1, "copies": 0}]
+    });
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let (token, body) = (clerk.clone(), case.clone());
+        tasks.push(tokio::spawn(async move { call(&base, reqwest::Method::POST, "/api/v1/cases", Some(&token), Some(body)).await }));
+    }
+    let mut sequences = Vec::new();
+    for task in tasks {
+        let resp = task.await.unwrap();
+        assert_eq!(resp.status, 201, "{}", resp.text);
+        sequences.push(resp.body["code"].as_str().unwrap().rsplit('-').next().unwrap().parse::<u32>().unwrap());
+    }
+    sequences.sort_unstable();
+    assert_eq!(sequences, (1..=40).collect::<Vec<u32>>(), "unique and consecutive across instances");
+    let verify = call(&a.base, reqwest::Method::GET, "/api/v1/audit/verify", Some(&admin), None).await;
+    assert_eq!(verify.body["ok"], true, "{}", verify.text);
+}

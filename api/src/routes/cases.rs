@@ -195,6 +195,16 @@ pub struct CaseListQuery {
     pub channel: Option<String>,
     /// `me`: the cases assigned to the caller.
     pub assigned_to: Option<String>,
+    /// `true`: pending cases past their due date.
+    pub overdue: Option<bool>,
+    /// Due before this instant (RFC 3339).
+    pub due_before: Option<DateTime<chrono::FixedOffset>>,
+    /// Received at or after this instant.
+    pub received_from: Option<DateTime<chrono::FixedOffset>>,
+    /// Received before this instant.
+    pub received_to: Option<DateTime<chrono::FixedOffset>>,
+    /// Text search in the case code and the applicant's name (case- and diacritic-insensitive).
+    pub q: Option<String>,
 }
 
 /// What the caller may do with a case.
@@ -483,6 +493,12 @@ pub async fn create_case(
             revision: 1,
             created_at: now,
             updated_at: now,
+            search: format!(
+                "{} {} {}",
+                code.as_str().to_lowercase(),
+                domain::text::fold(&body.applicant.full_name),
+                body.representative.as_ref().map(|r| domain::text::fold(&r.full_name)).unwrap_or_default()
+            ),
         };
         repo::insert(conn, &row)?;
         let action = if status == CaseStatus::Accepted { "accept" } else { "submit" };
@@ -615,13 +631,27 @@ pub async fn list_cases(
     query: web::Query<CaseListQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<CaseView>>, ApiError> {
+    cases_page(state, req, principal, query.into_inner(), page.into_inner()).await
+}
+
+async fn cases_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    query: CaseListQuery,
+    page: PageQuery,
+) -> Result<web::Json<Paged<CaseView>>, ApiError> {
     let (limit, after) = page.resolve()?;
-    let query = query.into_inner();
     let mut filter = CaseFilter {
         status: query.status.as_deref().map(|s| CaseStatus::parse(s, "status")).transpose()?.map(|s| s.as_str().to_owned()),
         procedure_code: query.procedure_code,
         agency_id: query.agency_id,
         channel: query.channel.as_deref().map(|c| Channel::parse(c, "channel")).transpose()?.map(|c| c.as_str().to_owned()),
+        overdue_at: query.overdue.filter(|o| *o).map(|_| persistence::now()),
+        due_before: query.due_before.map(|t| t.naive_utc()),
+        received_from: query.received_from.map(|t| t.naive_utc()),
+        received_to: query.received_to.map(|t| t.naive_utc()),
+        search_like: query.q.as_deref().filter(|q| !q.trim().is_empty()).map(domain::text::like_contains),
         after,
         limit,
         ..CaseFilter::default()
@@ -651,6 +681,40 @@ pub async fn list_cases(
     })
     .await?;
     Ok(web::Json(Paged { items, next_cursor: next.as_deref().map(crate::pagination::encode_cursor) }))
+}
+
+/// The caller's own cases (citizens).
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of the caller's cases", body = Paged<CaseView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a citizen", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/cases")]
+pub async fn list_my_cases(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<CaseView>>, ApiError> {
+    principal.require(&[Role::Citizen])?;
+    let query = CaseListQuery {
+        status: None,
+        procedure_code: None,
+        agency_id: None,
+        channel: None,
+        assigned_to: None,
+        overdue: None,
+        due_before: None,
+        received_from: None,
+        received_to: None,
+        q: None,
+    };
+    cases_page(state, req, principal, query, page.into_inner()).await
 }
 
 /// Take an action on a case: the only way to change one. Invalid transitions answer 409 with

@@ -42,6 +42,8 @@ pub struct CaseRow {
     pub revision: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Folded code and names, for the inbox search.
+    pub search: String,
 }
 
 /// One event of a case's history.
@@ -122,9 +124,19 @@ pub struct CaseFilter {
     pub agency_id: Option<String>,
     pub channel: Option<String>,
     pub assignee_id: Option<String>,
+    /// Pending cases whose due date has passed `now`.
+    pub overdue_at: Option<NaiveDateTime>,
+    pub due_before: Option<NaiveDateTime>,
+    pub received_from: Option<NaiveDateTime>,
+    pub received_to: Option<NaiveDateTime>,
+    /// Folded `LIKE` pattern on code and names.
+    pub search_like: Option<String>,
     pub after: Option<String>,
     pub limit: i64,
 }
+
+/// The statuses whose due date still runs.
+pub const PENDING: [&str; 4] = ["accepted", "processing", "supplement_requested", "awaiting_payment"];
 
 /// A page of cases, oldest first.
 pub fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Page<CaseRow>, RepoError> {
@@ -150,6 +162,21 @@ pub fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Page<CaseRo
     }
     if let Some(v) = &filter.assignee_id {
         query = query.filter(cases::assignee_id.eq(v.clone()));
+    }
+    if let Some(now) = filter.overdue_at {
+        query = query.filter(cases::status.eq_any(PENDING)).filter(cases::due_at.lt(now));
+    }
+    if let Some(v) = filter.due_before {
+        query = query.filter(cases::due_at.lt(v));
+    }
+    if let Some(v) = filter.received_from {
+        query = query.filter(cases::received_at.ge(v));
+    }
+    if let Some(v) = filter.received_to {
+        query = query.filter(cases::received_at.lt(v));
+    }
+    if let Some(v) = &filter.search_like {
+        query = query.filter(cases::search.like(v.clone()).escape('\\'));
     }
     if let Some(after) = &filter.after {
         query = query.filter(cases::id.gt(after.clone()));
