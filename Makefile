@@ -62,6 +62,7 @@ release:
 bench:
 	$(CARGO) bench -p domain --bench due
 	./scripts/with-pg.sh $(CARGO) bench -p api --bench catalog
+	./scripts/with-pg.sh $(CARGO) bench -p api --bench cases
 
 ## Drops test databases left behind by interrupted runs on the local PostgreSQL.
 clean-test-dbs:
