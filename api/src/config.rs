@@ -58,6 +58,8 @@ pub struct Config {
     pub supplement_mode: domain::case::SupplementMode,
     /// Public lookups per minute per client address.
     pub lookup_rate_per_minute: u32,
+    /// How long an instance repeats a public lookup answer (0 disables).
+    pub lookup_cache_ttl: Duration,
     /// Codes per `LayDanhSachTTHC` page.
     pub national_catalog_page_size: u32,
 }
@@ -160,6 +162,7 @@ impl Config {
                 }
             },
             lookup_rate_per_minute: parse(&get, "MOTCUA_LOOKUP_RATE_PER_MINUTE", 60)?,
+            lookup_cache_ttl: Duration::from_millis(parse(&get, "MOTCUA_LOOKUP_CACHE_MS", 2000)?),
             database_url,
             data_dir,
         })

@@ -24,6 +24,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Per-client request limits of the public endpoints.
     pub limiter: Arc<RateLimiter>,
+    /// Recent public lookup answers.
+    pub lookups: Arc<crate::lookup_cache::LookupCache>,
     /// Uploaded files, by content hash, under the data directory.
     pub files: persistence::files::FileStore,
     /// The generated default holidays (the overrides are read from the database per use).

@@ -160,7 +160,13 @@ async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
         assert!(wrong.body["allowed_actions"].as_array().unwrap().contains(&json!("forward")), "{}", wrong.text);
         act(app, &w.f.supervisor, &code, "forward", json!({})).await.assert_problem(403, "forbidden");
         act(app, &w.citizen, &code, "forward", json!({})).await.assert_problem(403, "forbidden");
+        assert_eq!(app.get(&format!("/api/v1/lookup/cases/{code}"), None).await.body["status"], "accepted");
         let forwarded = act(app, &w.clerk, &code, "forward", json!({"to_step": "xu_ly"})).await;
+        assert_eq!(
+            app.get(&format!("/api/v1/lookup/cases/{code}"), None).await.body["status"],
+            "processing",
+            "a change drops the cached answer"
+        );
         assert_eq!((forwarded.body["status"].as_str(), forwarded.body["current_step"].as_str()), (Some("processing"), Some("xu_ly")));
         let tag = forwarded.header("etag").unwrap().to_owned();
 

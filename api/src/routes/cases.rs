@@ -875,6 +875,7 @@ pub async fn case_action(
         Ok((etag(&case), view(conn, &case, &access, lang, &shared)?))
     })
     .await?;
+    state.lookups.forget(&view_body.code);
     Ok(HttpResponse::Ok().insert_header((ETAG, tag)).json(view_body))
 }
 
@@ -936,13 +937,37 @@ pub async fn list_case_events(
     )
 )]
 #[get("/lookup/cases/{code}")]
-pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: web::Path<String>) -> Result<web::Json<LookupView>, ApiError> {
+pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let client = client_addr(&req, state.config.trust_proxy);
     state.limiter.check("lookup", &client, state.config.lookup_rate_per_minute, Duration::from_secs(60)).map_err(ApiError::rate_limited)?;
-    let code = CaseCode::parse(&code.into_inner()).map_err(|_| ApiError::not_found())?;
+    let code = code.into_inner();
     let lang = Lang::of(&req);
-    let view = crate::db::run(&state.pool, move |conn| {
-        let case = repo::find_by_code(conn, code.as_str())?.ok_or_else(ApiError::not_found)?;
+    let cached = match state.lookups.get(&code, lang) {
+        Some(cached) => cached,
+        None => {
+            let answer = match CaseCode::parse(&code) {
+                Ok(parsed) => lookup_view(&state, parsed, lang).await?,
+                Err(_) => None,
+            };
+            let cached = match answer {
+                Some(view) => {
+                    crate::lookup_cache::Cached { status: 200, body: serde_json::to_vec(&view).map_err(ApiError::internal)?.into() }
+                }
+                None => crate::lookup_cache::Cached { status: 404, body: actix_web::web::Bytes::new() },
+            };
+            state.lookups.put(&code, lang, cached.clone());
+            cached
+        }
+    };
+    if cached.status == 404 {
+        return Err(ApiError::not_found());
+    }
+    Ok(HttpResponse::Ok().content_type("application/json").body(cached.body))
+}
+
+async fn lookup_view(state: &AppState, code: CaseCode, lang: Lang) -> Result<Option<LookupView>, ApiError> {
+    crate::db::run(&state.pool, move |conn| {
+        let Some(case) = repo::find_by_code(conn, code.as_str())? else { return Ok(None) };
         let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
         let procedure_name = procedures::version(conn, &case.procedure_code, case.procedure_version)?.map(|v| v.name).unwrap_or_default();
         let agency_name = agencies::find(conn, &case.agency_id)?.map(|a| a.name).unwrap_or_default();
@@ -954,7 +979,7 @@ pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: web
             CaseStatus::Returned => "returned",
             CaseStatus::Refused | CaseStatus::Withdrawn | CaseStatus::Stopped => "closed",
         };
-        Ok(LookupView {
+        Ok(Some(LookupView {
             code: case.code,
             procedure_name,
             agency_name,
@@ -964,10 +989,9 @@ pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: web
             status_code: status.code(),
             status_label: lang.pick(status.label()).to_owned(),
             completion: completion.to_owned(),
-        })
+        }))
     })
-    .await?;
-    Ok(web::Json(view))
+    .await
 }
 
 /// The multipart upload of a case document.
