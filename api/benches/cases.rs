@@ -4,12 +4,13 @@
 //! lookup throughput ≥ 50% of `/health/live` at 64 connections, p99 ≤ 10 ms. The database here
 //! is small (the 1,000,000-case seed of the issue is not built yet).
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, RunQueryDsl};
 use domain::Role;
 use serde_json::json;
 
@@ -76,12 +77,6 @@ async fn hammer(
     }
     total.latencies.sort();
     total
-}
-
-fn p(sorted: &[Duration], q: f64) -> f64 {
-    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, reason = "an index from a percentage")]
-    let i = ((sorted.len().max(1) as f64 - 1.0) * q).round() as usize;
-    sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 #[expect(clippy::cast_precision_loss, reason = "rates for display")]
@@ -176,8 +171,8 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     println!(
         "  intake  {:7.0} cases/s  p50 {:6.2} ms  p99 {:6.2} ms  errors {}  duplicate codes {}  (target >= {}/s)",
         rate(intake.ok),
-        p(&intake.latencies, 0.5),
-        p(&intake.latencies, 0.99),
+        common::percentile_ms(&intake.latencies, 0.5),
+        common::percentile_ms(&intake.latencies, 0.99),
         intake.errors,
         intake.codes.len() - unique.len(),
         if label == "PostgreSQL" { 1000 } else { 500 }
@@ -192,13 +187,13 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
         Arc::new(move |i| (reqwest::Method::GET, format!("/api/v1/lookup/cases/{}", lookup_codes[i % lookup_codes.len().max(1)]), None)),
     )
     .await;
-    println!("  health  {:7.0} req/s    p99 {:6.2} ms", rate(health.ok), p(&health.latencies, 0.99));
+    println!("  health  {:7.0} req/s    p99 {:6.2} ms", rate(health.ok), common::percentile_ms(&health.latencies, 0.99));
     #[expect(clippy::cast_precision_loss, reason = "a ratio for display")]
     let share = if health.ok == 0 { 0.0 } else { lookup.ok as f64 / health.ok as f64 * 100.0 };
     println!(
         "  lookup  {:7.0} req/s    p99 {:6.2} ms  = {share:.0}% of health (target >= 50%, p99 <= 10 ms), errors {}",
         rate(lookup.ok),
-        p(&lookup.latencies, 0.99),
+        common::percentile_ms(&lookup.latencies, 0.99),
         lookup.errors
     );
     println!("  process RSS after load: {:.0} MB (server and load generator together)", rss_mb());
@@ -207,19 +202,5 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let dir = std::env::temp_dir().join(format!("motcua-bench-cases-{id}"));
-    std::fs::create_dir_all(&dir).expect("dir");
-    run("SQLite", dir.join("bench.db").to_string_lossy().into_owned(), dir.clone()).await;
-    if let Ok(admin) = std::env::var("TEST_PG_URL")
-        && !admin.is_empty()
-    {
-        let name = format!("benchc_{}", &id[..12]);
-        let mut conn = diesel::PgConnection::establish(&admin).expect("admin connection");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
-        let url = format!("{}/{name}", admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b));
-        run("PostgreSQL", url, dir.join("pg")).await;
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
-    }
-    let _ = std::fs::remove_dir_all(dir);
+    common::each_backend("benchc", run).await;
 }

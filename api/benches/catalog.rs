@@ -2,12 +2,13 @@
 //! 127.0.0.1, sequential requests; p50/p95/p99 per query, on SQLite and (with
 //! `TEST_PG_URL`) PostgreSQL. Target (issue 3): p95 <= 10 ms.
 
+mod common;
+
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use api::demo_procedures::DEMO_PROCEDURES;
 use api::routes::procedures::{FieldRef, ProcedureContent, RequiredDocument, ResultSpec, TimeSpec, TimeUnitName, new_version, normalise};
-use diesel::{Connection, RunQueryDsl};
 
 const PROCEDURES: usize = 10_000;
 const REQUESTS: usize = 300;
@@ -61,13 +62,9 @@ fn load(url: &str, agency_ids: &[String]) {
         })
         .expect("load");
     }
+    // A production database has planner statistics; a freshly loaded one gets them now.
+    persistence::db::execute_raw(&mut conn, "ANALYZE").expect("analyze");
     println!("  loaded {PROCEDURES} procedures in {:.1} s", started.elapsed().as_secs_f64());
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, reason = "an index from a percentage")]
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
@@ -132,9 +129,13 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
             assert!(status.is_success(), "{path}: {status}");
         }
         times.sort();
-        let p95 = percentile(&times, 0.95);
+        let p95 = common::percentile_ms(&times, 0.95);
         worst_p95 = worst_p95.max(p95);
-        println!("  {name:<36} p50 {:6.2} ms  p95 {p95:6.2} ms  p99 {:6.2} ms", percentile(&times, 0.5), percentile(&times, 0.99));
+        println!(
+            "  {name:<36} p50 {:6.2} ms  p95 {p95:6.2} ms  p99 {:6.2} ms",
+            common::percentile_ms(&times, 0.5),
+            common::percentile_ms(&times, 0.99)
+        );
     }
     println!("  worst p95 {worst_p95:.2} ms (target <= 10 ms)");
     handle.stop(true).await;
@@ -142,19 +143,5 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let dir = std::env::temp_dir().join(format!("motcua-bench-{id}"));
-    std::fs::create_dir_all(&dir).expect("dir");
-    run("SQLite", dir.join("bench.db").to_string_lossy().into_owned(), dir.clone()).await;
-    if let Ok(admin) = std::env::var("TEST_PG_URL")
-        && !admin.is_empty()
-    {
-        let name = format!("bench_{}", &id[..12]);
-        let mut conn = diesel::PgConnection::establish(&admin).expect("admin connection");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
-        let url = format!("{}/{name}", admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b));
-        run("PostgreSQL", url, dir.join("pg")).await;
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
-    }
-    let _ = std::fs::remove_dir_all(dir);
+    common::each_backend("bench", run).await;
 }

@@ -1,0 +1,38 @@
+//! What the benches share: running on SQLite and, with `TEST_PG_URL`, on a throwaway
+//! PostgreSQL database; and percentiles.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::{Connection, RunQueryDsl};
+
+/// Runs `run(label, database_url, data_dir)` on SQLite, then on PostgreSQL when configured.
+pub async fn each_backend<F, Fut>(prefix: &str, mut run: F)
+where
+    F: FnMut(&'static str, String, PathBuf) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let dir = std::env::temp_dir().join(format!("motcua-{prefix}-{id}"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    run("SQLite", dir.join("bench.db").to_string_lossy().into_owned(), dir.clone()).await;
+    if let Ok(admin) = std::env::var("TEST_PG_URL")
+        && !admin.is_empty()
+    {
+        let name = format!("{prefix}_{}", &id[..12]);
+        let mut conn = diesel::PgConnection::establish(&admin).expect("admin connection");
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
+        let url = format!("{}/{name}", admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b));
+        run("PostgreSQL", url, dir.join("pg")).await;
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The `q`-quantile of sorted durations, in milliseconds.
+pub fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, reason = "an index from a quantile")]
+    let index = ((sorted.len().max(1) as f64 - 1.0) * q).round() as usize;
+    sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
