@@ -324,6 +324,9 @@ impl From<persistence::RepoError> for ApiError {
                 ConflictKind::DuplicateIdNumber => ApiError::new(Code::DuplicateIdNumber),
                 ConflictKind::DuplicateAgencyCode => ApiError::new(Code::DuplicateAgencyCode),
                 ConflictKind::DuplicateProcedureCode => ApiError::new(Code::DuplicateProcedureCode),
+                ConflictKind::DuplicateRating => {
+                    ApiError::new(Code::Conflict).with_detail("Hồ sơ này đã được đánh giá.", "This case has already been rated.")
+                }
                 ConflictKind::DuplicateExternalId => ApiError::new(Code::Conflict).with_detail(
                     "Hồ sơ này vừa được chuyển đến; hãy gửi lại để nhận hồ sơ đã tạo.",
                     "This case was forwarded concurrently; retry to receive the stored case.",

@@ -221,6 +221,7 @@ pub fn build_app(
                 .service(cases::case_action)
                 .service(cases::list_case_events)
                 .service(cases::lookup_case)
+                .service(cases::rate_case)
                 .service(cases::upload_case_document)
                 .service(cases::list_case_documents)
                 .service(cases::download_case_document)

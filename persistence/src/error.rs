@@ -11,6 +11,8 @@ pub enum ConflictKind {
     DuplicateUsername,
     /// Another account has this personal id number.
     DuplicateIdNumber,
+    /// The case is already rated.
+    DuplicateRating,
     /// Another case came with this external id.
     DuplicateExternalId,
     /// Another procedure has this code.
@@ -69,6 +71,8 @@ fn classify_unique(constraint: Option<&str>, message: &str) -> ConflictKind {
         ConflictKind::DuplicateUsername
     } else if hay.contains("users_id_number_key") || hay.contains("users.id_number") {
         ConflictKind::DuplicateIdNumber
+    } else if hay.contains("case_ratings_pkey") || hay.contains("case_ratings.case_id") {
+        ConflictKind::DuplicateRating
     } else if hay.contains("cases_external_id_key") || hay.contains("cases.external_id") {
         ConflictKind::DuplicateExternalId
     } else if hay.contains("procedures_pkey") || hay.contains("procedures.code") {

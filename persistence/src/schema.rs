@@ -297,7 +297,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    case_ratings (case_id) {
+        case_id -> Text,
+        satisfaction -> Text,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    case_ratings,
     case_documents,
     cases,
     case_events,

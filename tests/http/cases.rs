@@ -210,6 +210,14 @@ async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
         assert_eq!(returned.body["available_actions"], json!([]));
         act(app, &w.clerk, &code, "celebrate", json!({})).await.assert_problem(404, "not_found");
 
+        // The applicant rates the returned case, once.
+        let rating = format!("/api/v1/cases/{code}/rating");
+        app.post(&rating, Some(&w.clerk), json!({"satisfaction": "satisfied"})).await.assert_problem(403, "forbidden");
+        app.post(&rating, Some(&w.citizen), json!({"satisfaction": "ecstatic"})).await.assert_problem(422, "validation_failed");
+        let rated = app.post(&rating, Some(&w.citizen), json!({"satisfaction": "very_satisfied", "comment": "Nhanh, chu đáo"})).await;
+        assert_eq!(rated.status, 201, "{backend:?}: {}", rated.text);
+        app.post(&rating, Some(&w.citizen), json!({"satisfaction": "unsatisfied"})).await.assert_problem(409, "conflict");
+
         let events = app.get(&format!("/api/v1/cases/{code}/events"), Some(&w.citizen)).await;
         let actions: Vec<&str> = events.body.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(
@@ -219,7 +227,7 @@ async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
         );
         assert_eq!(events.body[3]["note"], "Thiếu giấy chứng sinh");
         let trail = app.get(&format!("/api/v1/audit?entity_type=case&entity_id={code}&limit=100"), Some(&w.f.supervisor)).await;
-        assert_eq!(trail.body["items"].as_array().unwrap().len(), 8);
+        assert_eq!(trail.body["items"].as_array().unwrap().len(), 9, "eight actions and the rating");
         assert_eq!(app.get(&format!("/api/v1/cases/{code}"), Some(&w.f.supervisor)).await.body["available_actions"], json!([]));
 
         // A procedure with a result cannot be resolved before the result document exists.
@@ -227,6 +235,9 @@ async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
         let with_result = counter.body["code"].as_str().unwrap().to_owned();
         act(app, &w.clerk, &with_result, "resolve", json!({})).await.assert_problem(409, "result_required");
         let withdrawn = act(app, &w.clerk, &with_result, "withdraw", json!({"reason": "Công dân xin rút"})).await;
+        app.post(&format!("/api/v1/cases/{with_result}/rating"), Some(&w.citizen), json!({"satisfaction": "satisfied"}))
+            .await
+            .assert_problem(404, "not_found");
         assert_eq!(withdrawn.body["status"], "withdrawn");
 
         // The public lookup shows the status and nothing personal.

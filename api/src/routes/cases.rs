@@ -1207,3 +1207,85 @@ pub async fn download_case_document(
     let bytes = bytes.ok_or_else(|| ApiError::internal(format!("document {} has no stored content", row.id)))?;
     Ok(crate::uploads::attachment(bytes, &row.content_type, &row.name, &row.sha256))
 }
+
+/// The applicant's rating of the service.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+pub struct RatingRequest {
+    /// `very_satisfied`, `satisfied` or `unsatisfied`.
+    pub satisfaction: String,
+    #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
+    pub comment: Option<String>,
+}
+
+/// A stored rating.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingView {
+    pub case_code: String,
+    pub satisfaction: String,
+    pub comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Rate a returned case (its applicant, once).
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Case code")),
+    request_body = RatingRequest,
+    responses(
+        (status = 201, description = "Recorded", body = RatingView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown case, or outside scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not returned yet, or already rated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid satisfaction or comment", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/cases/{code}/rating")]
+pub async fn rate_case(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: RequestMeta,
+    code: web::Path<String>,
+    body: web::Json<RatingRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let body = body.into_inner();
+    if !matches!(body.satisfaction.as_str(), "very_satisfied" | "satisfied" | "unsatisfied") {
+        return Err(ApiError::invalid("satisfaction", "must be very_satisfied, satisfied or unsatisfied"));
+    }
+    let code = code.into_inner();
+    let view = crate::db::write(&state.pool, move |conn| {
+        let case = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        if !matches!(access(conn, &principal, &case)?, Access::Owner) {
+            return Err(ApiError::forbidden());
+        }
+        if case.status != CaseStatus::Returned.as_str() {
+            return Err(ApiError::new(Code::Conflict)
+                .with_detail("Chỉ đánh giá được hồ sơ đã trả kết quả.", "Only a case whose result was returned can be rated."));
+        }
+        let row = persistence::repo::cases::RatingRow {
+            case_id: case.id.clone(),
+            satisfaction: body.satisfaction,
+            comment: body.comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
+            created_at: persistence::now(),
+        };
+        repo::insert_rating(conn, &row)?;
+        auditing::record(
+            conn,
+            &meta,
+            Change::<(), _> {
+                actor_id: Some(&principal.user_id),
+                action: "case.rating",
+                entity_type: "case",
+                entity_id: &case.code,
+                before: None,
+                after: Some(&row.satisfaction),
+            },
+        )?;
+        Ok(RatingView { case_code: case.code, satisfaction: row.satisfaction, comment: row.comment, created_at: utc(row.created_at) })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::repo::Page;
-use crate::schema::{agencies, case_documents, case_events, cases};
+use crate::schema::{agencies, case_documents, case_events, case_ratings, cases};
 use crate::{AnyConnection, RepoError};
 
 /// A stored case. No `Debug`: it holds personal data.
@@ -223,4 +223,21 @@ pub fn has_document(conn: &mut AnyConnection, case_id: &str, kind: &str) -> Resu
     let n: i64 =
         case_documents::table.filter(case_documents::case_id.eq(case_id)).filter(case_documents::kind.eq(kind)).count().get_result(conn)?;
     Ok(n > 0)
+}
+
+/// The applicant's rating of a case.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_ratings)]
+pub struct RatingRow {
+    pub case_id: String,
+    /// `very_satisfied`, `satisfied` or `unsatisfied`.
+    pub satisfaction: String,
+    pub comment: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores the rating; a second one for the same case is a conflict (the primary key).
+pub fn insert_rating(conn: &mut AnyConnection, row: &RatingRow) -> Result<(), RepoError> {
+    diesel::insert_into(case_ratings::table).values(row).execute(conn)?;
+    Ok(())
 }
