@@ -58,6 +58,19 @@ impl CaseStatus {
     pub fn is_finished(self) -> bool {
         matches!(self, CaseStatus::Resolved | CaseStatus::Returned)
     }
+
+    /// The degree of completion the public lookup shows (Art. 5.2.d): `received`,
+    /// `processing`, `waiting_for_applicant`, `result_ready`, `returned` or `closed`.
+    pub fn completion(self) -> &'static str {
+        match self {
+            CaseStatus::Submitted | CaseStatus::Accepted => "received",
+            CaseStatus::Processing => "processing",
+            CaseStatus::SupplementRequested | CaseStatus::AwaitingPayment => "waiting_for_applicant",
+            CaseStatus::Resolved => "result_ready",
+            CaseStatus::Returned => "returned",
+            CaseStatus::Refused | CaseStatus::Withdrawn | CaseStatus::Stopped => "closed",
+        }
+    }
 }
 
 wire_enum! {
@@ -272,6 +285,21 @@ pub fn report_timeliness(due: Option<NaiveDate>, finished: Option<NaiveDate>, as
         (None, Some(due)) if due < as_of => Timeliness::Overdue,
         (None, _) => Timeliness::Within,
     }
+}
+
+/// The judgement of a case in `status` as of `as_of` (dates in Asia/Ho_Chi_Minh): none for a
+/// case never received or closed without a result; otherwise [`report_timeliness`].
+pub fn case_timeliness(
+    status: CaseStatus,
+    received: bool,
+    due: Option<NaiveDate>,
+    finished: Option<NaiveDate>,
+    as_of: NaiveDate,
+) -> Option<Timeliness> {
+    if !received || (status.is_terminal() && !status.is_finished()) {
+        return None;
+    }
+    Some(report_timeliness(due, if status.is_finished() { finished } else { None }, as_of))
 }
 
 /// The judgement of the national index (766, indicator 2.1): instants, with the time spent

@@ -4,6 +4,53 @@
 //! `{:?}` never writes them to a log.
 
 use crate::ValidationError;
+use crate::role::wire_enum;
+
+wire_enum! {
+    /// Who applies (LoaiDoiTuong; DVCQG codes 1–4).
+    ApplicantKind {
+        /// 1 Công dân.
+        Citizen = "citizen", "Công dân", "Citizen";
+        /// 2 Doanh nghiệp.
+        Enterprise = "enterprise", "Doanh nghiệp", "Enterprise";
+        /// 3 Cơ quan nhà nước.
+        Agency = "agency", "Cơ quan nhà nước", "State agency";
+        /// 4 Tổ chức, khác.
+        Organisation = "organisation", "Tổ chức", "Organisation";
+    }
+}
+
+wire_enum! {
+    /// The kind of identity document of an applicant (LoaiGiayTo, domain.md §2.4).
+    IdType {
+        /// The 12-digit personal identification number (CCCD).
+        Cccd = "cccd", "Căn cước công dân", "Citizen identity card";
+        /// The old 9-digit identity card (CMND).
+        Cmnd = "cmnd", "Chứng minh nhân dân", "Old identity card";
+        /// An organisation's tax code (10 digits, or 13 for a branch).
+        TaxCode = "tax_code", "Mã số thuế", "Tax code";
+        Passport = "passport", "Hộ chiếu", "Passport";
+        Other = "other", "Giấy tờ khác", "Other document";
+    }
+}
+
+impl IdType {
+    /// Checks `number` against the document kind.
+    ///
+    /// # Errors
+    /// When the number cannot be one of this kind.
+    pub fn check(self, number: &str) -> Result<(), ValidationError> {
+        let number = number.trim();
+        let digits = |s: &str, lengths: &[usize]| lengths.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+        let ok = match self {
+            IdType::Cccd => PersonalIdNumber::parse(number).is_ok(),
+            IdType::Cmnd => digits(number, &[9]),
+            IdType::TaxCode => digits(&number.replace('-', ""), &[10, 13]),
+            IdType::Passport | IdType::Other => (1..=50).contains(&number.len()),
+        };
+        if ok { Ok(()) } else { Err(ValidationError::new("id_number", format!("is not a valid {self} number"))) }
+    }
+}
 
 /// A login name: 3–64 characters of `a-z`, `0-9`, `.`, `_`, `-`, stored in lower case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +207,17 @@ impl std::fmt::Debug for Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_numbers_follow_their_document_kind() {
+        assert!(IdType::Cccd.check("004099012345").is_ok());
+        assert!(IdType::Cccd.check("123").is_err());
+        assert!(IdType::Cmnd.check("123456789").is_ok());
+        assert!(IdType::TaxCode.check("0101234567-001").is_ok());
+        assert!(IdType::TaxCode.check("12345").is_err());
+        assert!(IdType::Passport.check("").is_err());
+        assert!(ApplicantKind::parse("robot", "kind").is_err());
+    }
 
     #[test]
     fn id_numbers_have_twelve_digits() {

@@ -7,9 +7,10 @@ use std::time::Duration;
 use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
-use domain::case::{Actor, CaseAction, CaseCode, CaseStatus, Timeliness, report_timeliness};
+use domain::case::{Actor, CaseAction, CaseCode, CaseStatus, Timeliness, case_timeliness};
+use domain::identity::{ApplicantKind, IdType};
 use domain::procedure::Channel;
-use domain::{AgencyCode, Capability, Email, IntegrationScope, PersonalIdNumber, Phone, Role};
+use domain::{AgencyCode, Capability, Email, IntegrationScope, Phone, Role};
 use persistence::AnyConnection;
 use persistence::repo::cases::{self as repo, CaseFilter, CaseRow, EventRow};
 use persistence::repo::{agencies, case_sequences, procedures};
@@ -251,11 +252,7 @@ fn vn_date(at: NaiveDateTime) -> chrono::NaiveDate {
 
 fn timeliness(case: &CaseRow, now: NaiveDateTime) -> Option<Timeliness> {
     let status = CaseStatus::parse(&case.status, "status").ok()?;
-    if status.is_terminal() && !status.is_finished() || case.received_at.is_none() {
-        return None;
-    }
-    let finished = if status.is_finished() { case.finished_at.map(vn_date) } else { None };
-    Some(report_timeliness(case.due_at.map(vn_date), finished, vn_date(now)))
+    case_timeliness(status, case.received_at.is_some(), case.due_at.map(vn_date), case.finished_at.map(vn_date), vn_date(now))
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
@@ -308,30 +305,18 @@ fn view(conn: &mut AnyConnection, case: &CaseRow, access: &Access, lang: Lang, s
 }
 
 fn check_person(person: &Person, prefix: &str, problems: &mut Vec<InvalidParam>) {
-    let mut push = |field: &str, reason: String| problems.push(InvalidParam { name: format!("{prefix}.{field}"), reason });
-    if !matches!(person.kind.as_str(), "citizen" | "enterprise" | "agency" | "organisation") {
-        push("kind", "must be citizen, enterprise, agency or organisation".into());
+    let mut push = |e: domain::ValidationError| problems.push(InvalidParam { name: format!("{prefix}.{}", e.field), reason: e.reason });
+    if let Err(e) = ApplicantKind::parse(&person.kind, "kind") {
+        push(e);
     }
-    let digits = |s: &str, n: &[usize]| n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
-    let number = person.id_number.trim();
-    let id_ok = match person.id_type.as_str() {
-        "cccd" => PersonalIdNumber::parse(number).is_ok(),
-        "cmnd" => digits(number, &[9]),
-        "tax_code" => digits(&number.replace('-', ""), &[10, 13]),
-        "passport" | "other" => (1..=50).contains(&number.len()),
-        _ => {
-            push("id_type", "must be cccd, cmnd, tax_code, passport or other".into());
-            true
-        }
-    };
-    if !id_ok {
-        push("id_number", format!("is not a valid {} number", person.id_type));
+    if let Err(e) = IdType::parse(&person.id_type, "id_type").and_then(|kind| kind.check(&person.id_number)) {
+        push(e);
     }
     if let Some(Err(e)) = person.phone.as_deref().map(Phone::parse) {
-        push("phone", e.reason);
+        push(e);
     }
     if let Some(Err(e)) = person.email.as_deref().map(Email::parse) {
-        push("email", e.reason);
+        push(e);
     }
 }
 
@@ -971,14 +956,6 @@ async fn lookup_view(state: &AppState, code: CaseCode, lang: Lang) -> Result<Opt
         let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
         let procedure_name = procedures::version(conn, &case.procedure_code, case.procedure_version)?.map(|v| v.name).unwrap_or_default();
         let agency_name = agencies::find(conn, &case.agency_id)?.map(|a| a.name).unwrap_or_default();
-        let completion = match status {
-            CaseStatus::Submitted | CaseStatus::Accepted => "received",
-            CaseStatus::Processing => "processing",
-            CaseStatus::SupplementRequested | CaseStatus::AwaitingPayment => "waiting_for_applicant",
-            CaseStatus::Resolved => "result_ready",
-            CaseStatus::Returned => "returned",
-            CaseStatus::Refused | CaseStatus::Withdrawn | CaseStatus::Stopped => "closed",
-        };
         Ok(Some(LookupView {
             code: case.code,
             procedure_name,
@@ -988,7 +965,7 @@ async fn lookup_view(state: &AppState, code: CaseCode, lang: Lang) -> Result<Opt
             status: status.as_str().to_owned(),
             status_code: status.code(),
             status_label: lang.pick(status.label()).to_owned(),
-            completion: completion.to_owned(),
+            completion: status.completion().to_owned(),
         }))
     })
     .await
