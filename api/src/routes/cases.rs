@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
+use actix_web::http::header::{ETAG, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
 use domain::case::{Actor, CaseAction, CaseCode, CaseStatus, Timeliness, case_timeliness};
@@ -320,6 +320,17 @@ fn check_person(person: &Person, prefix: &str, problems: &mut Vec<InvalidParam>)
     }
 }
 
+/// The procedure version a case pinned, and its content.
+fn procedure_of(
+    conn: &mut AnyConnection,
+    case: &CaseRow,
+) -> Result<(persistence::repo::procedures::VersionRow, ProcedureContent), ApiError> {
+    let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
+        .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
+    let content: ProcedureContent = parse_json(&version.content)?;
+    Ok((version, content))
+}
+
 fn current_procedure(
     conn: &mut AnyConnection,
     code: &str,
@@ -391,12 +402,17 @@ pub async fn create_case(
     let external_id = if source == "national_portal" { body.external_id.clone() } else { None };
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
-    let creator = principal.clone();
-    let (row, created) = crate::db::write(&state.pool, move |conn| {
+    // The caller is the case's creator: the owner, the receiving officer, or a portal client.
+    let creator_access = match principal.role {
+        Role::Citizen => Access::Owner,
+        Role::Officer => Access::Staff(principal.capabilities.iter().filter_map(|c| Capability::parse(c, "capabilities").ok()).collect()),
+        _ => Access::ReadOnly,
+    };
+    let (tag, code, body, created) = crate::db::write(&state.pool, move |conn| {
         if let Some(external) = &external_id
             && let Some(existing) = repo::find_by_external_id(conn, external)?
         {
-            return Ok((existing, false));
+            return Ok((etag(&existing), existing.code.clone(), view(conn, &existing, &creator_access, lang, &shared)?, false));
         }
         let (version, content) = current_procedure(conn, &body.procedure_code)?;
         if !content.channels.iter().any(|c| c == channel.as_str()) {
@@ -514,20 +530,11 @@ pub async fn create_case(
                 after: Some(&(&row.status, row.revision)),
             },
         )?;
-        Ok((row, true))
+        Ok((etag(&row), row.code.clone(), view(conn, &row, &creator_access, lang, &shared)?, true))
     })
     .await?;
-    let access = match creator.role {
-        Role::Citizen => Access::Owner,
-        Role::Officer => Access::Staff(creator.capabilities.iter().filter_map(|c| Capability::parse(c, "capabilities").ok()).collect()),
-        _ => Access::ReadOnly,
-    };
-    let shared = state.get_ref().clone();
-    let etag_value = etag(&row);
-    let code = row.code.clone();
-    let body = crate::db::run(&state.pool, move |conn| view(conn, &row, &access, lang, &shared)).await?;
     let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
-    Ok(response.insert_header((LOCATION, format!("/api/v1/cases/{code}"))).insert_header((ETAG, etag_value)).json(body))
+    Ok(response.insert_header((LOCATION, format!("/api/v1/cases/{code}"))).insert_header((ETAG, tag)).json(body))
 }
 
 /// The due date of a case received at `received` (online processing time for online cases).
@@ -549,13 +556,6 @@ fn due_from(
     let calendar = super::calendar::load(conn, state)?;
     let due = calendar.due(received.and_utc(), time, cutoff)?;
     Ok(domain::time::to_storage_precision(due.due_at.with_timezone(&Utc)).naive_utc())
-}
-
-fn if_match(expected: Option<&str>, case: &CaseRow) -> Result<(), ApiError> {
-    match expected {
-        Some(tags) if tags.trim() != "*" && tags.split(',').all(|t| t.trim() != etag(case)) => Err(ApiError::precondition_failed()),
-        _ => Ok(()),
-    }
 }
 
 /// One case: the owner, staff of its agency subtree, supervisors and system administrators.
@@ -585,12 +585,7 @@ pub async fn get_case(
         Ok((etag(&case), view(conn, &case, &access, lang, &shared)?))
     })
     .await?;
-    if req
-        .headers()
-        .get(actix_web::http::header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag))
-    {
+    if super::not_modified(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((ETAG, tag)).finish());
     }
     Ok(HttpResponse::Ok().insert_header((ETAG, tag)).json(body))
@@ -736,14 +731,14 @@ pub async fn case_action(
     if action.requires_reason() && body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(ApiError::invalid("reason", format!("is required to {}", action.as_str())));
     }
-    let expected = req.headers().get(IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let expected = super::if_match_header(&req);
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let (tag, view_body) = crate::db::write(&state.pool, move |conn| {
         let mut case = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
         let access = access(conn, &principal, &case)?;
         let actor = actor_of(&access).ok_or_else(ApiError::forbidden)?;
-        if_match(expected.as_deref(), &case)?;
+        super::check_if_match(expected.as_deref(), &etag(&case))?;
         let from = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
         let mode = shared.config.supplement_mode;
         let pending = case.paused_at.is_some();
@@ -756,13 +751,7 @@ pub async fn case_action(
         }
         let before = (case.status.clone(), case.revision);
         let now = persistence::now();
-        let (version, content) = {
-            let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
-                .ok_or_else(|| ApiError::internal("missing procedure version"))?;
-            let content: ProcedureContent = parse_json(&version.content)?;
-            (version, content)
-        };
-        let _ = version;
+        let content = procedure_of(conn, &case)?.1;
         let channel = Channel::parse(&case.channel, "channel").map_err(ApiError::internal)?;
         match action {
             CaseAction::Accept => {
@@ -1087,9 +1076,7 @@ pub async fn upload_case_document(
             return Err(ApiError::new(Code::Conflict).with_detail("Hồ sơ đã đóng.", "The case is closed."));
         }
         if let Some(requirement) = &requirement_code {
-            let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
-                .ok_or_else(|| ApiError::internal("missing procedure version"))?;
-            let content: ProcedureContent = parse_json(&version.content)?;
+            let content = procedure_of(conn, &case)?.1;
             if !content.required_documents.iter().any(|r| &r.code == requirement) {
                 return Err(ApiError::invalid("requirement_code", "is not a document of this procedure"));
             }

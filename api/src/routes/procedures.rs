@@ -1,7 +1,7 @@
 //! The procedure catalogue (api.md §3.3): browsing and search, versions, the publication
 //! lifecycle of Art. 9–10, and electronic workflows of Art. 11.
 
-use actix_web::http::header::{ETAG, IF_MATCH, IF_NONE_MATCH};
+use actix_web::http::header::ETAG;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use domain::calendar::{DurationUnit, ProcessingTime};
@@ -414,20 +414,6 @@ fn check_agencies(conn: &mut AnyConnection, principal: &Principal, ids: &[String
     Ok(())
 }
 
-/// The `If-Match` header of a request, if any.
-fn if_match_header(req: &HttpRequest) -> Option<String> {
-    req.headers().get(IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
-fn if_match(expected: Option<&str>, row: &VersionRow) -> Result<(), ApiError> {
-    match expected {
-        Some(expected) if expected.trim() != "*" && expected.split(',').all(|e| e.trim() != etag(row)) => {
-            Err(ApiError::precondition_failed())
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Whether an agency administrator's subtree holds one of the version's implementing agencies
 /// (system administrators and supervisors reach every procedure).
 ///
@@ -542,7 +528,7 @@ pub async fn get_procedure(
     })
     .await?;
     let tag = etag(&row);
-    if req.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == tag)) {
+    if super::not_modified(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((ETAG, tag)).finish());
     }
     Ok(HttpResponse::Ok().insert_header((ETAG, tag)).json(view(&row, Lang::of(&req))?))
@@ -630,11 +616,11 @@ pub async fn update_procedure(
     let mut content = body.into_inner();
     normalise(&mut content, today())?;
     let new = new_version(&code, &content, Some(principal.user_id.clone()), ("local", None, None))?;
-    let expected = if_match_header(&req);
+    let expected = super::if_match_header(&req);
     let row = crate::db::write(&state.pool, move |conn| {
         let header = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
         let latest = repo::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        if_match(expected.as_deref(), &latest)?;
+        super::check_if_match(expected.as_deref(), &etag(&latest))?;
         if header.abolished {
             return Err(ApiError::invalid_transition(Vec::new()).with_detail("Thủ tục đã bị bãi bỏ.", "The procedure is abolished."));
         }
@@ -740,14 +726,14 @@ pub async fn publication_action(
     if action == PublicationAction::Publish && decision_ref.is_none() {
         return Err(ApiError::invalid("decision_ref", "is required to publish"));
     }
-    let expected = if_match_header(&req);
+    let expected = super::if_match_header(&req);
     let row = crate::db::write(&state.pool, move |conn| {
         repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
         let latest = repo::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
         if !implemented_in_scope(conn, &principal, &latest)? {
             return Err(ApiError::not_found());
         }
-        if_match(expected.as_deref(), &latest)?;
+        super::check_if_match(expected.as_deref(), &etag(&latest))?;
         let status = PublicationStatus::parse(&latest.status, "status").map_err(ApiError::internal)?;
         let Some(target) = action.target(status) else {
             let allowed = PublicationAction::available(status, principal.role).iter().map(|a| a.as_str().to_owned()).collect();
