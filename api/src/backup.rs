@@ -22,8 +22,7 @@ pub fn backup(url: &str, target: &Path) -> Result<(), String> {
         (Backend::Sqlite, _) => {
             let pool = persistence::build_pool(url, 1, false).map_err(|e| e.to_string())?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            let quoted = target.to_string_lossy().replace('\'', "''");
-            persistence::db::execute_raw(&mut conn, &format!("VACUUM INTO '{quoted}'")).map_err(|e| e.to_string())
+            persistence::db::sqlite_copy_to(&mut conn, target).map_err(|e| e.to_string())
         }
         (Backend::Postgres, url) => run(Command::new("pg_dump").args(["--format=custom", "--no-owner", "--file"]).arg(target).arg(&url)),
     }

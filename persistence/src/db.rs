@@ -251,6 +251,19 @@ macro_rules! per_backend {
     };
 }
 
+/// Writes a consistent copy of an SQLite database to `target` while others keep using it
+/// (`VACUUM INTO` reads one snapshot). Not available on PostgreSQL (use `pg_dump`).
+///
+/// # Errors
+/// On PostgreSQL, or when SQLite cannot write the copy.
+pub fn sqlite_copy_to(conn: &mut AnyConnection, target: &std::path::Path) -> Result<(), diesel::result::Error> {
+    let AnyConnection::Sqlite(c) = conn else {
+        return Err(diesel::result::Error::QueryBuilderError("an online copy is an SQLite operation; use pg_dump on PostgreSQL".into()));
+    };
+    let quoted = target.to_string_lossy().replace('\'', "''");
+    c.batch_execute(&format!("VACUUM INTO '{quoted}'"))
+}
+
 /// Runs a backend-specific statement for maintenance and tests.
 pub fn execute_raw(conn: &mut AnyConnection, sql: &str) -> Result<(), diesel::result::Error> {
     conn.batch_execute(sql)
