@@ -60,6 +60,8 @@ pub struct Config {
     pub lookup_rate_per_minute: u32,
     /// How long an instance repeats a public lookup answer (0 disables).
     pub lookup_cache_ttl: Duration,
+    /// How often the background chainer links committed audit entries into the hash chain.
+    pub audit_chain_interval: Duration,
     /// Codes per `LayDanhSachTTHC` page.
     pub national_catalog_page_size: u32,
 }
@@ -163,6 +165,7 @@ impl Config {
             },
             lookup_rate_per_minute: parse(&get, "MOTCUA_LOOKUP_RATE_PER_MINUTE", 60)?,
             lookup_cache_ttl: Duration::from_millis(parse(&get, "MOTCUA_LOOKUP_CACHE_MS", 2000)?),
+            audit_chain_interval: Duration::from_millis(parse(&get, "MOTCUA_AUDIT_CHAIN_MS", 500)?.max(10)),
             database_url,
             data_dir,
         })

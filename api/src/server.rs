@@ -331,5 +331,17 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<actix_we
             std::thread::sleep(std::time::Duration::from_secs(3600));
         }
     })?;
+    // The audit chainer: links entries committed by any instance into the one hash chain.
+    let (pool, interval) = (data.pool.clone(), data.config.audit_chain_interval);
+    std::thread::Builder::new().name("motcua-audit-chainer".into()).spawn(move || {
+        loop {
+            std::thread::sleep(interval);
+            if let Ok(mut conn) = pool.get()
+                && let Err(e) = persistence::repo::audit::chain_all(&mut conn)
+            {
+                log::warn!("audit chaining failed: {e}");
+            }
+        }
+    })?;
     Ok(actix_web::HttpServer::new(move || build_app(Some(data.clone())).0).workers(workers).shutdown_timeout(30).listen(listener)?.run())
 }

@@ -242,9 +242,56 @@ pub fn default_workflow(processing_time: ProcessingTime) -> Vec<WorkflowStep> {
     ]
 }
 
+/// Where a case goes in its workflow: the step after `current` (after reception when the case
+/// has just been accepted and has no step yet), or `to` when the officer names one.
+///
+/// # Errors
+/// `to_step` naming no step of the workflow.
+pub fn next_step<'a>(
+    steps: &'a [WorkflowStep],
+    current: Option<&str>,
+    to: Option<&str>,
+) -> Result<Option<&'a WorkflowStep>, ValidationError> {
+    if let Some(key) = to {
+        return steps
+            .iter()
+            .find(|s| s.key == key)
+            .map(Some)
+            .ok_or_else(|| ValidationError::new("to_step", format!("`{key}` is not a step of this workflow")));
+    }
+    let index = match current.and_then(|key| steps.iter().position(|s| s.key == key)) {
+        Some(i) => i + 1,
+        // No step yet: the case has just been received, so it leaves reception.
+        None => steps.iter().position(|s| s.capability != Capability::Reception).unwrap_or(steps.len()),
+    };
+    Ok(steps.get(index))
+}
+
+/// The step before `current` (where a case sent back goes), never before the first step after
+/// reception.
+pub fn previous_step<'a>(steps: &'a [WorkflowStep], current: Option<&str>) -> Option<&'a WorkflowStep> {
+    let index = current.and_then(|key| steps.iter().position(|s| s.key == key))?;
+    let first = steps.iter().position(|s| s.capability != Capability::Reception).unwrap_or(0);
+    steps.get(index.saturating_sub(1).max(first))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cases_move_through_the_workflow_steps() {
+        let steps = default_workflow(ProcessingTime::new(5, DurationUnit::WorkingDay).expect("time"));
+        let key = |s: Option<&WorkflowStep>| s.map(|s| s.key.clone());
+        assert_eq!(key(next_step(&steps, None, None).expect("next")), Some("xu_ly".into()), "accepted cases leave reception");
+        assert_eq!(key(next_step(&steps, Some("xu_ly"), None).expect("next")), Some("phe_duyet".into()));
+        assert_eq!(key(next_step(&steps, Some("tra_ket_qua"), None).expect("next")), None);
+        assert_eq!(key(next_step(&steps, Some("xu_ly"), Some("tra_ket_qua")).expect("named")), Some("tra_ket_qua".into()));
+        assert!(next_step(&steps, None, Some("nowhere")).is_err());
+        assert_eq!(key(previous_step(&steps, Some("phe_duyet"))), Some("xu_ly".into()));
+        assert_eq!(key(previous_step(&steps, Some("xu_ly"))), Some("xu_ly".into()), "never back to reception");
+        assert_eq!(key(previous_step(&steps, None)), None);
+    }
 
     #[test]
     fn procedure_codes_of_every_form_parse() {

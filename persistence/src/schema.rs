@@ -90,6 +90,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_pending (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        before_digest -> Nullable<Text>,
+        after_digest -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     audit_head (id) {
         id -> Integer,
         last_seq -> BigInt,
@@ -264,6 +279,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         search -> Text,
+        step_due_at -> Nullable<Timestamp>,
     }
 }
 
@@ -279,6 +295,8 @@ diesel::table! {
         step -> Nullable<Text>,
         note -> Nullable<Text>,
         due_at -> Nullable<Timestamp>,
+        step_due_at -> Nullable<Timestamp>,
+        details -> Nullable<Text>,
     }
 }
 
@@ -321,6 +339,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_ledger,
     audit_log,
     audit_head,
+    audit_pending,
     idempotency_keys,
     calendar_days,
     procedures,

@@ -232,12 +232,41 @@ fn concurrent_appends_keep_one_unbroken_chain() {
                 })
             })
             .collect();
+        // Two chainers run while the writers append, as on two server instances.
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let chainers: Vec<_> = (0..2)
+            .map(|_| {
+                let (pool, done) = (db.pool.clone(), done.clone());
+                std::thread::spawn(move || {
+                    let mut conn = pool.get().unwrap();
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        audit::chain_pending(&mut conn, 7).unwrap();
+                    }
+                })
+            })
+            .collect();
         for t in threads {
             t.join().unwrap();
         }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in chainers {
+            t.join().unwrap();
+        }
         let mut conn = db.pool.get().unwrap();
+        audit::chain_all(&mut conn).unwrap();
+        assert_eq!(audit::pending_count(&mut conn).unwrap(), 0);
+        // Pending entries cannot be edited before they are chained either.
+        persistence::write_tx(&mut conn, |c| {
+            audit::append(
+                c,
+                audit::NewAuditEntry { action: "x".into(), entity_type: "t".into(), entity_id: "late".into(), ..Default::default() },
+            )
+        })
+        .unwrap();
+        assert!(persistence::db::execute_raw(&mut conn, "UPDATE audit_pending SET entity_id = 'forged'").is_err(), "{:?}", db.backend);
+        assert_eq!(audit::chain_all(&mut conn).unwrap(), 1);
         let outcome = audit::verify(&mut conn).unwrap();
-        assert_eq!(outcome, audit::Verification { ok: true, entries: 200, first_broken_seq: None }, "{:?} ({})", db.backend, db.url);
+        assert_eq!(outcome, audit::Verification { ok: true, entries: 201, first_broken_seq: None }, "{:?} ({})", db.backend, db.url);
     }
 }
 
@@ -267,6 +296,7 @@ fn a_failed_write_transaction_leaves_nothing_behind() {
             db.backend
         );
         assert_eq!(agencies::count(&mut conn).unwrap(), 0);
+        assert_eq!(audit::chain_all(&mut conn).unwrap(), 0);
         assert_eq!(audit::verify(&mut conn).unwrap().entries, 0);
     }
 }

@@ -76,6 +76,8 @@ async fn verify_catches_a_deleted_newest_row() {
         let app = TestApp::spawn(backend).await;
         let admin = app.admin().await;
         app.agency(&admin, "000.00.00.H14", "UBND tỉnh", "province", None).await;
+        // Reading the trail chains what was committed; then the attacker strikes.
+        assert_eq!(app.get("/api/v1/audit/verify", Some(&admin)).await.body["ok"], true);
         let mut conn = app.db.connect();
         let drop_guard = match backend {
             Backend::Sqlite => "DROP TRIGGER audit_log_no_delete",

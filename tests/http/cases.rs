@@ -82,9 +82,18 @@ async fn intake_on_every_channel_with_codes_and_due_dates() {
         assert!(online.body["due_at"].is_null());
         assert_eq!(online.body["available_actions"], json!(["withdraw"]));
         let online_code = online.body["code"].as_str().unwrap().to_owned();
-        let asked = act(app, &w.clerk, &online_code, "request_supplement", json!({"reason": "Ảnh tờ khai bị mờ"})).await;
+        let asked = act(
+            app,
+            &w.clerk,
+            &online_code,
+            "request_supplement",
+            json!({"reason": "Ảnh tờ khai bị mờ", "items": ["Tờ khai chụp rõ nét"]}),
+        )
+        .await;
         assert_eq!(asked.body["status"], "submitted", "{}", asked.text);
-        act(app, &w.clerk, &online_code, "request_supplement", json!({"reason": "again"})).await.assert_problem(409, "invalid_transition");
+        act(app, &w.clerk, &online_code, "request_supplement", json!({"reason": "again", "items": ["x"]}))
+            .await
+            .assert_problem(409, "invalid_transition");
         let seen = app.get(&format!("/api/v1/cases/{online_code}"), Some(&w.citizen)).await;
         assert_eq!(seen.body["available_actions"], json!(["submit_supplement", "withdraw"]));
         let answered = act(app, &w.citizen, &online_code, "submit_supplement", json!({"note": "Đã gửi lại"})).await;
@@ -168,7 +177,19 @@ async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
             "a change drops the cached answer"
         );
         assert_eq!((forwarded.body["status"].as_str(), forwarded.body["current_step"].as_str()), (Some("processing"), Some("xu_ly")));
-        let tag = forwarded.header("etag").unwrap().to_owned();
+        assert_eq!(accepted.body["current_step"], "xu_ly", "acceptance leaves reception for the first processing step");
+        assert!(forwarded.body["step_due_at"].as_str().unwrap() <= forwarded.body["due_at"].as_str().unwrap(), "{}", forwarded.text);
+        let approval = act(app, &w.clerk, &code, "forward", json!({})).await;
+        assert_eq!(approval.body["current_step"], "phe_duyet", "{}", approval.text);
+        let back = act(app, &w.clerk, &code, "send_back", json!({"note": "Xem lại"})).await;
+        assert_eq!(
+            (back.body["status"].as_str(), back.body["current_step"].as_str()),
+            (Some("processing"), Some("xu_ly")),
+            "{}",
+            back.text
+        );
+        act(app, &w.clerk, &code, "forward", json!({"to_step": "nowhere"})).await.assert_problem(422, "validation_failed");
+        let tag = back.header("etag").unwrap().to_owned();
 
         act(app, &w.clerk, &code, "request_supplement", json!({})).await.assert_problem(422, "validation_failed");
         let stale = app
@@ -186,7 +207,7 @@ async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
                 Method::POST,
                 &format!("/api/v1/cases/{code}/actions/request_supplement"),
                 Some(&w.clerk),
-                Some(json!({"reason": "Thiếu giấy chứng sinh", "items": ["Giấy chứng sinh"]})),
+                Some(json!({"reason": "Thiếu giấy chứng sinh", "items": ["Giấy chứng sinh"], "deadline_days": 5})),
                 &[("If-Match", &tag)],
             )
             .await;
@@ -222,12 +243,23 @@ async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
         let actions: Vec<&str> = events.body.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(
             actions,
-            ["submit", "accept", "forward", "request_supplement", "submit_supplement", "apologize", "resolve", "return_result"],
+            [
+                "submit",
+                "accept",
+                "forward",
+                "forward",
+                "send_back",
+                "request_supplement",
+                "submit_supplement",
+                "apologize",
+                "resolve",
+                "return_result"
+            ],
             "{backend:?}"
         );
-        assert_eq!(events.body[3]["note"], "Thiếu giấy chứng sinh");
+        assert_eq!(events.body[5]["note"], "Thiếu giấy chứng sinh");
         let trail = app.get(&format!("/api/v1/audit?entity_type=case&entity_id={code}&limit=100"), Some(&w.f.supervisor)).await;
-        assert_eq!(trail.body["items"].as_array().unwrap().len(), 9, "eight actions and the rating");
+        assert_eq!(trail.body["items"].as_array().unwrap().len(), 11, "ten actions and the rating");
         assert_eq!(app.get(&format!("/api/v1/cases/{code}"), Some(&w.f.supervisor)).await.body["available_actions"], json!([]));
 
         // A procedure with a result cannot be resolved before the result document exists.

@@ -95,7 +95,12 @@ pub async fn list_audit(
         after_seq,
         limit,
     };
-    let page = crate::db::run(&state.pool, move |conn| Ok(audit::list(conn, &filter)?)).await?;
+    let page = crate::db::run(&state.pool, move |conn| {
+        // Entries committed a moment ago join the chain first, so the reader sees them.
+        audit::chain_all(conn)?;
+        Ok(audit::list(conn, &filter)?)
+    })
+    .await?;
     Ok(web::Json(Paged::from_page(page, |row| AuditEntryView {
         seq: row.seq,
         at: utc(row.at),
@@ -125,6 +130,10 @@ pub async fn list_audit(
 #[get("/audit/verify")]
 pub async fn verify_audit(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<VerifyResponse>, ApiError> {
     principal.require(READERS)?;
-    let outcome = crate::db::run(&state.pool, |conn| Ok(audit::verify(conn)?)).await?;
+    let outcome = crate::db::run(&state.pool, |conn| {
+        audit::chain_all(conn)?;
+        Ok(audit::verify(conn)?)
+    })
+    .await?;
     Ok(web::Json(VerifyResponse { ok: outcome.ok, entries: outcome.entries, first_broken_seq: outcome.first_broken_seq }))
 }

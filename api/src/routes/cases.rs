@@ -99,13 +99,25 @@ pub struct CaseActionRequest {
     pub reason: Option<String>,
     #[validate(length(max = 2000))]
     pub note: Option<String>,
-    /// request_supplement: what to supplement.
+    /// request_supplement: what to supplement; request_payment: what to pay.
     #[serde(default)]
+    #[validate(length(max = 100))]
     pub items: Vec<String>,
+    /// request_supplement: working days the applicant has to supplement.
+    #[validate(range(min = 1, max = 365))]
+    pub deadline_days: Option<u32>,
     /// forward: the workflow step to move to.
     pub to_step: Option<String>,
     /// forward: the officer to assign.
     pub assignee_id: Option<String>,
+    /// forward: the agency taking part in the processing (coordination).
+    pub agency_id: Option<String>,
+    /// confirm_payment: the receipt number.
+    #[validate(length(max = 200))]
+    pub receipt: Option<String>,
+    /// return_result: who received the result.
+    #[validate(length(max = 200))]
+    pub recipient: Option<String>,
     /// apologize: the new due date.
     pub new_due_at: Option<DateTime<Utc>>,
     /// resolve: the decision and its signer.
@@ -142,6 +154,8 @@ pub struct CaseView {
     pub status_code: u8,
     pub status_label: String,
     pub current_step: Option<String>,
+    /// When the current workflow step is due.
+    pub step_due_at: Option<DateTime<Utc>>,
     pub assignee_id: Option<String>,
     pub submitted_at: DateTime<Utc>,
     pub received_at: Option<DateTime<Utc>>,
@@ -260,9 +274,14 @@ fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError>
 }
 
 fn view(conn: &mut AnyConnection, case: &CaseRow, access: &Access, lang: Lang, state: &AppState) -> Result<CaseView, ApiError> {
-    let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
     let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
         .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
+    view_named(case, version.name, access, lang, state)
+}
+
+/// The case as the caller sees it, given the name of its pinned procedure version.
+fn view_named(case: &CaseRow, procedure_name: String, access: &Access, lang: Lang, state: &AppState) -> Result<CaseView, ApiError> {
+    let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
     let available_actions = actor_of(access)
         .map(|actor| {
             CaseAction::available(status, case.paused_at.is_some(), &actor, state.config.supplement_mode)
@@ -276,7 +295,7 @@ fn view(conn: &mut AnyConnection, case: &CaseRow, access: &Access, lang: Lang, s
         code: case.code.clone(),
         procedure_code: case.procedure_code.clone(),
         procedure_version: case.procedure_version,
-        procedure_name: version.name,
+        procedure_name,
         agency_id: case.agency_id.clone(),
         channel: case.channel.clone(),
         source: case.source.clone(),
@@ -291,6 +310,7 @@ fn view(conn: &mut AnyConnection, case: &CaseRow, access: &Access, lang: Lang, s
         status_code: status.code(),
         status_label: lang.pick(status.label()).to_owned(),
         current_step: case.current_step.clone(),
+        step_due_at: case.step_due_at.map(utc),
         assignee_id: case.assignee_id.clone(),
         submitted_at: utc(case.submitted_at),
         received_at: case.received_at.map(utc),
@@ -460,12 +480,23 @@ pub async fn create_case(
         }
         let now = persistence::now();
         let agency_code = AgencyCode::parse(&agency.code).map_err(ApiError::internal)?;
-        let sequence = case_sequences::next(conn, &agency.id, vn_date(now))?;
-        let code = CaseCode::new(&agency_code, vn_date(now), u64::try_from(sequence).unwrap_or(0), shared.config.case_sequence_width)?;
         let due_at = if status == CaseStatus::Accepted { Some(due_from(conn, &shared, &content, channel, now, true)?) } else { None };
-        let row = CaseRow {
+        let step = if status == CaseStatus::Accepted {
+            enter_step(
+                conn,
+                &shared,
+                &version.procedure_code,
+                processing_time_for(&content, channel)?,
+                &agency.id,
+                StepMove::Forward { from: None, to: None },
+                now,
+            )?
+        } else {
+            None
+        };
+        let mut row = CaseRow {
             id: persistence::new_id(),
-            code: code.as_str().to_owned(),
+            code: String::new(),
             procedure_code: version.procedure_code.clone(),
             procedure_version: version.version,
             agency_id: agency.id.clone(),
@@ -494,28 +525,38 @@ pub async fn create_case(
             revision: 1,
             created_at: now,
             updated_at: now,
-            search: format!(
-                "{} {} {}",
-                code.as_str().to_lowercase(),
-                domain::text::fold(&body.applicant.full_name),
-                body.representative.as_ref().map(|r| domain::text::fold(&r.full_name)).unwrap_or_default()
-            ),
+            search: String::new(),
+            step_due_at: step.as_ref().map(|(_, due)| *due),
         };
+        row.current_step = step.map(|(key, _)| key);
+        // The code is taken last, so the agency's sequence row stays locked only for the
+        // inserts and the commit.
+        let sequence = case_sequences::next(conn, &agency.id, vn_date(now))?;
+        let code = CaseCode::new(&agency_code, vn_date(now), u64::try_from(sequence).unwrap_or(0), shared.config.case_sequence_width)?;
+        row.code = code.as_str().to_owned();
+        row.search = format!(
+            "{} {} {}",
+            code.as_str().to_lowercase(),
+            domain::text::fold(&body.applicant.full_name),
+            body.representative.as_ref().map(|r| domain::text::fold(&r.full_name)).unwrap_or_default()
+        );
         repo::insert(conn, &row)?;
         let action = if status == CaseStatus::Accepted { "accept" } else { "submit" };
-        repo::append_event(
+        repo::insert_first_event(
             conn,
-            EventRow {
+            &EventRow {
                 case_id: row.id.clone(),
-                seq: 0,
+                seq: 1,
                 at: now,
                 actor_id: Some(principal.user_id.clone()),
                 action: action.into(),
                 from_status: None,
                 to_status: row.status.clone(),
-                step: None,
+                step: row.current_step.clone(),
                 note: None,
                 due_at,
+                step_due_at: row.step_due_at,
+                details: None,
             },
         )?;
         auditing::record(
@@ -530,11 +571,73 @@ pub async fn create_case(
                 after: Some(&(&row.status, row.revision)),
             },
         )?;
-        Ok((etag(&row), row.code.clone(), view(conn, &row, &creator_access, lang, &shared)?, true))
+        Ok((etag(&row), row.code.clone(), view_named(&row, version.name.clone(), &creator_access, lang, &shared)?, true))
     })
     .await?;
     let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(response.insert_header((LOCATION, format!("/api/v1/cases/{code}"))).insert_header((ETAG, tag)).json(body))
+}
+
+/// The parameters of an action worth keeping with its event (forms 02–05 and the case view
+/// read them back), as JSON; `None` when there are none.
+fn action_details(body: &CaseActionRequest, supplement_due: Option<NaiveDateTime>) -> Option<String> {
+    let mut details = serde_json::Map::new();
+    let mut put = |key: &str, value: serde_json::Value| {
+        if !value.is_null() && value != serde_json::json!([]) {
+            details.insert(key.to_owned(), value);
+        }
+    };
+    put("items", serde_json::json!(body.items));
+    put("deadline_days", serde_json::json!(body.deadline_days));
+    put("supplement_due_at", serde_json::json!(supplement_due.map(utc)));
+    put("assignee_id", serde_json::json!(body.assignee_id));
+    put("agency_id", serde_json::json!(body.agency_id));
+    put("new_due_at", serde_json::json!(body.new_due_at));
+    put("summary", serde_json::json!(body.summary));
+    put("decision_number", serde_json::json!(body.decision_number));
+    put("signer", serde_json::json!(body.signer));
+    put("method", serde_json::json!(body.method));
+    put("recipient", serde_json::json!(body.recipient));
+    put("receipt", serde_json::json!(body.receipt));
+    (!details.is_empty()).then(|| serde_json::Value::Object(details).to_string())
+}
+
+/// How a case moves between workflow steps.
+enum StepMove<'a> {
+    Forward { from: Option<&'a str>, to: Option<&'a str> },
+    Back { from: Option<&'a str> },
+}
+
+/// The workflow step a case enters and when that step is due (its working hours from `now`);
+/// `None` when there is no step to go to.
+fn enter_step(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    procedure_code: &str,
+    processing: domain::calendar::ProcessingTime,
+    agency_id: &str,
+    movement: StepMove<'_>,
+    now: NaiveDateTime,
+) -> Result<Option<(String, NaiveDateTime)>, ApiError> {
+    let workflow = super::procedures::resolve_workflow(conn, procedure_code, Some(agency_id), processing)?;
+    let step = match movement {
+        StepMove::Forward { from, to } => domain::procedure::next_step(&workflow.steps, from, to)?,
+        StepMove::Back { from } => domain::procedure::previous_step(&workflow.steps, from),
+    };
+    let Some(step) = step else { return Ok(None) };
+    let calendar = super::calendar::load(conn, state)?;
+    let due = calendar.add_working_minutes(now.and_utc(), i64::from(step.duration_hours) * 60)?;
+    Ok(Some((step.key.clone(), domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc())))
+}
+
+/// The processing time that applies on `channel` (the online time for online cases).
+fn processing_time_for(content: &ProcedureContent, channel: Channel) -> Result<domain::calendar::ProcessingTime, ApiError> {
+    let spec = if channel == Channel::Online {
+        content.online_processing_time.unwrap_or(content.processing_time)
+    } else {
+        content.processing_time
+    };
+    spec.to_domain("processing_time")
 }
 
 /// The due date of a case received at `received` (online processing time for online cases).
@@ -546,12 +649,7 @@ fn due_from(
     received: NaiveDateTime,
     with_cutoff: bool,
 ) -> Result<NaiveDateTime, ApiError> {
-    let spec = if channel == Channel::Online {
-        content.online_processing_time.unwrap_or(content.processing_time)
-    } else {
-        content.processing_time
-    };
-    let time = spec.to_domain("processing_time")?;
+    let time = processing_time_for(content, channel)?;
     let cutoff = if with_cutoff { content.cutoff_time.as_deref().and_then(|c| NaiveTime::parse_from_str(c, "%H:%M").ok()) } else { None };
     let calendar = super::calendar::load(conn, state)?;
     let due = calendar.due(received.and_utc(), time, cutoff)?;
@@ -753,13 +851,36 @@ pub async fn case_action(
         let now = persistence::now();
         let content = procedure_of(conn, &case)?.1;
         let channel = Channel::parse(&case.channel, "channel").map_err(ApiError::internal)?;
+        let mut supplement_due = None;
         match action {
             CaseAction::Accept => {
                 case.paused_at = None;
                 case.received_at = Some(now);
                 case.due_at = Some(due_from(conn, &shared, &content, channel, now, true)?);
+                let movement = StepMove::Forward { from: None, to: None };
+                if let Some((step, due)) = enter_step(
+                    conn,
+                    &shared,
+                    &case.procedure_code,
+                    processing_time_for(&content, channel)?,
+                    &case.agency_id,
+                    movement,
+                    now,
+                )? {
+                    case.current_step = Some(step);
+                    case.step_due_at = Some(due);
+                }
             }
             CaseAction::RequestSupplement => {
+                if body.items.iter().all(|i| i.trim().is_empty()) {
+                    return Err(ApiError::invalid("items", "list what the applicant must supplement (once and in full)"));
+                }
+                if let Some(days) = body.deadline_days {
+                    let calendar = super::calendar::load(conn, &shared)?;
+                    let time = domain::calendar::ProcessingTime::new(days, domain::calendar::DurationUnit::WorkingDay)?;
+                    let due = calendar.due(now.and_utc(), time, None)?.due_at;
+                    supplement_due = Some(domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc());
+                }
                 // `paused_at` marks the outstanding request; before acceptance no clock runs.
                 case.paused_at = Some(now);
                 if from != CaseStatus::Submitted {
@@ -784,7 +905,20 @@ pub async fn case_action(
                 }
             }
             CaseAction::Forward => {
-                case.current_step = body.to_step.clone().or(case.current_step.take());
+                let movement = StepMove::Forward { from: case.current_step.as_deref(), to: body.to_step.as_deref() };
+                // Past the last step the case stays where it is.
+                if let Some((step, due)) = enter_step(
+                    conn,
+                    &shared,
+                    &case.procedure_code,
+                    processing_time_for(&content, channel)?,
+                    &case.agency_id,
+                    movement,
+                    now,
+                )? {
+                    case.current_step = Some(step);
+                    case.step_due_at = Some(due);
+                }
                 if let Some(assignee) = &body.assignee_id {
                     let user = persistence::repo::users::find(conn, assignee)?
                         .ok_or_else(|| ApiError::invalid("assignee_id", "no such officer"))?;
@@ -811,6 +945,21 @@ pub async fn case_action(
                 }
                 case.finished_at = Some(now);
             }
+            CaseAction::SendBack => {
+                let movement = StepMove::Back { from: case.current_step.as_deref() };
+                if let Some((step, due)) = enter_step(
+                    conn,
+                    &shared,
+                    &case.procedure_code,
+                    processing_time_for(&content, channel)?,
+                    &case.agency_id,
+                    movement,
+                    now,
+                )? {
+                    case.current_step = Some(step);
+                    case.step_due_at = Some(due);
+                }
+            }
             CaseAction::ReturnResult => case.returned_at = Some(now),
             _ => {}
         }
@@ -832,6 +981,8 @@ pub async fn case_action(
                 step: case.current_step.clone(),
                 note,
                 due_at: case.due_at,
+                step_due_at: case.step_due_at,
+                details: action_details(&body, supplement_due),
             },
         )?;
         auditing::record(

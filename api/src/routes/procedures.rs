@@ -823,6 +823,53 @@ fn workflow_view(code: &str, agency_id: Option<String>, version: i32, origin: &s
     WorkflowView { procedure_code: code.to_owned(), agency_id, version, origin: origin.to_owned(), steps, total_hours }
 }
 
+/// The workflow that applies to a procedure at an agency.
+pub struct ResolvedWorkflow {
+    pub agency_id: Option<String>,
+    pub version: i32,
+    /// `stored` or `default`.
+    pub origin: &'static str,
+    pub steps: Vec<WorkflowStep>,
+}
+
+/// The agency's workflow, else the procedure-wide one, else the default generated from the
+/// processing time.
+///
+/// # Errors
+/// Database errors; a stored workflow that no longer parses.
+pub fn resolve_workflow(
+    conn: &mut persistence::AnyConnection,
+    code: &str,
+    agency_id: Option<&str>,
+    processing_time: ProcessingTime,
+) -> Result<ResolvedWorkflow, ApiError> {
+    let stored = match agency_id {
+        Some(id) => workflows::latest(conn, code, Some(id))?.or(workflows::latest(conn, code, None)?),
+        None => workflows::latest(conn, code, None)?,
+    };
+    Ok(match stored {
+        Some(row) => {
+            let dtos: Vec<WorkflowStepDto> = serde_json::from_str(&row.steps).map_err(ApiError::internal)?;
+            let steps = dtos
+                .iter()
+                .map(|dto| {
+                    Ok(WorkflowStep {
+                        key: dto.key.clone(),
+                        name: dto.name.clone(),
+                        capability: Capability::parse(&dto.capability, "capability").map_err(ApiError::internal)?,
+                        agency_id: dto.agency_id.clone(),
+                        duration_hours: u32::try_from(dto.duration_hours).unwrap_or(0),
+                    })
+                })
+                .collect::<Result<_, ApiError>>()?;
+            ResolvedWorkflow { agency_id: row.agency_id, version: row.version, origin: "stored", steps }
+        }
+        None => {
+            ResolvedWorkflow { agency_id: None, version: 0, origin: "default", steps: domain::procedure::default_workflow(processing_time) }
+        }
+    })
+}
+
 fn processing_time_of(row: &VersionRow) -> Result<ProcessingTime, ApiError> {
     let content: ProcedureContent = serde_json::from_str(&row.content).map_err(ApiError::internal)?;
     content.processing_time.to_domain("processing_time")
@@ -854,20 +901,8 @@ pub async fn get_workflow(
     let agency_id = query.into_inner().agency_id;
     let view = crate::db::run(&state.pool, move |conn| {
         let latest = repo::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        let stored = match &agency_id {
-            Some(id) => workflows::latest(conn, &code, Some(id))?.or(workflows::latest(conn, &code, None)?),
-            None => workflows::latest(conn, &code, None)?,
-        };
-        Ok(match stored {
-            Some(row) => {
-                let steps: Vec<WorkflowStepDto> = serde_json::from_str(&row.steps).map_err(ApiError::internal)?;
-                workflow_view(&code, row.agency_id, row.version, "stored", steps)
-            }
-            None => {
-                let steps = domain::procedure::default_workflow(processing_time_of(&latest)?).iter().map(step_dto).collect();
-                workflow_view(&code, None, 0, "default", steps)
-            }
-        })
+        let resolved = resolve_workflow(conn, &code, agency_id.as_deref(), processing_time_of(&latest)?)?;
+        Ok(workflow_view(&code, resolved.agency_id, resolved.version, resolved.origin, resolved.steps.iter().map(step_dto).collect()))
     })
     .await?;
     Ok(web::Json(view))

@@ -1,16 +1,18 @@
 //! The append-only, hash-chained audit trail.
 //!
-//! Appenders lock the single `audit_head` row (PostgreSQL `FOR UPDATE`; on SQLite the
-//! surrounding `BEGIN IMMEDIATE` already serialises writers), so the chain has one order even
-//! with several server instances on one database. Appending must happen inside the transaction
-//! of the change it records: both commit or neither does.
+//! Appending happens inside the transaction of the change it records (both commit or neither
+//! does) and only inserts into `audit_pending`, so concurrent writers never wait for each other
+//! on the trail. A chainer ([`chain_pending`], run in the background by every server and before
+//! the trail is read or verified) moves committed entries into `audit_log`, holding the single
+//! `audit_head` row (PostgreSQL `FOR UPDATE`; SQLite `BEGIN IMMEDIATE`), so the chain has one
+//! order even with several server instances on one database.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::audit::{ChainedFields, chain_hash};
 
 use crate::repo::Page;
-use crate::schema::{audit_head, audit_log};
+use crate::schema::{audit_head, audit_log, audit_pending};
 use crate::{AnyConnection, RepoError};
 
 /// A stored audit entry.
@@ -72,31 +74,95 @@ fn compute_hash(row: &AuditRow, prev_hash: &str) -> String {
     )
 }
 
-/// Appends `entry` to the chain. Call inside [`crate::write_tx`].
-pub fn append(conn: &mut AnyConnection, entry: NewAuditEntry) -> Result<i64, RepoError> {
-    let head = audit_head::table.find(1).select((audit_head::last_seq, audit_head::last_hash));
-    let (last_seq, last_hash): (i64, String) = match conn {
-        AnyConnection::Postgresql(c) => head.for_update().first(c)?,
-        AnyConnection::Sqlite(c) => head.first(c)?,
-    };
-    let mut row = AuditRow {
-        seq: last_seq + 1,
-        at: crate::now(),
-        actor_id: entry.actor_id,
-        action: entry.action,
-        entity_type: entry.entity_type,
-        entity_id: entry.entity_id,
-        before_digest: entry.before_digest,
-        after_digest: entry.after_digest,
-        reason: entry.reason,
-        request_id: entry.request_id,
-        prev_hash: last_hash,
-        hash: String::new(),
-    };
-    row.hash = compute_hash(&row, &row.prev_hash);
-    diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
-    diesel::update(audit_head::table.find(1)).set((audit_head::last_seq.eq(row.seq), audit_head::last_hash.eq(&row.hash))).execute(conn)?;
-    Ok(row.seq)
+/// Records `entry` inside the caller's transaction (call inside [`crate::write_tx`] with the
+/// change it records, so both commit or neither does). It joins the hash chain when
+/// [`chain_pending`] next runs; nothing shared is locked here.
+pub fn append(conn: &mut AnyConnection, entry: NewAuditEntry) -> Result<(), RepoError> {
+    diesel::insert_into(audit_pending::table)
+        .values((
+            audit_pending::at.eq(crate::now()),
+            audit_pending::actor_id.eq(entry.actor_id),
+            audit_pending::action.eq(entry.action),
+            audit_pending::entity_type.eq(entry.entity_type),
+            audit_pending::entity_id.eq(entry.entity_id),
+            audit_pending::before_digest.eq(entry.before_digest),
+            audit_pending::after_digest.eq(entry.after_digest),
+            audit_pending::reason.eq(entry.reason),
+            audit_pending::request_id.eq(entry.request_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+type PendingRow =
+    (i64, NaiveDateTime, Option<String>, String, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
+
+/// Moves committed pending entries into the chain, oldest first, at most `limit` of them, in
+/// one transaction holding the chain head (so chainers on several instances take turns and the
+/// chain has one order). Returns how many were chained.
+pub fn chain_pending(conn: &mut AnyConnection, limit: i64) -> Result<usize, RepoError> {
+    crate::write_tx(conn, |conn| {
+        let head = audit_head::table.find(1).select((audit_head::last_seq, audit_head::last_hash));
+        let (mut last_seq, mut last_hash): (i64, String) = match conn {
+            AnyConnection::Postgresql(c) => head.for_update().first(c)?,
+            AnyConnection::Sqlite(c) => head.first(c)?,
+        };
+        let pending: Vec<PendingRow> = audit_pending::table.order(audit_pending::id.asc()).limit(limit).load(conn)?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let mut rows = Vec::with_capacity(pending.len());
+        let mut ids = Vec::with_capacity(pending.len());
+        for (id, at, actor_id, action, entity_type, entity_id, before_digest, after_digest, reason, request_id) in pending {
+            let mut row = AuditRow {
+                seq: last_seq + 1,
+                at,
+                actor_id,
+                action,
+                entity_type,
+                entity_id,
+                before_digest,
+                after_digest,
+                reason,
+                request_id,
+                prev_hash: last_hash,
+                hash: String::new(),
+            };
+            row.hash = compute_hash(&row, &row.prev_hash);
+            last_seq = row.seq;
+            last_hash = row.hash.clone();
+            rows.push(row);
+            ids.push(id);
+        }
+        for chunk in rows.chunks(500) {
+            crate::per_backend!(conn, |c| diesel::insert_into(audit_log::table).values(chunk).execute(c))?;
+        }
+        for chunk in ids.chunks(500) {
+            diesel::delete(audit_pending::table.filter(audit_pending::id.eq_any(chunk))).execute(conn)?;
+        }
+        diesel::update(audit_head::table.find(1))
+            .set((audit_head::last_seq.eq(last_seq), audit_head::last_hash.eq(&last_hash)))
+            .execute(conn)?;
+        Ok(rows.len())
+    })
+}
+
+/// Chains everything committed so far (before reading or verifying the trail).
+pub fn chain_all(conn: &mut AnyConnection) -> Result<usize, RepoError> {
+    const BATCH: i64 = 2_000;
+    let mut total = 0;
+    loop {
+        let n = chain_pending(conn, BATCH)?;
+        total += n;
+        if i64::try_from(n).unwrap_or(0) < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// How many entries wait to be chained.
+pub fn pending_count(conn: &mut AnyConnection) -> Result<i64, RepoError> {
+    Ok(audit_pending::table.count().get_result(conn)?)
 }
 
 /// Filters of the audit list.

@@ -44,6 +44,8 @@ pub struct CaseRow {
     pub updated_at: NaiveDateTime,
     /// Folded code and names, for the inbox search.
     pub search: String,
+    /// When the current workflow step is due.
+    pub step_due_at: Option<NaiveDateTime>,
 }
 
 /// One event of a case's history.
@@ -60,6 +62,10 @@ pub struct EventRow {
     pub step: Option<String>,
     pub note: Option<String>,
     pub due_at: Option<NaiveDateTime>,
+    /// When the step entered by this event is due.
+    pub step_due_at: Option<NaiveDateTime>,
+    /// The action's parameters (supplement items, payment items, decision, hand-over), JSON.
+    pub details: Option<String>,
 }
 
 /// Stores a new case.
@@ -101,6 +107,12 @@ pub fn append_event(conn: &mut AnyConnection, mut event: EventRow) -> Result<Eve
     event.seq = last.unwrap_or(0) + 1;
     diesel::insert_into(case_events::table).values(&event).execute(conn)?;
     Ok(event)
+}
+
+/// The first event of a new case (sequence 1; nothing to look up).
+pub fn insert_first_event(conn: &mut AnyConnection, event: &EventRow) -> Result<(), RepoError> {
+    diesel::insert_into(case_events::table).values(event).execute(conn)?;
+    Ok(())
 }
 
 /// The history of a case, oldest first.

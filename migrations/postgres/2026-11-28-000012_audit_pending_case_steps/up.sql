@@ -1,0 +1,29 @@
+-- Audit entries are first written to `audit_pending` inside the transaction of the change they
+-- record (no shared row is locked, so writers do not queue behind each other); a chainer moves
+-- them into the hash chain of `audit_log` in commit order shortly after. Pending entries cannot
+-- be edited; they are only deleted by the chainer as it chains them.
+CREATE TABLE audit_pending (
+    id             BIGSERIAL PRIMARY KEY,
+    at             TIMESTAMP NOT NULL,
+    actor_id       VARCHAR(36),
+    action         TEXT NOT NULL,
+    entity_type    TEXT NOT NULL,
+    entity_id      TEXT NOT NULL,
+    before_digest  TEXT,
+    after_digest   TEXT,
+    reason         TEXT,
+    request_id     TEXT
+);
+CREATE FUNCTION audit_pending_no_update() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_pending is append-only';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_pending_no_update BEFORE UPDATE ON audit_pending
+    FOR EACH ROW EXECUTE FUNCTION audit_pending_no_update();
+
+-- Per-step deadlines from the workflow (Art. 6.1.b, form 05) and the details of each action
+-- (supplement items, payment items, decision, hand-over) as JSON.
+ALTER TABLE cases ADD COLUMN step_due_at TIMESTAMP;
+ALTER TABLE case_events ADD COLUMN step_due_at TIMESTAMP;
+ALTER TABLE case_events ADD COLUMN details TEXT;
