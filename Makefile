@@ -6,7 +6,7 @@ FORBIDDEN_IN_DOMAIN := diesel actix-web actix-rt reqwest tokio utoipa jsonwebtok
 FORBIDDEN_IN_PERSISTENCE := actix-web reqwest utoipa integrations api
 FORBIDDEN_IN_INTEGRATIONS := diesel actix-web utoipa persistence api
 
-.PHONY: run build test test-sqlite lint fmt clippy check-layers generate openapi release bench clean-test-dbs
+.PHONY: run build test test-sqlite tools forms-preview lint fmt clippy check-layers generate openapi release bench clean-test-dbs
 
 ## Build and serve on 127.0.0.1:8080 with SQLite under ./data (migrations and the first admin
 ## are set up automatically; a generated admin password is printed once).
@@ -18,12 +18,22 @@ build:
 
 ## The whole suite on SQLite and PostgreSQL (the server on 127.0.0.1:5432 when it answers,
 ## otherwise a throwaway cluster).
-test:
+test: tools
 	./scripts/with-pg.sh $(CARGO) test --workspace
 
 ## The suite on SQLite only (no PostgreSQL needed).
-test-sqlite:
+test-sqlite: tools
 	TEST_PG_URL= $(CARGO) test --workspace
+
+## Tools the tests call: pdftotext/pdftoppm (poppler-utils) read the generated PDFs back.
+tools:
+	@./scripts/ensure-tools.sh
+
+## Render every form and the register of the forms test to PNG under target/forms (look at them).
+forms-preview: tools
+	rm -rf target/forms && mkdir -p target/forms
+	MOTCUA_FORMS_OUT=$(CURDIR)/target/forms TEST_PG_URL= $(CARGO) test -p api --test http forms::
+	cd target/forms && for f in *.pdf; do pdftoppm -r 60 -png "$$f" "$${f%.pdf}"; done && ls -1 target/forms 2>/dev/null || ls -1
 
 fmt:
 	$(CARGO) fmt --all

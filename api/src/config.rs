@@ -62,6 +62,8 @@ pub struct Config {
     pub lookup_cache_ttl: Duration,
     /// How often the background chainer links committed audit entries into the hash chain.
     pub audit_chain_interval: Duration,
+    /// The place printed before the date on forms ("Cao Bằng, ngày …").
+    pub place_name: String,
     /// Codes per `LayDanhSachTTHC` page.
     pub national_catalog_page_size: u32,
 }
@@ -165,6 +167,7 @@ impl Config {
             },
             lookup_rate_per_minute: parse(&get, "MOTCUA_LOOKUP_RATE_PER_MINUTE", 60)?,
             lookup_cache_ttl: Duration::from_millis(parse(&get, "MOTCUA_LOOKUP_CACHE_MS", 2000)?),
+            place_name: get("MOTCUA_PLACE_NAME").filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "Cao Bằng".to_owned()),
             audit_chain_interval: Duration::from_millis(parse(&get, "MOTCUA_AUDIT_CHAIN_MS", 500)?.max(10)),
             database_url,
             data_dir,

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
+pub mod pdf;
 pub mod ratelimit;
 pub mod routes;
 pub mod server;

@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{agencies, audit, auth, calendar, cases, faqs, health, integrations, procedures, templates, users};
+use crate::routes::{agencies, audit, auth, calendar, cases, faqs, forms, health, integrations, procedures, templates, users};
 use crate::state::AppState;
 
 /// The OpenAPI document, serialised once.
@@ -225,6 +225,9 @@ pub fn build_app(
                 .service(cases::upload_case_document)
                 .service(cases::list_case_documents)
                 .service(cases::download_case_document)
+                .service(forms::get_case_form)
+                .service(forms::get_case_register)
+                .service(forms::get_case_evaluation)
                 .service(calendar::list_calendar_days)
                 .service(calendar::put_calendar_day)
                 .service(calendar::delete_calendar_day)

@@ -287,6 +287,20 @@ pub fn report_timeliness(due: Option<NaiveDate>, finished: Option<NaiveDate>, as
     }
 }
 
+/// The judgement of one workflow step (form 05): handed on at `done` (or still open at `now`)
+/// against the step's due instant; early when handed on a day before the due day or earlier
+/// (dates in Asia/Ho_Chi_Minh).
+pub fn step_timeliness(due: DateTime<Utc>, done: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Timeliness {
+    let day = |t: DateTime<Utc>| t.with_timezone(&crate::time::VN).date_naive();
+    match done {
+        Some(done) if done > due => Timeliness::Late,
+        Some(done) if day(done) < day(due) => Timeliness::Early,
+        Some(_) => Timeliness::OnTime,
+        None if now > due => Timeliness::Overdue,
+        None => Timeliness::Within,
+    }
+}
+
 /// The judgement of a case in `status` as of `as_of` (dates in Asia/Ho_Chi_Minh): none for a
 /// case never received or closed without a result; otherwise [`report_timeliness`].
 pub fn case_timeliness(

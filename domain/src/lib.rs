@@ -8,6 +8,7 @@ pub mod agency;
 pub mod audit;
 pub mod calendar;
 pub mod case;
+pub mod evaluation;
 pub mod files;
 pub mod identity;
 pub mod procedure;

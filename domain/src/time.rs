@@ -16,6 +16,11 @@ pub fn to_storage_precision(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
+/// The instant a local (Asia/Ho_Chi_Minh) date begins.
+pub fn local_midnight_utc(date: chrono::NaiveDate) -> DateTime<Utc> {
+    (date.and_time(chrono::NaiveTime::MIN) - chrono::TimeDelta::seconds(i64::from(VN_OFFSET_SECONDS))).and_utc()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use crate::procedures::procedure;
 use crate::support::*;
 
-const CODE: &str = "1.001193.000.00.00.H14";
-const NO_RESULT: &str = "2.000001.H14";
+pub const CODE: &str = "1.001193.000.00.00.H14";
+pub const NO_RESULT: &str = "2.000001.H14";
 
 async fn publish(app: &TestApp, f: &Fixture, body: Value) {
     let code = body["code"].as_str().unwrap().to_owned();
@@ -20,15 +20,15 @@ async fn publish(app: &TestApp, f: &Fixture, body: Value) {
     assert_eq!(published.body["status"], "published", "{}", published.text);
 }
 
-struct World {
-    app: TestApp,
-    f: Fixture,
+pub struct World {
+    pub app: TestApp,
+    pub f: Fixture,
     /// An officer of commune A with every capability.
-    clerk: String,
-    citizen: String,
+    pub clerk: String,
+    pub citizen: String,
 }
 
-async fn world(backend: Backend) -> World {
+pub async fn world(backend: Backend) -> World {
     let app = TestApp::spawn(backend).await;
     let f = app.fixture().await;
     publish(&app, &f, procedure(CODE, "Đăng ký khai sinh", &f.commune_a)).await;
@@ -43,7 +43,7 @@ async fn world(backend: Backend) -> World {
     World { app, f, clerk, citizen }
 }
 
-fn case_body(procedure_code: &str, channel: &str) -> Value {
+pub fn case_body(procedure_code: &str, channel: &str) -> Value {
     json!({
         "procedure_code": procedure_code,
         "channel": channel,
@@ -55,7 +55,7 @@ fn case_body(procedure_code: &str, channel: &str) -> Value {
     })
 }
 
-async fn act(app: &TestApp, token: &str, code: &str, action: &str, body: Value) -> Resp {
+pub async fn act(app: &TestApp, token: &str, code: &str, action: &str, body: Value) -> Resp {
     app.post(&format!("/api/v1/cases/{code}/actions/{action}"), Some(token), body).await
 }
 
@@ -324,7 +324,7 @@ async fn concurrent_intake_gets_unique_consecutive_codes_and_lookup_is_rate_limi
     }
 }
 
-async fn upload(app: &TestApp, token: &str, code: &str, kind: &'static str, bytes: &'static [u8]) -> Resp {
+pub async fn upload(app: &TestApp, token: &str, code: &str, kind: &'static str, bytes: &'static [u8]) -> Resp {
     use reqwest::multipart::{Form, Part};
     let form = Form::new().part("file", Part::bytes(bytes).file_name("giay-to.pdf")).text("kind", kind).text("requirement_code", "TK01");
     into_resp(

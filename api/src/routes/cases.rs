@@ -223,13 +223,13 @@ pub struct CaseListQuery {
 }
 
 /// What the caller may do with a case.
-enum Access {
+pub(super) enum Access {
     Owner,
     Staff(Vec<Capability>),
     ReadOnly,
 }
 
-fn access(conn: &mut AnyConnection, principal: &Principal, case: &CaseRow) -> Result<Access, ApiError> {
+pub(super) fn access(conn: &mut AnyConnection, principal: &Principal, case: &CaseRow) -> Result<Access, ApiError> {
     match principal.role {
         Role::Citizen if case.owner_id.as_deref() == Some(principal.user_id.as_str()) => Ok(Access::Owner),
         Role::SystemAdmin | Role::Supervisor => Ok(Access::ReadOnly),
@@ -260,16 +260,16 @@ fn etag(case: &CaseRow) -> String {
     format!("\"{}-r{}\"", case.id, case.revision)
 }
 
-fn vn_date(at: NaiveDateTime) -> chrono::NaiveDate {
+pub(super) fn vn_date(at: NaiveDateTime) -> chrono::NaiveDate {
     at.and_utc().with_timezone(&domain::time::VN).date_naive()
 }
 
-fn timeliness(case: &CaseRow, now: NaiveDateTime) -> Option<Timeliness> {
+pub(super) fn timeliness(case: &CaseRow, now: NaiveDateTime) -> Option<Timeliness> {
     let status = CaseStatus::parse(&case.status, "status").ok()?;
     case_timeliness(status, case.received_at.is_some(), case.due_at.map(vn_date), case.finished_at.map(vn_date), vn_date(now))
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     serde_json::from_str(text).map_err(ApiError::internal)
 }
 
@@ -341,7 +341,7 @@ fn check_person(person: &Person, prefix: &str, problems: &mut Vec<InvalidParam>)
 }
 
 /// The procedure version a case pinned, and its content.
-fn procedure_of(
+pub(super) fn procedure_of(
     conn: &mut AnyConnection,
     case: &CaseRow,
 ) -> Result<(persistence::repo::procedures::VersionRow, ProcedureContent), ApiError> {
