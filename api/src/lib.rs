@@ -24,6 +24,7 @@ pub mod pagination;
 pub mod pdf;
 pub mod ratelimit;
 pub mod routes;
+pub mod seed;
 pub mod server;
 pub mod state;
 pub mod uploads;

@@ -7,8 +7,7 @@ use std::process::ExitCode;
 
 use api::config::{Config, redact_url};
 
-const USAGE: &str =
-    "usage: motcua [serve | migrate | create-admin [username] | seed --demo | sync-catalog | openapi | backup <file> | restore <file>]";
+const USAGE: &str = "usage: motcua [serve | migrate | create-admin [username] | seed --demo | seed --cases N [--agencies 200] [--years 3] | sync-catalog | openapi | backup <file> | restore <file>]";
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -33,6 +32,7 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         ("create-admin", name) => create_admin(&config, name),
         ("seed", Some("--demo")) => seed(&config),
+        ("seed", Some("--cases")) => seed_cases(&config, &args[2..]),
         ("sync-catalog", None) => sync_catalog(config),
         ("backup", Some(file)) => {
             api::backup::backup(&config.database_url, Path::new(file)).map(|()| log::info!("backup written to {file}"))
@@ -92,6 +92,33 @@ fn seed(config: &Config) -> Result<(), String> {
         log::info!("seeded {line}");
     }
     log::info!("demo data ready: {} new rows; demo accounts use password `{password}`", report.len());
+    Ok(())
+}
+
+fn seed_cases(config: &Config, args: &[String]) -> Result<(), String> {
+    let number = |flag: &str, default: u64| -> Result<u64, String> {
+        match args.iter().position(|a| a == flag) {
+            Some(i) => args.get(i + 1).and_then(|v| v.replace('_', "").parse().ok()).ok_or_else(|| format!("{flag} needs a number")),
+            None => Ok(default),
+        }
+    };
+    let cases = args.first().and_then(|v| v.replace('_', "").parse().ok()).ok_or("seed --cases needs a number of cases")?;
+    let plan = api::seed::SeedPlan {
+        cases,
+        agencies: u32::try_from(number("--agencies", 200)?).map_err(|e| e.to_string())?.clamp(1, 9_999),
+        years: u32::try_from(number("--years", 3)?).map_err(|e| e.to_string())?.clamp(1, 30),
+    };
+    let state = api::server::prepare(config.clone()).map_err(|e| e.to_string())?;
+    let password = std::env::var("MOTCUA_DEMO_PASSWORD").unwrap_or_else(|_| "motcua-demo-2026".to_owned());
+    let started = std::time::Instant::now();
+    let step = (plan.cases / 10).max(1);
+    let written = api::seed::seed_cases(&state.pool, plan, &password, |n| {
+        if n % step < 8_000 || n == plan.cases {
+            log::info!("seeded {n} cases ({:.0} s)", started.elapsed().as_secs_f64());
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    log::info!("{written} cases over {} agencies and {} years in {:.0} s", plan.agencies, plan.years, started.elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -206,6 +206,37 @@ async fn the_command_line_seeds_demo_data_and_creates_admins() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_bulk_loads_cases_that_serve_and_continue_their_sequences() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let env = test_env(&db);
+        let out = motcua(&env, &["seed", "--cases", "3000", "--agencies", "4", "--years", "1"]).output().unwrap();
+        assert!(out.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&out.stderr));
+        motcua(&env, &["seed", "--cases", "abc"]).output().map(|o| assert!(!o.status.success())).unwrap();
+        let server = start(&env).await;
+        let admin = login(&server.base, "demo.provinceadmin", "motcua-demo-2026").await;
+        let all = call(&server.base, reqwest::Method::GET, "/api/v1/cases?limit=100", Some(&admin), None).await;
+        assert_eq!(all.body["items"].as_array().unwrap().len(), 100, "{backend:?}: {}", all.text);
+        let code = all.body["items"][0]["code"].as_str().unwrap().to_owned();
+        assert!(code.starts_with("000.30.0"), "{code}");
+        let lookup = call(&server.base, reqwest::Method::GET, &format!("/api/v1/lookup/cases/{code}"), None, None).await;
+        assert_eq!(lookup.status, 200, "{}", lookup.text);
+        let overdue = call(&server.base, reqwest::Method::GET, "/api/v1/cases?overdue=true&limit=5", Some(&admin), None).await;
+        assert_eq!(overdue.status, 200);
+        // Today's numbers of a loaded agency continue after the loaded ones.
+        let mut conn = db.connect();
+        let today = chrono::Utc::now().with_timezone(&domain::time::VN).date_naive();
+        let agency: String = persistence::repo::agencies::find_by_code(&mut conn, "000.30.00.H14").unwrap().unwrap().id;
+        let loaded = persistence::repo::case_sequences::next(&mut conn, &agency, today).unwrap();
+        let prefix = format!("000.30.00.H14-{}-", today.format("%y%m%d"));
+        let taken = all.body["items"].as_array().unwrap().len();
+        assert!(loaded > 1 || taken > 0, "{backend:?}: the sequence continues ({loaded})");
+        let existing = persistence::repo::cases::find_by_code(&mut conn, &format!("{prefix}{:04}", loaded)).unwrap();
+        assert!(existing.is_none(), "{backend:?}: number {loaded} is free");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_while_running_and_restore() {
     for backend in backends() {
         let db = TestDb::new(backend);

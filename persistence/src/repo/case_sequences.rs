@@ -43,3 +43,22 @@ pub fn next(conn: &mut AnyConnection, agency_id: &str, date: NaiveDate) -> Resul
         Err(e) => Err(e),
     }
 }
+
+/// Makes sure the next number of `agency_id` on `date` is above `at_least` (after bulk loading
+/// cases with numbers taken outside [`next`]).
+///
+/// # Errors
+/// Database errors.
+pub fn raise_to(conn: &mut AnyConnection, agency_id: &str, date: NaiveDate, at_least: i64) -> Result<(), RepoError> {
+    let updated = diesel::update(case_sequences::table.find((agency_id, date)))
+        .filter(case_sequences::last_value.lt(at_least))
+        .set(case_sequences::last_value.eq(at_least))
+        .execute(conn)?;
+    let exists = updated > 0 || case_sequences::table.find((agency_id, date)).count().get_result::<i64>(conn)? > 0;
+    if !exists {
+        diesel::insert_into(case_sequences::table)
+            .values((case_sequences::agency_id.eq(agency_id), case_sequences::local_date.eq(date), case_sequences::last_value.eq(at_least)))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -74,6 +74,18 @@ pub fn insert(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoError> 
     Ok(())
 }
 
+/// Stores many cases and their events at once (bulk loading; call inside a transaction).
+pub fn insert_many(conn: &mut AnyConnection, rows: &[CaseRow], events: &[EventRow]) -> Result<(), RepoError> {
+    // Stay under SQLite's 32,766 bind parameters per statement.
+    for chunk in rows.chunks(800) {
+        crate::per_backend!(conn, |c| diesel::insert_into(cases::table).values(chunk).execute(c))?;
+    }
+    for chunk in events.chunks(2000) {
+        crate::per_backend!(conn, |c| diesel::insert_into(case_events::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
 /// One case by code.
 pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<CaseRow>, RepoError> {
     Ok(cases::table.filter(cases::code.eq(code)).select(CaseRow::as_select()).first(conn).optional()?)
