@@ -299,7 +299,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     }
     crate::bootstrap::ensure_admin(&pool, &config).map_err(StartError::Bootstrap)?;
     Ok(AppState {
-        pool,
+        pool: crate::db::DbPool::new(pool),
         backend,
         keys: Arc::new(JwtKeys::new(&secret)),
         metrics: Arc::new(Metrics::default()),

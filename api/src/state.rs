@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use persistence::{Backend, Pool};
+use persistence::Backend;
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
@@ -13,7 +13,7 @@ use crate::ratelimit::RateLimiter;
 #[derive(Clone)]
 pub struct AppState {
     /// Database connections.
-    pub pool: Pool,
+    pub pool: crate::db::DbPool,
     /// Which engine the pool talks to.
     pub backend: Backend,
     /// Settings of this process.

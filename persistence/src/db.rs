@@ -158,6 +158,9 @@ pub fn build_pool(url: &str, max_size: u32, migrate: bool) -> Result<Pool, PoolE
     r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(std::time::Duration::from_secs(10))
+        // A broken connection is noticed by `has_broken` when it returns; pinging on every
+        // checkout would add a round trip to every request.
+        .test_on_check_out(false)
         .connection_customizer(Box::new(ConnSetup))
         .build(manager)
         .map_err(|e| PoolError::Pool(e.to_string()))

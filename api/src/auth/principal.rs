@@ -118,15 +118,11 @@ async fn authenticate(state: web::Data<AppState>, token: Option<String>) -> Resu
     let claims = state.keys.verify(&token).ok_or_else(unauthorized)?;
     crate::db::run(&state.pool, move |conn| {
         let now = persistence::now();
-        let user = persistence::repo::sessions::authenticate(conn, &claims.sid, now)?.ok_or_else(unauthorized)?;
+        let (user, agency_path) = persistence::repo::sessions::authenticate(conn, &claims.sid, now)?.ok_or_else(unauthorized)?;
         if user.id != claims.sub || !user.active || user.token_version != claims.tv {
             return Err(unauthorized());
         }
         let role = Role::parse(&user.role, "role").map_err(ApiError::internal)?;
-        let agency_path = match &user.agency_id {
-            Some(id) => persistence::repo::agencies::find(conn, id)?.map(|a| a.path),
-            None => None,
-        };
         Ok(Principal {
             capabilities: user.capability_list(),
             user_id: user.id,

@@ -229,6 +229,15 @@ pub(super) enum Access {
     ReadOnly,
 }
 
+/// The access of the caller to the cases of a list the query has already scoped to them.
+fn list_access(principal: &Principal) -> Access {
+    match principal.role {
+        Role::Citizen => Access::Owner,
+        Role::Officer => Access::Staff(principal.capabilities.iter().filter_map(|c| Capability::parse(c, "capabilities").ok()).collect()),
+        _ => Access::ReadOnly,
+    }
+}
+
 pub(super) fn access(conn: &mut AnyConnection, principal: &Principal, case: &CaseRow) -> Result<Access, ApiError> {
     match principal.role {
         Role::Citizen if case.owner_id.as_deref() == Some(principal.user_id.as_str()) => Ok(Access::Owner),
@@ -423,11 +432,7 @@ pub async fn create_case(
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     // The caller is the case's creator: the owner, the receiving officer, or a portal client.
-    let creator_access = match principal.role {
-        Role::Citizen => Access::Owner,
-        Role::Officer => Access::Staff(principal.capabilities.iter().filter_map(|c| Capability::parse(c, "capabilities").ok()).collect()),
-        _ => Access::ReadOnly,
-    };
+    let creator_access = list_access(&principal);
     let (tag, code, body, created) = crate::db::write(&state.pool, move |conn| {
         if let Some(external) = &external_id
             && let Some(existing) = repo::find_by_external_id(conn, external)?
@@ -480,11 +485,12 @@ pub async fn create_case(
         }
         let now = persistence::now();
         let agency_code = AgencyCode::parse(&agency.code).map_err(ApiError::internal)?;
-        let due_at = if status == CaseStatus::Accepted { Some(due_from(conn, &shared, &content, channel, now, true)?) } else { None };
+        let calendar = super::calendar::load(conn, &shared)?;
+        let due_at = if status == CaseStatus::Accepted { Some(due_from(&calendar, &content, channel, now, true)?) } else { None };
         let step = if status == CaseStatus::Accepted {
             enter_step(
                 conn,
-                &shared,
+                &calendar,
                 &version.procedure_code,
                 processing_time_for(&content, channel)?,
                 &agency.id,
@@ -612,7 +618,7 @@ enum StepMove<'a> {
 /// `None` when there is no step to go to.
 fn enter_step(
     conn: &mut AnyConnection,
-    state: &AppState,
+    calendar: &domain::calendar::Calendar,
     procedure_code: &str,
     processing: domain::calendar::ProcessingTime,
     agency_id: &str,
@@ -625,7 +631,6 @@ fn enter_step(
         StepMove::Back { from } => domain::procedure::previous_step(&workflow.steps, from),
     };
     let Some(step) = step else { return Ok(None) };
-    let calendar = super::calendar::load(conn, state)?;
     let due = calendar.add_working_minutes(now.and_utc(), i64::from(step.duration_hours) * 60)?;
     Ok(Some((step.key.clone(), domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc())))
 }
@@ -642,8 +647,7 @@ fn processing_time_for(content: &ProcedureContent, channel: Channel) -> Result<d
 
 /// The due date of a case received at `received` (online processing time for online cases).
 fn due_from(
-    conn: &mut AnyConnection,
-    state: &AppState,
+    calendar: &domain::calendar::Calendar,
     content: &ProcedureContent,
     channel: Channel,
     received: NaiveDateTime,
@@ -651,7 +655,6 @@ fn due_from(
 ) -> Result<NaiveDateTime, ApiError> {
     let time = processing_time_for(content, channel)?;
     let cutoff = if with_cutoff { content.cutoff_time.as_deref().and_then(|c| NaiveTime::parse_from_str(c, "%H:%M").ok()) } else { None };
-    let calendar = super::calendar::load(conn, state)?;
     let due = calendar.due(received.and_utc(), time, cutoff)?;
     Ok(domain::time::to_storage_precision(due.due_at.with_timezone(&Utc)).naive_utc())
 }
@@ -750,10 +753,23 @@ async fn cases_page(
     let shared = state.get_ref().clone();
     let (items, next) = crate::db::run(&state.pool, move |conn| {
         let page = repo::list(conn, &filter)?;
+        // The query already scoped the page to the caller; what remains per case is the
+        // caller's kind of access and the names of the pinned procedure versions.
+        let access = list_access(&principal);
+        let mut names: std::collections::HashMap<(String, i32), String> = std::collections::HashMap::new();
         let mut items = Vec::with_capacity(page.items.len());
         for case in &page.items {
-            let access = access(conn, &principal, case)?;
-            items.push(view(conn, case, &access, lang, &shared)?);
+            let key = (case.procedure_code.clone(), case.procedure_version);
+            let name = match names.get(&key) {
+                Some(name) => name.clone(),
+                None => {
+                    let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
+                        .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
+                    names.insert(key, version.name.clone());
+                    version.name
+                }
+            };
+            items.push(view_named(case, name, &access, lang, &shared)?);
         }
         Ok((items, page.next_after))
     })
@@ -851,16 +867,17 @@ pub async fn case_action(
         let now = persistence::now();
         let content = procedure_of(conn, &case)?.1;
         let channel = Channel::parse(&case.channel, "channel").map_err(ApiError::internal)?;
+        let calendar = super::calendar::load(conn, &shared)?;
         let mut supplement_due = None;
         match action {
             CaseAction::Accept => {
                 case.paused_at = None;
                 case.received_at = Some(now);
-                case.due_at = Some(due_from(conn, &shared, &content, channel, now, true)?);
+                case.due_at = Some(due_from(&calendar, &content, channel, now, true)?);
                 let movement = StepMove::Forward { from: None, to: None };
                 if let Some((step, due)) = enter_step(
                     conn,
-                    &shared,
+                    &calendar,
                     &case.procedure_code,
                     processing_time_for(&content, channel)?,
                     &case.agency_id,
@@ -876,7 +893,6 @@ pub async fn case_action(
                     return Err(ApiError::invalid("items", "list what the applicant must supplement (once and in full)"));
                 }
                 if let Some(days) = body.deadline_days {
-                    let calendar = super::calendar::load(conn, &shared)?;
                     let time = domain::calendar::ProcessingTime::new(days, domain::calendar::DurationUnit::WorkingDay)?;
                     let due = calendar.due(now.and_utc(), time, None)?.due_at;
                     supplement_due = Some(domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc());
@@ -892,9 +908,8 @@ pub async fn case_action(
                 let paused = case.paused_at.take().unwrap_or(now);
                 case.supplement_seconds += (now - paused).num_seconds().max(0);
                 case.due_at = Some(match mode {
-                    domain::case::SupplementMode::Restart => due_from(conn, &shared, &content, channel, now, false)?,
+                    domain::case::SupplementMode::Restart => due_from(&calendar, &content, channel, now, false)?,
                     domain::case::SupplementMode::PauseAndExtend => {
-                        let calendar = super::calendar::load(conn, &shared)?;
                         let remaining = case.due_at.map_or(0, |due| calendar.working_minutes_between(paused.and_utc(), due.and_utc()));
                         let due = calendar.add_working_minutes(now.and_utc(), remaining)?;
                         domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc()
@@ -909,7 +924,7 @@ pub async fn case_action(
                 // Past the last step the case stays where it is.
                 if let Some((step, due)) = enter_step(
                     conn,
-                    &shared,
+                    &calendar,
                     &case.procedure_code,
                     processing_time_for(&content, channel)?,
                     &case.agency_id,
@@ -949,7 +964,7 @@ pub async fn case_action(
                 let movement = StepMove::Back { from: case.current_step.as_deref() };
                 if let Some((step, due)) = enter_step(
                     conn,
-                    &shared,
+                    &calendar,
                     &case.procedure_code,
                     processing_time_for(&content, channel)?,
                     &case.agency_id,
@@ -1092,16 +1107,14 @@ pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: web
 
 async fn lookup_view(state: &AppState, code: CaseCode, lang: Lang) -> Result<Option<LookupView>, ApiError> {
     crate::db::run(&state.pool, move |conn| {
-        let Some(case) = repo::find_by_code(conn, code.as_str())? else { return Ok(None) };
-        let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
-        let procedure_name = procedures::version(conn, &case.procedure_code, case.procedure_version)?.map(|v| v.name).unwrap_or_default();
-        let agency_name = agencies::find(conn, &case.agency_id)?.map(|a| a.name).unwrap_or_default();
+        let Some(row) = repo::lookup(conn, code.as_str())? else { return Ok(None) };
+        let status = CaseStatus::parse(&row.status, "status").map_err(ApiError::internal)?;
         Ok(Some(LookupView {
-            code: case.code,
-            procedure_name,
-            agency_name,
-            received_at: case.received_at.map(utc),
-            due_at: case.due_at.map(utc),
+            code: row.code,
+            procedure_name: row.procedure_name,
+            agency_name: row.agency_name,
+            received_at: row.received_at.map(utc),
+            due_at: row.due_at.map(utc),
             status: status.as_str().to_owned(),
             status_code: status.code(),
             status_label: lang.pick(status.label()).to_owned(),

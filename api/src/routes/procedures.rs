@@ -844,7 +844,7 @@ pub fn resolve_workflow(
     processing_time: ProcessingTime,
 ) -> Result<ResolvedWorkflow, ApiError> {
     let stored = match agency_id {
-        Some(id) => workflows::latest(conn, code, Some(id))?.or(workflows::latest(conn, code, None)?),
+        Some(id) => workflows::effective(conn, code, id)?,
         None => workflows::latest(conn, code, None)?,
     };
     Ok(match stored {

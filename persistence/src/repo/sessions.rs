@@ -58,14 +58,21 @@ fn insert_refresh(conn: &mut AnyConnection, session_id: &str, hash: &str, expire
 }
 
 /// The account behind a live session, or `None` when the session is revoked, expired or
-/// unknown. Callers also compare the account's `token_version` and `active` flag.
-pub fn authenticate(conn: &mut AnyConnection, session_id: &str, now: NaiveDateTime) -> Result<Option<UserRow>, RepoError> {
+/// unknown, with the materialised path of its agency. Callers also compare the account's
+/// `token_version` and `active` flag.
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    session_id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<(UserRow, Option<String>)>, RepoError> {
+    use crate::schema::agencies;
     Ok(sessions::table
         .inner_join(users::table)
+        .left_join(agencies::table.on(users::agency_id.eq(agencies::id.nullable())))
         .filter(sessions::id.eq(session_id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
-        .select(UserRow::as_select())
+        .select((UserRow::as_select(), agencies::path.nullable()))
         .first(conn)
         .optional()?)
 }
@@ -97,7 +104,7 @@ pub fn rotate(conn: &mut AnyConnection, hash: &str, new_hash: &str, now: NaiveDa
     if token.expires_at <= now {
         return Ok(Rotation::Refused);
     }
-    let Some(user) = authenticate(conn, &token.session_id, now)? else {
+    let Some((user, _)) = authenticate(conn, &token.session_id, now)? else {
         return Ok(Rotation::Refused);
     };
     if !user.active {

@@ -33,6 +33,19 @@ pub fn latest(conn: &mut AnyConnection, procedure_code: &str, agency_id: Option<
         .optional()?)
 }
 
+/// The workflow that applies at `agency_id`: its own latest, else the procedure-wide latest
+/// (one query).
+pub fn effective(conn: &mut AnyConnection, procedure_code: &str, agency_id: &str) -> Result<Option<WorkflowRow>, RepoError> {
+    Ok(workflows::table
+        .filter(workflows::procedure_code.eq(procedure_code))
+        .filter(workflows::agency_key.eq(agency_id).or(workflows::agency_key.eq("")))
+        // The agency's own ('' sorts first, so descending puts it before the procedure-wide).
+        .order((workflows::agency_key.desc(), workflows::version.desc()))
+        .select(WorkflowRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Stores a new version. Call in [`crate::write_tx`] after locking the procedure; a race with
 /// another instance ends in a unique violation rather than two equal versions.
 pub fn add(
