@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use crate::i18n::Lang;
 
-/// At most this many entries; past it the cache starts over (bounds memory under scans).
-const MAX_ENTRIES: usize = 200_000;
+/// At most this many entries: past it expired answers are dropped, and if that is not enough
+/// the cache starts over (bounds memory under scans of random codes: about 25 MB).
+const MAX_ENTRIES: usize = 50_000;
 
 /// A rendered answer: status code and JSON body.
 #[derive(Debug, Clone)]
@@ -50,7 +51,12 @@ impl LookupCache {
         }
         let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.shrink_to(MAX_ENTRIES);
         }
         entries.insert((code.to_owned(), lang == Lang::En), (Instant::now(), answer));
     }

@@ -188,6 +188,8 @@ pub fn seed_cases(pool: &Pool, plan: SeedPlan, demo_password: &str, mut progress
             },
         )
     })?;
+    // Fresh statistics, so inbox and lookup plans fit the new volume at once.
+    persistence::db::analyze(&mut conn).map_err(RepoError::from)?;
     Ok(written)
 }
 

@@ -254,6 +254,14 @@ macro_rules! per_backend {
     };
 }
 
+/// Refreshes the planner's statistics (after a bulk load).
+///
+/// # Errors
+/// Database errors.
+pub fn analyze(conn: &mut AnyConnection) -> Result<(), diesel::result::Error> {
+    per_backend!(conn, |c| c.batch_execute("ANALYZE"))
+}
+
 /// Writes a consistent copy of an SQLite database to `target` while others keep using it
 /// (`VACUUM INTO` reads one snapshot). Not available on PostgreSQL (use `pg_dump`).
 ///

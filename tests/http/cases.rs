@@ -400,3 +400,41 @@ async fn inboxes_filter_in_the_query_and_other_agencies_see_nothing() {
         upload(app, &clerk_b, &code, "result", b"%PDF-1.7").await.assert_problem(404, "not_found");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_supplements_and_the_result_show_in_the_case() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let app = &w.app;
+        let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
+        let code = counter.body["code"].as_str().unwrap().to_owned();
+        assert!(counter.body.get("supplement_requests").is_some(), "single-case answers carry the history: {}", counter.text);
+        act(app, &w.clerk, &code, "forward", json!({})).await;
+        act(app, &w.clerk, &code, "request_payment", json!({})).await.assert_problem(422, "validation_failed");
+        let billed = act(app, &w.clerk, &code, "request_payment", json!({"items": ["Lệ phí cấp bản sao: 8.000 đồng"]})).await;
+        assert_eq!(
+            (billed.body["status"].as_str(), billed.body["status_code"].as_i64()),
+            (Some("awaiting_payment"), Some(6)),
+            "{}",
+            billed.text
+        );
+        let paid = act(app, &w.clerk, &code, "confirm_payment", json!({"receipt": "BL-0042"})).await;
+        assert_eq!(paid.body["status"], "processing", "{}", paid.text);
+        assert_eq!(paid.body["payments"][0]["receipt"], "BL-0042");
+        assert_eq!(paid.body["payments"][0]["items"][0], "Lệ phí cấp bản sao: 8.000 đồng");
+        act(app, &w.clerk, &code, "request_supplement", json!({"reason": "Thiếu bản sao", "items": ["Bản sao CCCD"], "deadline_days": 3}))
+            .await;
+        let supplied = act(app, &w.clerk, &code, "submit_supplement", json!({"note": "Công dân nộp tại quầy"})).await;
+        let request = &supplied.body["supplement_requests"][0];
+        assert_eq!(request["items"][0], "Bản sao CCCD", "{}", supplied.text);
+        assert!(request["deadline_at"].is_string() && request["supplied_at"].is_string(), "{}", supplied.text);
+        assert_eq!(upload(app, &w.clerk, &code, "result", b"%PDF-1.7 ket qua").await.status, 201);
+        act(app, &w.clerk, &code, "resolve", json!({"summary": "Cấp bản sao", "decision_number": "15/CT", "signer": "Phó Chủ tịch"})).await;
+        let returned = act(app, &w.clerk, &code, "return_result", json!({"method": "counter", "recipient": "Nông Văn Bình"})).await;
+        let result = &returned.body["result"];
+        assert_eq!((result["decision_number"].as_str(), result["method"].as_str()), (Some("15/CT"), Some("counter")), "{}", returned.text);
+        assert!(result["returned_at"].is_string());
+        let listed = app.get("/api/v1/cases?limit=5", Some(&w.clerk)).await;
+        assert!(listed.body["items"][0].get("payments").is_none(), "lists stay light: {}", listed.text);
+    }
+}

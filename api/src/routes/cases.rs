@@ -168,6 +168,49 @@ pub struct CaseView {
     pub supplement_count: i32,
     /// What the caller may do now.
     pub available_actions: Vec<String>,
+    /// Supplement requests, oldest first (single-case responses only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplement_requests: Option<Vec<SupplementRequestView>>,
+    /// Requests for fees and charges, oldest first (single-case responses only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payments: Option<Vec<PaymentView>>,
+    /// The decision once resolved (single-case responses only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<CaseResultView>,
+}
+
+/// A request to supplement the file (Art. 15 of Decree 61).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupplementRequestView {
+    pub requested_at: DateTime<Utc>,
+    pub reason: Option<String>,
+    pub items: Vec<String>,
+    /// The deadline given to the applicant, if any.
+    pub deadline_at: Option<DateTime<Utc>>,
+    /// When the applicant supplied it.
+    pub supplied_at: Option<DateTime<Utc>>,
+}
+
+/// A request for fees or charges.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub requested_at: DateTime<Utc>,
+    pub items: Vec<String>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub receipt: Option<String>,
+}
+
+/// The result of a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseResultView {
+    pub resolved_at: DateTime<Utc>,
+    pub summary: Option<String>,
+    pub decision_number: Option<String>,
+    pub signer: Option<String>,
+    pub returned_at: Option<DateTime<Utc>>,
+    /// How the result was handed over.
+    pub method: Option<String>,
+    pub recipient: Option<String>,
 }
 
 /// One event of the history.
@@ -282,10 +325,77 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T
     serde_json::from_str(text).map_err(ApiError::internal)
 }
 
+/// The full view of one case, with what its history says about supplement requests, payments
+/// and the result.
 fn view(conn: &mut AnyConnection, case: &CaseRow, access: &Access, lang: Lang, state: &AppState) -> Result<CaseView, ApiError> {
     let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
         .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
-    view_named(case, version.name, access, lang, state)
+    let mut view = view_named(case, version.name, access, lang, state)?;
+    let (supplements, payments, result) = history_of(&repo::events(conn, &case.id)?);
+    view.supplement_requests = Some(supplements);
+    view.payments = Some(payments);
+    view.result = result;
+    Ok(view)
+}
+
+/// Supplement requests, payment requests and the result, read from the event history.
+fn history_of(events: &[EventRow]) -> (Vec<SupplementRequestView>, Vec<PaymentView>, Option<CaseResultView>) {
+    let details =
+        |e: &EventRow| -> serde_json::Value { e.details.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default() };
+    let text = |v: &serde_json::Value, key: &str| v[key].as_str().map(str::to_owned);
+    let list = |v: &serde_json::Value| -> Vec<String> {
+        v["items"].as_array().map(|a| a.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    };
+    let (mut supplements, mut payments, mut result) =
+        (Vec::<SupplementRequestView>::new(), Vec::<PaymentView>::new(), None::<CaseResultView>);
+    for event in events {
+        let d = details(event);
+        match event.action.as_str() {
+            "request_supplement" => supplements.push(SupplementRequestView {
+                requested_at: utc(event.at),
+                reason: event.note.clone(),
+                items: list(&d),
+                deadline_at: text(&d, "supplement_due_at")
+                    .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                    .map(|t| t.with_timezone(&Utc)),
+                supplied_at: None,
+            }),
+            "submit_supplement" => {
+                if let Some(open) = supplements.iter_mut().rev().find(|s| s.supplied_at.is_none()) {
+                    open.supplied_at = Some(utc(event.at));
+                }
+            }
+            "request_payment" => {
+                payments.push(PaymentView { requested_at: utc(event.at), items: list(&d), confirmed_at: None, receipt: None })
+            }
+            "confirm_payment" => {
+                if let Some(open) = payments.iter_mut().rev().find(|p| p.confirmed_at.is_none()) {
+                    open.confirmed_at = Some(utc(event.at));
+                    open.receipt = text(&d, "receipt");
+                }
+            }
+            "resolve" => {
+                result = Some(CaseResultView {
+                    resolved_at: utc(event.at),
+                    summary: text(&d, "summary"),
+                    decision_number: text(&d, "decision_number"),
+                    signer: text(&d, "signer"),
+                    returned_at: None,
+                    method: None,
+                    recipient: None,
+                });
+            }
+            "return_result" => {
+                if let Some(result) = result.as_mut() {
+                    result.returned_at = Some(utc(event.at));
+                    result.method = text(&d, "method");
+                    result.recipient = text(&d, "recipient");
+                }
+            }
+            _ => {}
+        }
+    }
+    (supplements, payments, result)
 }
 
 /// The case as the caller sees it, given the name of its pinned procedure version.
@@ -330,6 +440,9 @@ fn view_named(case: &CaseRow, procedure_name: String, access: &Access, lang: Lan
         timeliness: timeliness(case, persistence::now()).map(|t| t.as_str().to_owned()),
         supplement_count: case.supplement_count,
         available_actions,
+        supplement_requests: None,
+        payments: None,
+        result: None,
     })
 }
 
@@ -577,7 +690,10 @@ pub async fn create_case(
                 after: Some(&(&row.status, row.revision)),
             },
         )?;
-        Ok((etag(&row), row.code.clone(), view_named(&row, version.name.clone(), &creator_access, lang, &shared)?, true))
+        // A new case has no history yet: the full view without reading it back.
+        let mut created = view_named(&row, version.name.clone(), &creator_access, lang, &shared)?;
+        (created.supplement_requests, created.payments) = (Some(Vec::new()), Some(Vec::new()));
+        Ok((etag(&row), row.code.clone(), created, true))
     })
     .await?;
     let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
@@ -959,6 +1075,9 @@ pub async fn case_action(
                     return Err(ApiError::new(Code::ResultRequired));
                 }
                 case.finished_at = Some(now);
+            }
+            CaseAction::RequestPayment if body.items.iter().all(|i| i.trim().is_empty()) => {
+                return Err(ApiError::invalid("items", "list the fees and charges to pay"));
             }
             CaseAction::SendBack => {
                 let movement = StepMove::Back { from: case.current_step.as_deref() };

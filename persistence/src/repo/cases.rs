@@ -192,8 +192,10 @@ pub fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Page<CaseRo
         query = query.filter(cases::owner_id.eq(v.clone()));
     }
     if let Some(prefix) = &filter.under_path {
-        query =
-            query.filter(cases::agency_id.eq_any(agencies::table.filter(agencies::path.like(format!("{prefix}%"))).select(agencies::id)));
+        // The subtree's agencies first (a handful to a few hundred ids): with a literal list the
+        // planner walks the (agency, status, id) or (status, id) index in page order.
+        let ids: Vec<String> = agencies::table.filter(agencies::path.like(format!("{prefix}%"))).select(agencies::id).load(conn)?;
+        query = query.filter(cases::agency_id.eq_any(ids));
     }
     if let Some(v) = &filter.status {
         query = query.filter(cases::status.eq(v.clone()));
