@@ -70,6 +70,7 @@ release:
 ## Benchmarks (release build): due-date throughput in domain, catalogue search latency over
 ## HTTP with 10,000 procedures on SQLite and PostgreSQL. Figures, not pass/fail.
 bench:
+	./scripts/ensure-tools.sh bench
 	$(CARGO) bench -p domain --bench due
 	./scripts/with-pg.sh $(CARGO) bench -p api --bench catalog
 	./scripts/with-pg.sh $(CARGO) bench -p api --bench cases

@@ -40,8 +40,6 @@ struct Call {
     path: String,
     body: Option<serde_json::Value>,
     token: Option<usize>,
-    /// A 404 counts as an answer (lookups of unknown codes).
-    not_found_ok: bool,
 }
 
 type MakeCall = Arc<dyn Fn(usize, usize) -> Call + Send + Sync>;
@@ -67,7 +65,7 @@ async fn hammer(base: &str, tokens: Arc<Vec<String>>, connections: usize, make: 
                 }
                 let started = Instant::now();
                 match request.send().await {
-                    Ok(response) if response.status().is_success() || (call.not_found_ok && response.status() == 404) => {
+                    Ok(response) if response.status().is_success() => {
                         let text = response.text().await.unwrap_or_default();
                         run.latencies.push(started.elapsed());
                         run.ok += 1;
@@ -126,6 +124,64 @@ fn memory_mb(pid: u32) -> (f64, f64) {
             / 1024.0
     };
     (read("VmRSS:"), read("VmHWM:"))
+}
+
+/// What wrk measured.
+struct WrkRun {
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+}
+
+fn wrk_millis(text: &str) -> f64 {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len()));
+    let value: f64 = number.parse().unwrap_or(0.0);
+    match unit {
+        "us" => value / 1000.0,
+        "s" => value * 1000.0,
+        _ => value,
+    }
+}
+
+/// Runs wrk (a C load generator in its own process: far lighter than this client) with
+/// `connections` connections for `SECONDS`; `paths` are requested in turn.
+fn wrk(base: &str, paths: &[String], connections: usize, dir: &std::path::Path) -> WrkRun {
+    let list = dir.join("wrk-paths.txt");
+    std::fs::write(&list, paths.join("\n")).expect("paths");
+    let script = dir.join("wrk.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "paths = {{}}\nfor line in io.lines(\"{}\") do paths[#paths + 1] = line end\ni = 0\n\
+             request = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i * 7919) % #paths + 1])\nend\n",
+            list.display()
+        ),
+    )
+    .expect("script");
+    let out = Command::new("wrk")
+        .args(["-t2", &format!("-c{connections}"), &format!("-d{SECONDS}s"), "--latency", "-s"])
+        .arg(&script)
+        .arg(base)
+        .output()
+        .expect("wrk (make bench installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field =
+        |prefix: &str| text.lines().map(str::trim_start).find(|l| l.starts_with(prefix)).map(|l| l[prefix.len()..].trim().to_owned());
+    WrkRun {
+        requests_per_second: field("Requests/sec:").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+        p50_ms: field("50%").map(|v| wrk_millis(&v)).unwrap_or(0.0),
+        p99_ms: field("99%").map(|v| wrk_millis(&v)).unwrap_or(0.0),
+        non_2xx: field("Non-2xx or 3xx responses:").and_then(|v| v.parse().ok()).unwrap_or(0),
+    }
+}
+
+fn report_wrk(label: &str, run: &WrkRun) {
+    println!(
+        "  {label:<28} {:8.0} req/s    p50 {:6.2} ms  p99 {:6.2} ms  non-2xx {} (wrk)",
+        run.requests_per_second, run.p50_ms, run.p99_ms, run.non_2xx
+    );
 }
 
 struct Setup {
@@ -252,6 +308,7 @@ fn report(label: &str, run: &Run, unit: &str) {
 async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     let cases: u64 = std::env::var("MOTCUA_BENCH_CASES").ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(1_000_000);
     println!("cases on {label} ({cases} loaded)");
+    std::fs::create_dir_all(&dir).expect("data dir");
     let env: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", database_url.clone()),
         ("MOTCUA_DATA_DIR", dir.to_string_lossy().into_owned()),
@@ -285,45 +342,15 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     let tokens = Arc::new(tokens);
     let province = tokens.len() - 1;
 
-    let health = hammer(
-        &base,
-        tokens.clone(),
-        READ_CONNECTIONS,
-        Arc::new(|_, _| Call { method: reqwest::Method::GET, path: "/health/live".into(), body: None, token: None, not_found_ok: false }),
-    )
-    .await;
-    report("health/live", &health, "req/s");
-    let known = Arc::new(setup.known.clone());
-    let lookup = hammer(&base, tokens.clone(), READ_CONNECTIONS, {
-        let known = known.clone();
-        Arc::new(move |_, i| Call {
-            method: reqwest::Method::GET,
-            path: format!("/api/v1/lookup/cases/{}", known[i % known.len().max(1)]),
-            body: None,
-            token: None,
-            not_found_ok: false,
-        })
-    })
-    .await;
-    report("lookup (known codes)", &lookup, "req/s");
-    #[expect(clippy::cast_precision_loss, reason = "a ratio for display")]
-    let share = if health.ok == 0 { 0.0 } else { lookup.ok as f64 / health.ok as f64 * 100.0 };
+    let health = wrk(&base, &["/health/live".to_owned()], READ_CONNECTIONS, &dir);
+    report_wrk("health/live", &health);
+    let known: Vec<String> = setup.known.iter().map(|c| format!("/api/v1/lookup/cases/{c}")).collect();
+    let lookup = wrk(&base, &known, READ_CONNECTIONS, &dir);
+    report_wrk("lookup (known codes)", &lookup);
+    let share = if health.requests_per_second > 0.0 { lookup.requests_per_second / health.requests_per_second * 100.0 } else { 0.0 };
     println!("  lookup = {share:.0}% of health/live (target >= 50%, p99 <= 10 ms)");
-    let unknown = hammer(&base, tokens.clone(), READ_CONNECTIONS, {
-        let known = known.clone();
-        Arc::new(move |_, i| {
-            let code = &known[i % known.len().max(1)];
-            Call {
-                method: reqwest::Method::GET,
-                path: format!("/api/v1/lookup/cases/{}9{:03}", &code[..code.len() - 4], i % 1000),
-                body: None,
-                token: None,
-                not_found_ok: true,
-            }
-        })
-    })
-    .await;
-    report("lookup (unknown codes)", &unknown, "req/s");
+    let unknown: Vec<String> = setup.known.iter().map(|c| format!("/api/v1/lookup/cases/{}9999", &c[..c.len() - 4])).collect();
+    report_wrk("lookup (unknown codes, 404)", &wrk(&base, &unknown, READ_CONNECTIONS, &dir));
 
     let inbox = hammer(
         &base,
@@ -334,7 +361,6 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
             path: "/api/v1/cases?status=processing&limit=50".into(),
             body: None,
             token: Some(connection % INTAKE_AGENCIES),
-            not_found_ok: false,
         }),
     )
     .await;
@@ -348,7 +374,6 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
             path: "/api/v1/cases?status=processing&limit=50".into(),
             body: None,
             token: Some(province),
-            not_found_ok: false,
         }),
     )
     .await;
@@ -377,7 +402,6 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
             path: "/api/v1/cases".into(),
             body: Some(bodies[connection % bodies.len().max(1)].clone()),
             token: Some(connection % INTAKE_AGENCIES),
-            not_found_ok: false,
         }),
     )
     .await;

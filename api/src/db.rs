@@ -56,6 +56,28 @@ where
     .map_err(ApiError::internal)?
 }
 
+/// Runs a short read `f` at once on the calling thread when the database is SQLite and a
+/// connection is free, else like [`run`]. An SQLite point read costs tens of microseconds,
+/// less than handing it to the blocking pool and back (measured: 15k lookups/s through the
+/// pool against the server's 99k/s for a health check); PostgreSQL waits on the network, so
+/// it always goes through the pool.
+///
+/// # Errors
+/// As [`run`].
+pub async fn read<T, F>(pool: &DbPool, backend: persistence::Backend, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    if backend == persistence::Backend::Sqlite
+        && let Ok(_permit) = pool.gate.try_acquire()
+        && let Some(mut conn) = pool.pool.try_get()
+    {
+        return f(&mut conn);
+    }
+    run(pool, f).await
+}
+
 /// Runs `f` in a write transaction (see [`persistence::write_tx`]) on the blocking pool.
 ///
 /// # Errors

@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod lookup_cache;
 pub mod metrics;
 pub mod middleware;
+pub mod names;
 pub mod openapi;
 pub mod pagination;
 pub mod pdf;

@@ -306,6 +306,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         limiter: Arc::new(RateLimiter::default()),
         holidays: Arc::new(domain::calendar::DefaultHolidays::new(config.holiday_rules.clone())),
         files: persistence::files::FileStore::new(config.data_dir.join("files")),
+        names: Arc::new(crate::names::Names::default()),
         lookups: Arc::new(crate::lookup_cache::LookupCache::new(config.lookup_cache_ttl)),
         config: Arc::new(config),
     })

@@ -24,6 +24,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Per-client request limits of the public endpoints.
     pub limiter: Arc<RateLimiter>,
+    /// Procedure version and agency names.
+    pub names: Arc<crate::names::Names>,
     /// Recent public lookup answers.
     pub lookups: Arc<crate::lookup_cache::LookupCache>,
     /// Uploaded files, by content hash, under the data directory.

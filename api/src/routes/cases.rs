@@ -328,9 +328,8 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T
 /// The full view of one case, with what its history says about supplement requests, payments
 /// and the result.
 fn view(conn: &mut AnyConnection, case: &CaseRow, access: &Access, lang: Lang, state: &AppState) -> Result<CaseView, ApiError> {
-    let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
-        .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
-    let mut view = view_named(case, version.name, access, lang, state)?;
+    let name = state.names.procedure(conn, &case.procedure_code, case.procedure_version)?;
+    let mut view = view_named(case, name, access, lang, state)?;
     let (supplements, payments, result) = history_of(&repo::events(conn, &case.id)?);
     view.supplement_requests = Some(supplements);
     view.payments = Some(payments);
@@ -872,19 +871,9 @@ async fn cases_page(
         // The query already scoped the page to the caller; what remains per case is the
         // caller's kind of access and the names of the pinned procedure versions.
         let access = list_access(&principal);
-        let mut names: std::collections::HashMap<(String, i32), String> = std::collections::HashMap::new();
         let mut items = Vec::with_capacity(page.items.len());
         for case in &page.items {
-            let key = (case.procedure_code.clone(), case.procedure_version);
-            let name = match names.get(&key) {
-                Some(name) => name.clone(),
-                None => {
-                    let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
-                        .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
-                    names.insert(key, version.name.clone());
-                    version.name
-                }
-            };
+            let name = shared.names.procedure(conn, &case.procedure_code, case.procedure_version)?;
             items.push(view_named(case, name, &access, lang, &shared)?);
         }
         Ok((items, page.next_after))
@@ -1225,13 +1214,14 @@ pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: web
 }
 
 async fn lookup_view(state: &AppState, code: CaseCode, lang: Lang) -> Result<Option<LookupView>, ApiError> {
-    crate::db::run(&state.pool, move |conn| {
+    let names = state.names.clone();
+    crate::db::read(&state.pool, state.backend, move |conn| {
         let Some(row) = repo::lookup(conn, code.as_str())? else { return Ok(None) };
         let status = CaseStatus::parse(&row.status, "status").map_err(ApiError::internal)?;
         Ok(Some(LookupView {
+            procedure_name: names.procedure(conn, &row.procedure_code, row.procedure_version)?,
+            agency_name: names.agency(conn, &row.agency_id)?,
             code: row.code,
-            procedure_name: row.procedure_name,
-            agency_name: row.agency_name,
             received_at: row.received_at.map(utc),
             due_at: row.due_at.map(utc),
             status: status.as_str().to_owned(),

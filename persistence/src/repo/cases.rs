@@ -91,25 +91,31 @@ pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<CaseR
     Ok(cases::table.filter(cases::code.eq(code)).select(CaseRow::as_select()).first(conn).optional()?)
 }
 
-/// What the public lookup shows of a case: code, status, dates, procedure and agency names.
+/// What the public lookup reads of a case (names come from the caller's cache).
 #[derive(Debug, Clone, Queryable)]
 pub struct LookupRow {
     pub code: String,
     pub status: String,
     pub received_at: Option<NaiveDateTime>,
     pub due_at: Option<NaiveDateTime>,
-    pub procedure_name: String,
-    pub agency_name: String,
+    pub procedure_code: String,
+    pub procedure_version: i32,
+    pub agency_id: String,
 }
 
-/// The public projection of one case, in one query.
+/// The public projection of one case, in one indexed read.
 pub fn lookup(conn: &mut AnyConnection, code: &str) -> Result<Option<LookupRow>, RepoError> {
-    use crate::schema::procedure_versions as pv;
     Ok(cases::table
-        .inner_join(pv::table.on(pv::procedure_code.eq(cases::procedure_code).and(pv::version.eq(cases::procedure_version))))
-        .inner_join(agencies::table.on(agencies::id.eq(cases::agency_id)))
         .filter(cases::code.eq(code))
-        .select((cases::code, cases::status, cases::received_at, cases::due_at, pv::name, agencies::name))
+        .select((
+            cases::code,
+            cases::status,
+            cases::received_at,
+            cases::due_at,
+            cases::procedure_code,
+            cases::procedure_version,
+            cases::agency_id,
+        ))
         .first(conn)
         .optional()?)
 }

@@ -1,0 +1,63 @@
+//! Display names that answers repeat on every row: the name of a pinned procedure version
+//! (immutable once a case pins it) and agency names (kept for a minute: a renamed agency shows
+//! its new name everywhere within that time). Only names live here; nothing that decides
+//! anything, so instances may differ for a moment without harm.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use persistence::AnyConnection;
+
+use crate::error::ApiError;
+
+const AGENCY_TTL: Duration = Duration::from_secs(60);
+/// Bounds memory; past it the cache starts over.
+const MAX_ENTRIES: usize = 20_000;
+
+/// The cache.
+#[derive(Debug, Default)]
+pub struct Names {
+    procedures: RwLock<HashMap<(String, i32), String>>,
+    agencies: RwLock<HashMap<String, (Instant, String)>>,
+}
+
+impl Names {
+    /// The name of version `version` of procedure `code`.
+    ///
+    /// # Errors
+    /// Database errors; an unknown version (a case always pins an existing one).
+    pub fn procedure(&self, conn: &mut AnyConnection, code: &str, version: i32) -> Result<String, ApiError> {
+        let key = (code.to_owned(), version);
+        if let Some(name) = self.procedures.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
+            return Ok(name.clone());
+        }
+        let name = persistence::repo::procedures::version_name(conn, code, version)?
+            .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
+        let mut map = self.procedures.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, name.clone());
+        Ok(name)
+    }
+
+    /// The current name of agency `id` (at most a minute old).
+    ///
+    /// # Errors
+    /// Database errors; an unknown agency.
+    pub fn agency(&self, conn: &mut AnyConnection, id: &str) -> Result<String, ApiError> {
+        if let Some((at, name)) = self.agencies.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id)
+            && at.elapsed() < AGENCY_TTL
+        {
+            return Ok(name.clone());
+        }
+        let name = persistence::repo::agencies::find(conn, id)?.map(|a| a.name).ok_or_else(|| ApiError::internal("unknown agency"))?;
+        let mut map = self.agencies.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(id.to_owned(), (Instant::now(), name.clone()));
+        Ok(name)
+    }
+}
