@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo_procedures;
 pub mod error;
 pub mod i18n;
+pub mod lookup_batch;
 pub mod lookup_cache;
 pub mod metrics;
 pub mod middleware;

@@ -298,7 +298,14 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         log::warn!("JWT_SECRET is unset: several instances on one PostgreSQL need the same JWT_SECRET");
     }
     crate::bootstrap::ensure_admin(&pool, &config).map_err(StartError::Bootstrap)?;
+    let names = Arc::new(crate::names::Names::default());
+    let lookup_batch = if backend == persistence::Backend::Postgres {
+        Some(Arc::new(crate::lookup_batch::LookupBatcher::start(pool.clone(), names.clone()).map_err(StartError::Io)?))
+    } else {
+        None
+    };
     Ok(AppState {
+        lookup_batch,
         pool: crate::db::DbPool::new(pool),
         backend,
         keys: Arc::new(JwtKeys::new(&secret)),
@@ -306,7 +313,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         limiter: Arc::new(RateLimiter::default()),
         holidays: Arc::new(domain::calendar::DefaultHolidays::new(config.holiday_rules.clone())),
         files: persistence::files::FileStore::new(config.data_dir.join("files")),
-        names: Arc::new(crate::names::Names::default()),
+        names,
         lookups: Arc::new(crate::lookup_cache::LookupCache::new(config.lookup_cache_ttl)),
         config: Arc::new(config),
     })

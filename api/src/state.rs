@@ -26,6 +26,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Procedure version and agency names.
     pub names: Arc<crate::names::Names>,
+    /// Coalesced lookups (PostgreSQL only).
+    pub lookup_batch: Option<Arc<crate::lookup_batch::LookupBatcher>>,
     /// Recent public lookup answers.
     pub lookups: Arc<crate::lookup_cache::LookupCache>,
     /// Uploaded files, by content hash, under the data directory.

@@ -1214,23 +1214,33 @@ pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: web
 }
 
 async fn lookup_view(state: &AppState, code: CaseCode, lang: Lang) -> Result<Option<LookupView>, ApiError> {
+    if let Some(batch) = &state.lookup_batch {
+        return batch.lookup(code.as_str().to_owned()).await?.map(|found| public_view(found, lang)).transpose();
+    }
     let names = state.names.clone();
     crate::db::read(&state.pool, state.backend, move |conn| {
         let Some(row) = repo::lookup(conn, code.as_str())? else { return Ok(None) };
-        let status = CaseStatus::parse(&row.status, "status").map_err(ApiError::internal)?;
-        Ok(Some(LookupView {
-            procedure_name: names.procedure(conn, &row.procedure_code, row.procedure_version)?,
-            agency_name: names.agency(conn, &row.agency_id)?,
-            code: row.code,
-            received_at: row.received_at.map(utc),
-            due_at: row.due_at.map(utc),
-            status: status.as_str().to_owned(),
-            status_code: status.code(),
-            status_label: lang.pick(status.label()).to_owned(),
-            completion: status.completion().to_owned(),
-        }))
+        let procedure_name = names.procedure(conn, &row.procedure_code, row.procedure_version)?;
+        let agency_name = names.agency(conn, &row.agency_id)?;
+        public_view(crate::lookup_batch::Found { row, procedure_name, agency_name }, lang).map(Some)
     })
     .await
+}
+
+/// The public projection of a found case (nothing personal).
+fn public_view(found: crate::lookup_batch::Found, lang: Lang) -> Result<LookupView, ApiError> {
+    let status = CaseStatus::parse(&found.row.status, "status").map_err(ApiError::internal)?;
+    Ok(LookupView {
+        code: found.row.code,
+        procedure_name: found.procedure_name,
+        agency_name: found.agency_name,
+        received_at: found.row.received_at.map(utc),
+        due_at: found.row.due_at.map(utc),
+        status: status.as_str().to_owned(),
+        status_code: status.code(),
+        status_label: lang.pick(status.label()).to_owned(),
+        completion: status.completion().to_owned(),
+    })
 }
 
 /// The multipart upload of a case document.

@@ -120,6 +120,22 @@ pub fn lookup(conn: &mut AnyConnection, code: &str) -> Result<Option<LookupRow>,
         .optional()?)
 }
 
+/// The public projections of the cases with these codes (unknown codes are left out).
+pub fn lookup_many(conn: &mut AnyConnection, codes: &[String]) -> Result<Vec<LookupRow>, RepoError> {
+    Ok(cases::table
+        .filter(cases::code.eq_any(codes))
+        .select((
+            cases::code,
+            cases::status,
+            cases::received_at,
+            cases::due_at,
+            cases::procedure_code,
+            cases::procedure_version,
+            cases::agency_id,
+        ))
+        .load(conn)?)
+}
+
 /// One case by code, locked until the transaction ends on PostgreSQL.
 pub fn find_for_update(conn: &mut AnyConnection, code: &str) -> Result<Option<CaseRow>, RepoError> {
     Ok(match conn {
