@@ -56,6 +56,7 @@ impl Modify for SecurityAddon {
         (name = "procedures", description = "The procedure catalogue, publication lifecycle, workflows and FAQ (Art. 8-11)"),
         (name = "cases", description = "Cases: intake, actions, history and public lookup (Art. 13-26)"),
         (name = "calendar", description = "The working calendar and deadlines (Labour Code 2019 Art. 112)"),
+        (name = "statistics", description = "Statistics, satisfaction and evaluation (Art. 5.2.g, 6.1.c)"),
         (name = "integrations", description = "National systems: catalogue sync and background jobs"),
         (name = "audit", description = "The append-only, hash-chained audit trail"),
         (name = "health", description = "Liveness, readiness and metrics"),

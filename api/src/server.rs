@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{agencies, audit, auth, calendar, cases, faqs, forms, health, integrations, procedures, templates, users};
+use crate::routes::{agencies, audit, auth, calendar, cases, faqs, forms, health, integrations, procedures, statistics, templates, users};
 use crate::state::AppState;
 
 /// The OpenAPI document, serialised once.
@@ -228,6 +228,7 @@ pub fn build_app(
                 .service(forms::get_case_form)
                 .service(forms::get_case_register)
                 .service(forms::get_case_evaluation)
+                .service(statistics::satisfaction_statistics)
                 .service(calendar::list_calendar_days)
                 .service(calendar::put_calendar_day)
                 .service(calendar::delete_calendar_day)
@@ -354,5 +355,13 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<actix_we
             }
         }
     })?;
-    Ok(actix_web::HttpServer::new(move || build_app(Some(data.clone())).0).workers(workers).shutdown_timeout(30).listen(listener)?.run())
+    // Database work is gated to the pool size (`db::DbPool`), so more blocking threads per
+    // worker than connections would only hold memory (stacks and allocator arenas).
+    let blocking = usize::try_from(data.config.db_pool_size).unwrap_or(16).max(4);
+    Ok(actix_web::HttpServer::new(move || build_app(Some(data.clone())).0)
+        .workers(workers)
+        .worker_max_blocking_threads(blocking)
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run())
 }

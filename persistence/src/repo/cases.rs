@@ -312,3 +312,25 @@ pub fn insert_rating(conn: &mut AnyConnection, row: &RatingRow) -> Result<(), Re
     diesel::insert_into(case_ratings::table).values(row).execute(conn)?;
     Ok(())
 }
+
+/// How many ratings of each satisfaction level were given in `[from, to)` to cases of the
+/// agencies under `under_path` (all agencies when `None`).
+pub fn rating_counts(
+    conn: &mut AnyConnection,
+    under_path: Option<&str>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<(String, i64)>, RepoError> {
+    let mut query = case_ratings::table
+        .inner_join(cases::table.on(cases::id.eq(case_ratings::case_id)))
+        .filter(case_ratings::created_at.ge(from))
+        .filter(case_ratings::created_at.lt(to))
+        .group_by(case_ratings::satisfaction)
+        .select((case_ratings::satisfaction, diesel::dsl::count_star()))
+        .into_boxed();
+    if let Some(prefix) = under_path {
+        let ids: Vec<String> = agencies::table.filter(agencies::path.like(format!("{prefix}%"))).select(agencies::id).load(conn)?;
+        query = query.filter(cases::agency_id.eq_any(ids));
+    }
+    Ok(query.load(conn)?)
+}

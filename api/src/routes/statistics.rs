@@ -1,0 +1,117 @@
+//! Statistics (api.md §3.8): satisfaction with the service, from the applicants' ratings of
+//! returned cases (Art. 5.2.g, Circular 01/2018 Chapter III).
+
+use actix_web::{get, web};
+use chrono::NaiveDate;
+use domain::Role;
+use persistence::repo::{agencies, cases as repo};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Principal;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// The window and agency of a statistic.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WindowQuery {
+    /// First day (inclusive), `YYYY-MM-DD`, Asia/Ho_Chi_Minh.
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    pub to: NaiveDate,
+    /// The agency (its subtree is included); default: the caller's agency for agency staff, the
+    /// whole province for supervisors and system administrators.
+    pub agency_id: Option<String>,
+}
+
+/// Counts and shares of one satisfaction level.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelCount {
+    /// `very_satisfied`, `satisfied` or `unsatisfied`.
+    pub level: String,
+    /// Rất hài lòng, Hài lòng, Không hài lòng.
+    pub label: String,
+    pub count: i64,
+    /// Share of all ratings in the window, 0–1 (0 when there are none).
+    pub share: f64,
+}
+
+/// Ratings in a window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SatisfactionView {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub agency_id: Option<String>,
+    pub total: i64,
+    pub levels: Vec<LevelCount>,
+}
+
+const LEVELS: [(&str, &str); 3] = [("very_satisfied", "Rất hài lòng"), ("satisfied", "Hài lòng"), ("unsatisfied", "Không hài lòng")];
+
+/// The agency path a statistic covers for the caller: `None` for the whole province.
+///
+/// # Errors
+/// 403 for callers who are not staff; 404 for an agency outside the caller's scope.
+pub fn scope_path(
+    conn: &mut persistence::AnyConnection,
+    principal: &Principal,
+    agency_id: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    principal.require(&[Role::Officer, Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
+    let agency_bound = matches!(principal.role, Role::Officer | Role::AgencyAdmin);
+    match agency_id.or(if agency_bound { principal.agency_id.as_deref() } else { None }) {
+        Some(id) => {
+            let agency = agencies::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+            if agency_bound && !principal.covers_path(&agency.path) {
+                return Err(ApiError::not_found());
+            }
+            Ok(Some(agency.path))
+        }
+        None if agency_bound => Err(ApiError::not_found()),
+        None => Ok(None),
+    }
+}
+
+/// Satisfaction ratings given in the window, for an agency subtree (staff, supervisors).
+#[utoipa::path(
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(WindowQuery),
+    responses(
+        (status = 200, description = "Rating counts and shares", body = SatisfactionView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown agency, or outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad window", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/statistics/satisfaction")]
+pub async fn satisfaction_statistics(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<WindowQuery>,
+) -> Result<web::Json<SatisfactionView>, ApiError> {
+    let query = query.into_inner();
+    if query.to < query.from {
+        return Err(ApiError::invalid("to", "must not be before `from`"));
+    }
+    let start = |d: NaiveDate| domain::time::local_midnight_utc(d).naive_utc();
+    let (from, to, agency_id) = (query.from, query.to, query.agency_id.clone());
+    let counts = crate::db::run(&state.pool, move |conn| {
+        let path = scope_path(conn, &principal, agency_id.as_deref())?;
+        Ok(repo::rating_counts(conn, path.as_deref(), start(from), start(to + chrono::Days::new(1)))?)
+    })
+    .await?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    #[expect(clippy::cast_precision_loss, reason = "shares for display")]
+    let share = |n: i64| if total == 0 { 0.0 } else { n as f64 / total as f64 };
+    let levels = LEVELS
+        .iter()
+        .map(|(level, label)| {
+            let count = counts.iter().find(|(l, _)| l == level).map_or(0, |(_, n)| *n);
+            LevelCount { level: (*level).to_owned(), label: (*label).to_owned(), count, share: share(count) }
+        })
+        .collect();
+    Ok(web::Json(SatisfactionView { from, to, agency_id: query.agency_id, total, levels }))
+}
