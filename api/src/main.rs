@@ -107,6 +107,7 @@ fn seed_cases(config: &Config, args: &[String]) -> Result<(), String> {
         cases,
         agencies: u32::try_from(number("--agencies", 200)?).map_err(|e| e.to_string())?.clamp(1, 9_999),
         years: u32::try_from(number("--years", 3)?).map_err(|e| e.to_string())?.clamp(1, 30),
+        sequence_width: config.case_sequence_width,
     };
     let state = api::server::prepare(config.clone()).map_err(|e| e.to_string())?;
     let password = std::env::var("MOTCUA_DEMO_PASSWORD").unwrap_or_else(|_| "motcua-demo-2026".to_owned());

@@ -22,6 +22,8 @@ pub struct SeedPlan {
     pub cases: u64,
     pub agencies: u32,
     pub years: u32,
+    /// Digits of the daily sequence in case codes (`MOTCUA_CASE_SEQUENCE_WIDTH`).
+    pub sequence_width: usize,
 }
 
 /// A small, fast, reproducible generator (SplitMix64).
@@ -73,7 +75,7 @@ pub fn seed_cases(pool: &Pool, plan: SeedPlan, demo_password: &str, mut progress
                 },
             )?,
         };
-        load_agencies.push((row.id, code));
+        load_agencies.push((row.id, domain::AgencyCode::parse(&code).map_err(|e| BootstrapError::Invalid(e.reason))?));
     }
     let mut versions = Vec::new();
     for demo in crate::demo_procedures::DEMO_PROCEDURES {
@@ -97,14 +99,17 @@ pub fn seed_cases(pool: &Pool, plan: SeedPlan, demo_password: &str, mut progress
         for n in 0..count {
             let i = written + n;
             let agency_index = usize::try_from(i % u64::from(plan.agencies.max(1))).unwrap_or(0);
-            let (agency_id, code_prefix) = &load_agencies[agency_index];
+            let (agency_id, agency_code) = &load_agencies[agency_index];
             // Evenly over the period, oldest first, at a working hour (UTC = local − 7 h).
             let age = days - 1 - i64::try_from(i * u64::try_from(days).unwrap_or(1) / plan.cases.max(1)).unwrap_or(0);
             let date = today - Duration::days(age.max(0));
             let received = date.and_hms_opt(0, 30, 0).unwrap_or_default() + Duration::minutes(i64::try_from(rng.below(480)).unwrap_or(0));
             let sequence = sequences.entry((agency_index, date)).or_insert(0);
             *sequence += 1;
-            let code = format!("{code_prefix}-{}-{:04}", date.format("%y%m%d"), sequence);
+            let code = domain::case::CaseCode::new(agency_code, date, u64::try_from(*sequence).unwrap_or(0), plan.sequence_width)
+                .map_err(|e| BootstrapError::Invalid(e.reason))?
+                .as_str()
+                .to_owned();
             let (procedure_code, procedure_version) = &versions[usize::try_from(rng.below(versions.len() as u64)).unwrap_or(0)];
             let due = received + Duration::days(5 + i64::try_from(rng.below(11)).unwrap_or(0));
             let (status, finished, returned) = status_for(&mut rng, age, received, due);

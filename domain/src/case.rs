@@ -170,6 +170,19 @@ impl CaseAction {
         matches!(self, CaseAction::Refuse | CaseAction::RequestSupplement | CaseAction::Stop | CaseAction::Withdraw | CaseAction::Apologize)
     }
 
+    /// Whether the action moves the case into a workflow step, which then runs against its own
+    /// due instant (acceptance, forwarding, sending back).
+    pub fn enters_step(self) -> bool {
+        matches!(self, CaseAction::Accept | CaseAction::Forward | CaseAction::SendBack)
+    }
+
+    /// Whether the action hands the file from one desk to the next: a row of the process
+    /// control sheet (form 05). Besides the step moves, resolving hands it to the result desk
+    /// and returning hands it to the applicant.
+    pub fn hands_over(self) -> bool {
+        self.enters_step() || matches!(self, CaseAction::Resolve | CaseAction::ReturnResult)
+    }
+
     /// Whether the applicant may take the action on their own case.
     pub fn by_applicant(self) -> bool {
         matches!(self, CaseAction::SubmitSupplement | CaseAction::Withdraw)

@@ -16,6 +16,18 @@ pub fn to_storage_precision(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
+/// The instants from the start of local day `from` to the end of local day `to` (both
+/// inclusive), as a half-open range.
+///
+/// # Errors
+/// `to` before `from`.
+pub fn local_days(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<(DateTime<Utc>, DateTime<Utc>), crate::ValidationError> {
+    if to < from {
+        return Err(crate::ValidationError::new("to", "must not be before `from`"));
+    }
+    Ok((local_midnight_utc(from), local_midnight_utc(to + chrono::Days::new(1))))
+}
+
 /// The instant a local (Asia/Ho_Chi_Minh) date begins.
 pub fn local_midnight_utc(date: chrono::NaiveDate) -> DateTime<Utc> {
     (date.and_time(chrono::NaiveTime::MIN) - chrono::TimeDelta::seconds(i64::from(VN_OFFSET_SECONDS))).and_utc()

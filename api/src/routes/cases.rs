@@ -281,6 +281,13 @@ fn list_access(principal: &Principal) -> Access {
     }
 }
 
+/// The case with `code` and the caller's access to it; 404 when unknown or out of scope.
+pub(super) fn case_in_scope(conn: &mut AnyConnection, principal: &Principal, code: &str) -> Result<(CaseRow, Access), ApiError> {
+    let case = repo::find_by_code(conn, code)?.ok_or_else(ApiError::not_found)?;
+    let access = access(conn, principal, &case)?;
+    Ok((case, access))
+}
+
 pub(super) fn access(conn: &mut AnyConnection, principal: &Principal, case: &CaseRow) -> Result<Access, ApiError> {
     match principal.role {
         Role::Citizen if case.owner_id.as_deref() == Some(principal.user_id.as_str()) => Ok(Access::Owner),
@@ -599,19 +606,6 @@ pub async fn create_case(
         let agency_code = AgencyCode::parse(&agency.code).map_err(ApiError::internal)?;
         let calendar = super::calendar::load(conn, &shared)?;
         let due_at = if status == CaseStatus::Accepted { Some(due_from(&calendar, &content, channel, now, true)?) } else { None };
-        let step = if status == CaseStatus::Accepted {
-            enter_step(
-                conn,
-                &calendar,
-                &version.procedure_code,
-                processing_time_for(&content, channel)?,
-                &agency.id,
-                StepMove::Forward { from: None, to: None },
-                now,
-            )?
-        } else {
-            None
-        };
         let mut row = CaseRow {
             id: persistence::new_id(),
             code: String::new(),
@@ -644,9 +638,11 @@ pub async fn create_case(
             created_at: now,
             updated_at: now,
             search: String::new(),
-            step_due_at: step.as_ref().map(|(_, due)| *due),
+            step_due_at: None,
         };
-        row.current_step = step.map(|(key, _)| key);
+        if status == CaseStatus::Accepted {
+            move_along_workflow(conn, &calendar, &mut row, &content, StepMove::Start, now)?;
+        }
         // The code is taken last, so the agency's sequence row stays locked only for the
         // inserts and the commit.
         let sequence = case_sequences::next(conn, &agency.id, vn_date(now))?;
@@ -724,30 +720,40 @@ fn action_details(body: &CaseActionRequest, supplement_due: Option<NaiveDateTime
 }
 
 /// How a case moves between workflow steps.
+#[derive(Clone, Copy)]
 enum StepMove<'a> {
-    Forward { from: Option<&'a str>, to: Option<&'a str> },
-    Back { from: Option<&'a str> },
+    /// Just received: leave reception for the first step after it.
+    Start,
+    /// To the named step, else the next one.
+    Forward { to: Option<&'a str> },
+    /// To the previous step (never back to reception).
+    Back,
 }
 
-/// The workflow step a case enters and when that step is due (its working hours from `now`);
-/// `None` when there is no step to go to.
-fn enter_step(
+/// Moves `case` along the workflow that applies to it and sets the due instant of the step it
+/// enters (its working hours from `now`); past either end the case stays where it is.
+fn move_along_workflow(
     conn: &mut AnyConnection,
     calendar: &domain::calendar::Calendar,
-    procedure_code: &str,
-    processing: domain::calendar::ProcessingTime,
-    agency_id: &str,
+    case: &mut CaseRow,
+    content: &ProcedureContent,
     movement: StepMove<'_>,
     now: NaiveDateTime,
-) -> Result<Option<(String, NaiveDateTime)>, ApiError> {
-    let workflow = super::procedures::resolve_workflow(conn, procedure_code, Some(agency_id), processing)?;
+) -> Result<(), ApiError> {
+    let channel = Channel::parse(&case.channel, "channel").map_err(ApiError::internal)?;
+    let processing = processing_time_for(content, channel)?;
+    let workflow = super::procedures::resolve_workflow(conn, &case.procedure_code, Some(&case.agency_id), processing)?;
     let step = match movement {
-        StepMove::Forward { from, to } => domain::procedure::next_step(&workflow.steps, from, to)?,
-        StepMove::Back { from } => domain::procedure::previous_step(&workflow.steps, from),
+        StepMove::Start => domain::procedure::next_step(&workflow.steps, None, None)?,
+        StepMove::Forward { to } => domain::procedure::next_step(&workflow.steps, case.current_step.as_deref(), to)?,
+        StepMove::Back => domain::procedure::previous_step(&workflow.steps, case.current_step.as_deref()),
     };
-    let Some(step) = step else { return Ok(None) };
-    let due = calendar.add_working_minutes(now.and_utc(), i64::from(step.duration_hours) * 60)?;
-    Ok(Some((step.key.clone(), domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc())))
+    if let Some(step) = step {
+        let due = calendar.add_working_minutes(now.and_utc(), i64::from(step.duration_hours) * 60)?;
+        case.current_step = Some(step.key.clone());
+        case.step_due_at = Some(domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc());
+    }
+    Ok(())
 }
 
 /// The processing time that applies on `channel` (the online time for online cases).
@@ -796,8 +802,7 @@ pub async fn get_case(
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let (tag, body) = crate::db::run(&state.pool, move |conn| {
-        let case = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        let access = access(conn, &principal, &case)?;
+        let (case, access) = case_in_scope(conn, &principal, &code)?;
         Ok((etag(&case), view(conn, &case, &access, lang, &shared)?))
     })
     .await?;
@@ -979,19 +984,7 @@ pub async fn case_action(
                 case.paused_at = None;
                 case.received_at = Some(now);
                 case.due_at = Some(due_from(&calendar, &content, channel, now, true)?);
-                let movement = StepMove::Forward { from: None, to: None };
-                if let Some((step, due)) = enter_step(
-                    conn,
-                    &calendar,
-                    &case.procedure_code,
-                    processing_time_for(&content, channel)?,
-                    &case.agency_id,
-                    movement,
-                    now,
-                )? {
-                    case.current_step = Some(step);
-                    case.step_due_at = Some(due);
-                }
+                move_along_workflow(conn, &calendar, &mut case, &content, StepMove::Start, now)?;
             }
             CaseAction::RequestSupplement => {
                 if body.items.iter().all(|i| i.trim().is_empty()) {
@@ -1025,20 +1018,7 @@ pub async fn case_action(
                 }
             }
             CaseAction::Forward => {
-                let movement = StepMove::Forward { from: case.current_step.as_deref(), to: body.to_step.as_deref() };
-                // Past the last step the case stays where it is.
-                if let Some((step, due)) = enter_step(
-                    conn,
-                    &calendar,
-                    &case.procedure_code,
-                    processing_time_for(&content, channel)?,
-                    &case.agency_id,
-                    movement,
-                    now,
-                )? {
-                    case.current_step = Some(step);
-                    case.step_due_at = Some(due);
-                }
+                move_along_workflow(conn, &calendar, &mut case, &content, StepMove::Forward { to: body.to_step.as_deref() }, now)?;
                 if let Some(assignee) = &body.assignee_id {
                     let user = persistence::repo::users::find(conn, assignee)?
                         .ok_or_else(|| ApiError::invalid("assignee_id", "no such officer"))?;
@@ -1069,19 +1049,7 @@ pub async fn case_action(
                 return Err(ApiError::invalid("items", "list the fees and charges to pay"));
             }
             CaseAction::SendBack => {
-                let movement = StepMove::Back { from: case.current_step.as_deref() };
-                if let Some((step, due)) = enter_step(
-                    conn,
-                    &calendar,
-                    &case.procedure_code,
-                    processing_time_for(&content, channel)?,
-                    &case.agency_id,
-                    movement,
-                    now,
-                )? {
-                    case.current_step = Some(step);
-                    case.step_due_at = Some(due);
-                }
+                move_along_workflow(conn, &calendar, &mut case, &content, StepMove::Back, now)?;
             }
             CaseAction::ReturnResult => case.returned_at = Some(now),
             _ => {}
@@ -1146,8 +1114,7 @@ pub async fn list_case_events(
 ) -> Result<web::Json<Vec<CaseEventView>>, ApiError> {
     let code = code.into_inner();
     let events = crate::db::run(&state.pool, move |conn| {
-        let case = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        access(conn, &principal, &case)?;
+        let (case, _) = case_in_scope(conn, &principal, &code)?;
         let mut out = Vec::new();
         for event in repo::events(conn, &case.id)? {
             let actor_name = match &event.actor_id {
@@ -1416,8 +1383,7 @@ pub async fn list_case_documents(
 ) -> Result<web::Json<Vec<DocumentView>>, ApiError> {
     let code = code.into_inner();
     let views = crate::db::run(&state.pool, move |conn| {
-        let case = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        access(conn, &principal, &case)?;
+        let (case, _) = case_in_scope(conn, &principal, &code)?;
         Ok(repo::documents(conn, &case.id)?.into_iter().map(|row| document_view(&case.code, row)).collect())
     })
     .await?;
@@ -1443,8 +1409,7 @@ pub async fn download_case_document(
 ) -> Result<HttpResponse, ApiError> {
     let (code, id) = path.into_inner();
     let row = crate::db::run(&state.pool, move |conn| {
-        let case = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        access(conn, &principal, &case)?;
+        let (case, _) = case_in_scope(conn, &principal, &code)?;
         repo::documents(conn, &case.id)?.into_iter().find(|d| d.id == id).ok_or_else(ApiError::not_found)
     })
     .await?;

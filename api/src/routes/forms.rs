@@ -8,7 +8,7 @@ use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use domain::Role;
-use domain::case::{CaseStatus, Timeliness, step_timeliness};
+use domain::case::{CaseAction, CaseStatus, Timeliness, step_timeliness};
 use domain::evaluation::{self, Score};
 use persistence::AnyConnection;
 use persistence::repo::cases::{self as repo, CaseFilter, CaseRow, EventRow};
@@ -16,7 +16,7 @@ use persistence::repo::{agencies, users};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::cases::{DeclaredDocument, Person, access, parse_json, procedure_of, timeliness};
+use super::cases::{DeclaredDocument, Person, case_in_scope, parse_json, procedure_of, timeliness};
 use super::procedures::{ProcedureContent, TimeUnitName};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code, Problem};
@@ -191,8 +191,8 @@ fn details(event: &EventRow) -> serde_json::Value {
     event.details.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default()
 }
 
-fn last_event<'a>(file: &'a CaseFile, action: &str) -> Option<&'a NamedEvent> {
-    file.events.iter().rev().find(|e| e.event.action == action)
+fn last_event(file: &CaseFile, action: CaseAction) -> Option<&NamedEvent> {
+    file.events.iter().rev().find(|e| action_of(&e.event) == Some(action))
 }
 
 fn not_available(kind: FormKind) -> ApiError {
@@ -202,20 +202,21 @@ fn not_available(kind: FormKind) -> ApiError {
     )
 }
 
+/// The action an event records (`None` for the intake's `submit`).
+fn action_of(event: &EventRow) -> Option<CaseAction> {
+    CaseAction::parse(&event.action, "action").ok()
+}
+
 /// One row of the process control sheet per hand-over, from the history.
 fn control_rows(file: &CaseFile, now: DateTime<Utc>) -> Vec<(Vec<String>, Option<Timeliness>)> {
-    let handovers: Vec<&NamedEvent> = file
-        .events
-        .iter()
-        .filter(|e| matches!(e.event.action.as_str(), "accept" | "forward" | "send_back" | "resolve" | "return_result"))
-        .collect();
+    let handovers: Vec<&NamedEvent> = file.events.iter().filter(|e| action_of(&e.event).is_some_and(CaseAction::hands_over)).collect();
     let mut rows = Vec::new();
     for (index, current) in handovers.iter().enumerate() {
         let next = handovers.get(index + 1);
         let step = current.event.step.clone().unwrap_or_default();
         // Only hand-overs into a workflow step carry that step's due instant; the step ends
         // with the next hand-over (or is still open).
-        let enters_step = matches!(current.event.action.as_str(), "accept" | "forward" | "send_back");
+        let enters_step = action_of(&current.event).is_some_and(CaseAction::enters_step);
         let judged = current
             .event
             .step_due_at
@@ -240,7 +241,7 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
     let addressee = field("addressee", "Kính gửi", &applicant.full_name);
     let code = field("case_code", "Mã hồ sơ", &case.code);
     let procedure = field("procedure", "Tên thủ tục hành chính", &file.procedure_name);
-    let officer = |action: &str| last_event(file, action).map(|e| e.actor_name.clone()).unwrap_or_default();
+    let officer = |action: CaseAction| last_event(file, action).map(|e| e.actor_name.clone()).unwrap_or_default();
     let mut table = None;
     let (fields, signatures) = match kind {
         FormKind::Receipt => {
@@ -254,7 +255,7 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
                     .map(|(i, d)| vec![(i + 1).to_string(), d.name.clone(), d.originals.to_string(), d.copies.to_string()])
                     .collect(),
             });
-            let receiver = officer("accept");
+            let receiver = officer(CaseAction::Accept);
             (
                 vec![
                     code,
@@ -277,7 +278,7 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
             )
         }
         FormKind::SupplementRequest => {
-            let request = last_event(file, "request_supplement").ok_or_else(|| not_available(kind))?;
+            let request = last_event(file, CaseAction::RequestSupplement).ok_or_else(|| not_available(kind))?;
             let d = details(&request.event);
             let items: Vec<String> =
                 d["items"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default();
@@ -300,7 +301,7 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
             (fields, vec![format!("NGƯỜI TIẾP NHẬN HỒ SƠ\n{}", request.actor_name)])
         }
         FormKind::Refusal => {
-            let refusal = last_event(file, "refuse").ok_or_else(|| not_available(kind))?;
+            let refusal = last_event(file, CaseAction::Refuse).ok_or_else(|| not_available(kind))?;
             (
                 vec![
                     addressee,
@@ -314,7 +315,7 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
             )
         }
         FormKind::Apology => {
-            let apology = last_event(file, "apologize").ok_or_else(|| not_available(kind))?;
+            let apology = last_event(file, CaseAction::Apologize).ok_or_else(|| not_available(kind))?;
             let new_due = apology.event.due_at.map(clock_text).unwrap_or_default();
             (
                 vec![
@@ -498,8 +499,7 @@ pub async fn get_case_form(
     }
     let place = state.config.place_name.clone();
     let view = crate::db::run(&state.pool, move |conn| {
-        let case = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        access(conn, &principal, &case)?;
+        let (case, _) = case_in_scope(conn, &principal, &code)?;
         let file = load_file(conn, case)?;
         build_form(&file, kind, &place, Utc::now())
     })
@@ -661,26 +661,20 @@ pub async fn get_case_register(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(&[Role::Officer, Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
     let query = query.into_inner();
-    if query.to < query.from {
-        return Err(ApiError::invalid("to", "must not be before `from`"));
-    }
+    let (start, end) = domain::time::local_days(query.from, query.to)?;
     if query.format.as_deref().is_some_and(|f| !["json", "csv", "pdf"].contains(&f)) {
         return Err(ApiError::invalid("format", "must be json, csv or pdf"));
     }
     let lang = Lang::of(&req);
     let (from, to, format) = (query.from, query.to, query.format.clone());
     let view = crate::db::run(&state.pool, move |conn| {
-        let agency_id =
-            query.agency_id.clone().or(principal.agency_id.clone()).ok_or_else(|| ApiError::invalid("agency_id", "is required"))?;
-        let agency = agencies::find(conn, &agency_id)?.ok_or_else(ApiError::not_found)?;
-        if matches!(principal.role, Role::Officer | Role::AgencyAdmin) && !principal.covers_path(&agency.path) {
-            return Err(ApiError::not_found());
-        }
-        let start = |d: NaiveDate| domain::time::local_midnight_utc(d).naive_utc();
+        let wanted = query.agency_id.clone().or(principal.agency_id.clone());
+        let agency = super::statistics::scope_agency(conn, &principal, wanted.as_deref())?
+            .ok_or_else(|| ApiError::invalid("agency_id", "is required"))?;
         let filter = CaseFilter {
             under_path: Some(agency.path.clone()),
-            received_from: Some(start(from)),
-            received_to: Some(start(to + chrono::Days::new(1))),
+            received_from: Some(start.naive_utc()),
+            received_to: Some(end.naive_utc()),
             limit: REGISTER_LIMIT,
             ..CaseFilter::default()
         };
@@ -798,7 +792,7 @@ fn evaluate(file: &CaseFile, now: DateTime<Utc>) -> CaseEvaluationView {
     let case = &file.case;
     let finished = timeliness(case, now.naive_utc()).filter(|t| matches!(t, Timeliness::Early | Timeliness::OnTime | Timeliness::Late));
     let steps: Vec<Timeliness> = control_rows(file, now).into_iter().filter_map(|(_, t)| t).collect();
-    let requests: Vec<&NamedEvent> = file.events.iter().filter(|e| e.event.action == "request_supplement").collect();
+    let requests: Vec<&NamedEvent> = file.events.iter().filter(|e| action_of(&e.event) == Some(CaseAction::RequestSupplement)).collect();
     let bodies: std::collections::HashSet<String> =
         requests.iter().map(|e| e.actor_agency.clone().unwrap_or_else(|| case.agency_id.clone())).collect();
     let label = |t: Option<Timeliness>| t.map_or("chưa có kết quả".to_owned(), |t| t.label().vi.to_owned());
@@ -878,8 +872,7 @@ pub async fn get_case_evaluation(
 ) -> Result<web::Json<CaseEvaluationView>, ApiError> {
     let code = code.into_inner();
     let view = crate::db::run(&state.pool, move |conn| {
-        let case = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        access(conn, &principal, &case)?;
+        let (case, _) = case_in_scope(conn, &principal, &code)?;
         Ok(evaluate(&load_file(conn, case)?, Utc::now()))
     })
     .await?;

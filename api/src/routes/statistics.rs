@@ -49,15 +49,16 @@ pub struct SatisfactionView {
 
 const LEVELS: [(&str, &str); 3] = [("very_satisfied", "Rất hài lòng"), ("satisfied", "Hài lòng"), ("unsatisfied", "Không hài lòng")];
 
-/// The agency path a statistic covers for the caller: `None` for the whole province.
+/// The agency a statistic or register covers for the caller: `agency_id`, else the caller's own
+/// agency for agency staff, else (`None`) the whole province.
 ///
 /// # Errors
 /// 403 for callers who are not staff; 404 for an agency outside the caller's scope.
-pub fn scope_path(
+pub fn scope_agency(
     conn: &mut persistence::AnyConnection,
     principal: &Principal,
     agency_id: Option<&str>,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<agencies::AgencyRow>, ApiError> {
     principal.require(&[Role::Officer, Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
     let agency_bound = matches!(principal.role, Role::Officer | Role::AgencyAdmin);
     match agency_id.or(if agency_bound { principal.agency_id.as_deref() } else { None }) {
@@ -66,7 +67,7 @@ pub fn scope_path(
             if agency_bound && !principal.covers_path(&agency.path) {
                 return Err(ApiError::not_found());
             }
-            Ok(Some(agency.path))
+            Ok(Some(agency))
         }
         None if agency_bound => Err(ApiError::not_found()),
         None => Ok(None),
@@ -93,14 +94,11 @@ pub async fn satisfaction_statistics(
     query: web::Query<WindowQuery>,
 ) -> Result<web::Json<SatisfactionView>, ApiError> {
     let query = query.into_inner();
-    if query.to < query.from {
-        return Err(ApiError::invalid("to", "must not be before `from`"));
-    }
-    let start = |d: NaiveDate| domain::time::local_midnight_utc(d).naive_utc();
+    let (start, end) = domain::time::local_days(query.from, query.to)?;
     let (from, to, agency_id) = (query.from, query.to, query.agency_id.clone());
     let counts = crate::db::run(&state.pool, move |conn| {
-        let path = scope_path(conn, &principal, agency_id.as_deref())?;
-        Ok(repo::rating_counts(conn, path.as_deref(), start(from), start(to + chrono::Days::new(1)))?)
+        let path = scope_agency(conn, &principal, agency_id.as_deref())?.map(|a| a.path);
+        Ok(repo::rating_counts(conn, path.as_deref(), start.naive_utc(), end.naive_utc())?)
     })
     .await?;
     let total: i64 = counts.iter().map(|(_, n)| n).sum();

@@ -32,6 +32,11 @@ pub struct NewAgency {
     pub parent_id: Option<String>,
 }
 
+/// The ids of the agencies under the materialised path `prefix` (the agency itself included).
+pub fn ids_under(conn: &mut AnyConnection, prefix: &str) -> Result<Vec<String>, RepoError> {
+    Ok(agencies::table.filter(agencies::path.like(format!("{prefix}%"))).select(agencies::id).load(conn)?)
+}
+
 /// Filters of the agency list.
 #[derive(Debug, Clone, Default)]
 pub struct AgencyFilter {

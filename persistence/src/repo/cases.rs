@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::repo::Page;
-use crate::schema::{agencies, case_documents, case_events, case_ratings, cases};
+use crate::schema::{case_documents, case_events, case_ratings, cases};
 use crate::{AnyConnection, RepoError};
 
 /// A stored case. No `Debug`: it holds personal data.
@@ -216,7 +216,7 @@ pub fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Page<CaseRo
     if let Some(prefix) = &filter.under_path {
         // The subtree's agencies first (a handful to a few hundred ids): with a literal list the
         // planner walks the (agency, status, id) or (status, id) index in page order.
-        let ids: Vec<String> = agencies::table.filter(agencies::path.like(format!("{prefix}%"))).select(agencies::id).load(conn)?;
+        let ids = crate::repo::agencies::ids_under(conn, prefix)?;
         query = query.filter(cases::agency_id.eq_any(ids));
     }
     if let Some(v) = &filter.status {
@@ -329,7 +329,7 @@ pub fn rating_counts(
         .select((case_ratings::satisfaction, diesel::dsl::count_star()))
         .into_boxed();
     if let Some(prefix) = under_path {
-        let ids: Vec<String> = agencies::table.filter(agencies::path.like(format!("{prefix}%"))).select(agencies::id).load(conn)?;
+        let ids = crate::repo::agencies::ids_under(conn, prefix)?;
         query = query.filter(cases::agency_id.eq_any(ids));
     }
     Ok(query.load(conn)?)
