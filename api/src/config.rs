@@ -66,6 +66,15 @@ pub struct Config {
     pub place_name: String,
     /// Codes per `LayDanhSachTTHC` page.
     pub national_catalog_page_size: u32,
+    /// How often the report scheduler looks for periods to freeze (`None`: never).
+    pub report_schedule_interval: Option<Duration>,
+    /// Local time of day from which the last working day's internal statistics are frozen.
+    pub report_time: chrono::NaiveTime,
+    /// Lowest totals (out of 18) of the evaluation classes xuất sắc, tốt, khá, trung bình
+    /// (below the last: yếu).
+    pub evaluation_thresholds: [f64; 4],
+    /// Anonymous feedback submissions per client address and hour.
+    pub feedback_rate_per_hour: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -169,10 +178,38 @@ impl Config {
             lookup_cache_ttl: Duration::from_millis(parse(&get, "MOTCUA_LOOKUP_CACHE_MS", 2000)?),
             place_name: get("MOTCUA_PLACE_NAME").filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "Cao Bằng".to_owned()),
             audit_chain_interval: Duration::from_millis(parse(&get, "MOTCUA_AUDIT_CHAIN_MS", 500)?.max(10)),
+            report_schedule_interval: match parse(&get, "MOTCUA_REPORT_SCHEDULE_MS", 60_000_u64)? {
+                0 => None,
+                ms => Some(Duration::from_millis(ms.max(100))),
+            },
+            report_time: match get("MOTCUA_REPORT_TIME") {
+                None => chrono::NaiveTime::from_hms_opt(16, 30, 0).unwrap_or_default(),
+                Some(v) => chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M")
+                    .map_err(|_| ConfigError { name: "MOTCUA_REPORT_TIME", reason: format!("`{v}`: expected HH:MM") })?,
+            },
+            evaluation_thresholds: parse_thresholds(get("MOTCUA_EVALUATION_THRESHOLDS"))?,
+            feedback_rate_per_hour: parse(&get, "MOTCUA_FEEDBACK_RATE_PER_HOUR", 10)?,
             database_url,
             data_dir,
         })
     }
+}
+
+/// `MOTCUA_EVALUATION_THRESHOLDS`: four descending totals, e.g. `15,12,9,6` (the default:
+/// 15 and above is xuất sắc, 12 tốt, 9 khá, 6 trung bình, below yếu; domain.md §8.2 without
+/// its gap at exactly 15).
+fn parse_thresholds(value: Option<String>) -> Result<[f64; 4], ConfigError> {
+    let Some(value) = value else { return Ok([15.0, 12.0, 9.0, 6.0]) };
+    let bad = || ConfigError {
+        name: "MOTCUA_EVALUATION_THRESHOLDS",
+        reason: format!("`{value}`: expected four descending numbers, e.g. 15,12,9,6"),
+    };
+    let numbers: Vec<f64> = value.split(',').map(|v| v.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    let array: [f64; 4] = numbers.try_into().map_err(|_| bad())?;
+    if array.windows(2).any(|w| w[0] <= w[1]) || array[0] > 18.0 || array[3] < 0.0 {
+        return Err(bad());
+    }
+    Ok(array)
 }
 
 /// The adapter settings under `prefix` (`_URL`, `_USERNAME`, `_PASSWORD`, `_DSTCODE`,

@@ -193,7 +193,9 @@ pub fn seed_cases(pool: &Pool, plan: SeedPlan, demo_password: &str, mut progress
             },
         )
     })?;
-    // Fresh statistics, so inbox and lookup plans fit the new volume at once.
+    // The case counters of the statistics, recounted once instead of case by case.
+    persistence::repo::stats::ensure_built(&mut conn)?;
+    // Fresh planner statistics, so inbox and lookup plans fit the new volume at once.
     persistence::db::analyze(&mut conn).map_err(RepoError::from)?;
     Ok(written)
 }

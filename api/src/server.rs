@@ -20,7 +20,9 @@ use crate::metrics::Metrics;
 use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{agencies, audit, auth, calendar, cases, faqs, forms, health, integrations, procedures, statistics, templates, users};
+use crate::routes::{
+    agencies, audit, auth, calendar, cases, faqs, forms, health, integrations, procedures, reports, statistics, templates, users,
+};
 use crate::state::AppState;
 
 /// The OpenAPI document, serialised once.
@@ -229,6 +231,11 @@ pub fn build_app(
                 .service(forms::get_case_register)
                 .service(forms::get_case_evaluation)
                 .service(statistics::satisfaction_statistics)
+                .service(reports::case_statistics)
+                .service(reports::periodic_report)
+                .service(reports::freeze_report)
+                .service(reports::list_reports)
+                .service(reports::get_report)
                 .service(calendar::list_calendar_days)
                 .service(calendar::put_calendar_day)
                 .service(calendar::delete_calendar_day)
@@ -355,6 +362,21 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<actix_we
             }
         }
     })?;
+    // The report scheduler: freezes each due period once, whatever the number of instances
+    // (a unique index decides who wins).
+    if let Some(interval) = data.config.report_schedule_interval {
+        let state = data.clone();
+        std::thread::Builder::new().name("motcua-reports".into()).spawn(move || {
+            loop {
+                std::thread::sleep(interval);
+                if let Ok(mut conn) = state.pool.get()
+                    && let Err(e) = crate::routes::reports::run_schedule(&mut conn, &state, chrono::Utc::now())
+                {
+                    log::warn!("report scheduling failed: {e}");
+                }
+            }
+        })?;
+    }
     // Database work is gated to the pool size (`db::DbPool`), so more blocking threads per
     // worker than connections would only hold memory (stacks and allocator arenas).
     let blocking = usize::try_from(data.config.db_pool_size).unwrap_or(16).max(4);

@@ -12,7 +12,9 @@ pub mod evaluation;
 pub mod files;
 pub mod identity;
 pub mod procedure;
+pub mod report;
 pub mod role;
+pub mod stats;
 pub mod text;
 pub mod time;
 

@@ -153,6 +153,8 @@ pub fn build_pool(url: &str, max_size: u32, migrate: bool) -> Result<Pool, PoolE
     }
     if migrate {
         run_migrations(&mut first)?;
+        // A migration (or a bulk load) may have left the case counters to be rebuilt.
+        crate::repo::stats::ensure_built(&mut first).map_err(|e| PoolError::Pool(format!("case statistics: {e}")))?;
     }
     drop(first);
     r2d2::Pool::builder()

@@ -324,7 +324,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    case_stats_daily (agency_id, procedure_code, channel, day) {
+        agency_id -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        day -> Date,
+        received -> BigInt,
+        resolved_early -> BigInt,
+        resolved_on_time -> BigInt,
+        resolved_late -> BigInt,
+        withdrawn -> BigInt,
+        refused -> BigInt,
+        supplement_requested -> BigInt,
+        due -> BigInt,
+        past_due -> BigInt,
+    }
+}
+
+diesel::table! {
+    case_stats_monthly (agency_id, procedure_code, channel, day) {
+        agency_id -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        day -> Date,
+        received -> BigInt,
+        resolved_early -> BigInt,
+        resolved_on_time -> BigInt,
+        resolved_late -> BigInt,
+        withdrawn -> BigInt,
+        refused -> BigInt,
+        supplement_requested -> BigInt,
+        due -> BigInt,
+        past_due -> BigInt,
+    }
+}
+
+diesel::table! {
+    case_stats_state (id) {
+        id -> Integer,
+        built -> Bool,
+    }
+}
+
+diesel::table! {
+    report_snapshots (id) {
+        id -> Text,
+        template -> Text,
+        period -> Text,
+        from_date -> Date,
+        to_date -> Date,
+        scope -> Text,
+        group_by -> Text,
+        trigger_kind -> Text,
+        content -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        submission_status -> Text,
+        submission_ref -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    report_snapshots,
+    case_stats_daily,
+    case_stats_monthly,
+    case_stats_state,
     case_ratings,
     case_documents,
     cases,

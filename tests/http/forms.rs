@@ -7,7 +7,7 @@ use crate::cases::{CODE, NO_RESULT, act, case_body, upload, world};
 use crate::support::*;
 
 /// Downloads `path` and returns the status, content type and bytes.
-async fn fetch(app: &TestApp, path: &str, token: &str, accept: &str) -> (u16, String, Vec<u8>) {
+pub async fn fetch(app: &TestApp, path: &str, token: &str, accept: &str) -> (u16, String, Vec<u8>) {
     let response = app.client.get(format!("{}{path}", app.base)).bearer_auth(token).header("Accept", accept).send().await.unwrap();
     let status = response.status().as_u16();
     let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -15,7 +15,7 @@ async fn fetch(app: &TestApp, path: &str, token: &str, accept: &str) -> (u16, St
 }
 
 /// The text of a PDF, as a reader would copy it.
-fn pdf_text(bytes: &[u8]) -> String {
+pub fn pdf_text(bytes: &[u8]) -> String {
     let dir = std::env::temp_dir().join(format!("motcua-pdf-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("form.pdf");

@@ -13,6 +13,7 @@ mod forms;
 mod idempotency;
 mod procedures;
 mod processes;
+mod reports;
 mod statistics;
 mod support;
 mod templates;

@@ -324,3 +324,14 @@ pub async fn into_resp(resp: reqwest::Response) -> Resp {
 pub fn citizen(username: &str, n: u32) -> Value {
     json!({"username": username, "password": "citizen-pass-2026", "full_name": "Nguyễn Văn A", "id_number": format!("0040990{n:05}"), "phone": "0912345678", "email": "a@example.vn"})
 }
+
+/// Another server on an existing database (a second instance behind the same load balancer).
+pub async fn spawn_extra(env: HashMap<String, String>) -> actix_web::dev::ServerHandle {
+    let config = api::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+    let state = tokio::task::spawn_blocking(move || api::server::prepare(config)).await.unwrap().expect("prepare");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = api::server::start(state, listener).unwrap();
+    let handle = server.handle();
+    tokio::spawn(server);
+    handle
+}

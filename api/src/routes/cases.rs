@@ -974,6 +974,7 @@ pub async fn case_action(
             return Err(ApiError::forbidden());
         }
         let before = (case.status.clone(), case.revision);
+        let stored = case.clone();
         let now = persistence::now();
         let content = procedure_of(conn, &case)?.1;
         let channel = Channel::parse(&case.channel, "channel").map_err(ApiError::internal)?;
@@ -1052,12 +1053,14 @@ pub async fn case_action(
                 move_along_workflow(conn, &calendar, &mut case, &content, StepMove::Back, now)?;
             }
             CaseAction::ReturnResult => case.returned_at = Some(now),
+            // Processing also ends here (NgayKetThucXuLy, domain.md §7.5).
+            CaseAction::Refuse | CaseAction::Withdraw | CaseAction::Stop => case.finished_at = Some(now),
             _ => {}
         }
         case.status = to.as_str().to_owned();
         case.revision += 1;
         case.updated_at = now;
-        repo::save(conn, &case)?;
+        repo::save(conn, &stored, &case)?;
         let note = body.reason.clone().or(body.note.clone()).or(body.summary.clone());
         repo::append_event(
             conn,

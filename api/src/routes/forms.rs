@@ -440,14 +440,14 @@ fn render_form(form: &FormView) -> Result<Vec<u8>, ApiError> {
     layout.finish().map_err(ApiError::internal)
 }
 
-fn wants(req: &HttpRequest, format: Option<&str>, media: &str, short: &str) -> bool {
+pub(super) fn wants(req: &HttpRequest, format: Option<&str>, media: &str, short: &str) -> bool {
     if let Some(format) = format {
         return format == short;
     }
     req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains(media))
 }
 
-fn pdf_response(bytes: Vec<u8>, name: &str) -> HttpResponse {
+pub(super) fn pdf_response(bytes: Vec<u8>, name: &str) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "application/pdf"))
         .insert_header((CONTENT_DISPOSITION, format!("inline; filename=\"{name}.pdf\"")))

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod health;
 pub mod integrations;
 pub mod procedures;
+pub mod reports;
 pub mod statistics;
 pub mod templates;
 pub mod users;

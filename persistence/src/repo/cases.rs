@@ -68,14 +68,17 @@ pub struct EventRow {
     pub details: Option<String>,
 }
 
-/// Stores a new case.
+/// Stores a new case and counts it in the statistics.
 pub fn insert(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoError> {
     diesel::insert_into(cases::table).values(row).execute(conn)?;
-    Ok(())
+    crate::repo::stats::on_insert(conn, row)
 }
 
-/// Stores many cases and their events at once (bulk loading; call inside a transaction).
+/// Stores many cases and their events at once (bulk loading; call inside a transaction). The
+/// statistics are marked for a rebuild ([`crate::repo::stats::ensure_built`]) instead of being
+/// counted case by case.
 pub fn insert_many(conn: &mut AnyConnection, rows: &[CaseRow], events: &[EventRow]) -> Result<(), RepoError> {
+    crate::repo::stats::invalidate(conn)?;
     // Stay under SQLite's 32,766 bind parameters per statement.
     for chunk in rows.chunks(800) {
         crate::per_backend!(conn, |c| diesel::insert_into(cases::table).values(chunk).execute(c))?;
@@ -151,10 +154,11 @@ pub fn find_by_external_id(conn: &mut AnyConnection, external_id: &str) -> Resul
     Ok(cases::table.filter(cases::external_id.eq(external_id)).select(CaseRow::as_select()).first(conn).optional()?)
 }
 
-/// Writes every column of `row` (call after [`find_for_update`]).
-pub fn save(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoError> {
+/// Writes every column of `row`, which was `before` when read with [`find_for_update`], and
+/// counts the change in the statistics.
+pub fn save(conn: &mut AnyConnection, before: &CaseRow, row: &CaseRow) -> Result<(), RepoError> {
     diesel::update(cases::table.find(&row.id)).set(row).execute(conn)?;
-    Ok(())
+    crate::repo::stats::on_save(conn, before, row)
 }
 
 /// Appends an event with the next sequence number.

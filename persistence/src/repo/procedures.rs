@@ -303,3 +303,39 @@ pub fn list(conn: &mut AnyConnection, filter: &ProcedureFilter) -> Result<Page<V
 pub fn count(conn: &mut AnyConnection) -> Result<i64, RepoError> {
     Ok(procedures::table.count().get_result(conn)?)
 }
+
+/// Display labels of a procedure (latest version).
+#[derive(Debug, Clone)]
+pub struct ProcedureLabel {
+    pub name: String,
+    pub field_code: String,
+    pub field_name: String,
+}
+
+/// The latest name and field of each procedure in `codes`.
+///
+/// # Errors
+/// Database errors.
+pub fn latest_labels(conn: &mut AnyConnection, codes: &[String]) -> Result<std::collections::HashMap<String, ProcedureLabel>, RepoError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in codes.chunks(500) {
+        let rows: Vec<(String, String, String, String)> = procedure_versions::table
+            .filter(procedure_versions::procedure_code.eq_any(chunk))
+            .filter(procedure_versions::is_latest.eq(true))
+            .select((
+                procedure_versions::procedure_code,
+                procedure_versions::name,
+                procedure_versions::field_code,
+                procedure_versions::content,
+            ))
+            .load(conn)?;
+        for (code, name, field_code, content) in rows {
+            let field_name = serde_json::from_str::<serde_json::Value>(&content)
+                .ok()
+                .and_then(|v| v.pointer("/field/name").and_then(|n| n.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            out.insert(code, ProcedureLabel { name, field_code, field_name });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,830 @@
+//! Case statistics and periodic reports (api.md §3.8, domain.md §9): the counts of report 06
+//! for any window and agency subtree from the additive counters of `domain::stats`, grouped by
+//! agency, field, procedure, channel or day; the statutory and internal periods; frozen
+//! snapshots (by hand, and by the scheduler once per period whatever the number of instances);
+//! JSON, CSV and PDF.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::report::{Period, Template};
+use domain::stats::{ReportRow, WindowSums};
+use domain::{Role, procedure::Channel};
+use persistence::AnyConnection;
+use persistence::repo::agencies::{self, AgencyRow};
+use persistence::repo::reports::{self as repo, SnapshotRow};
+use persistence::repo::stats::{self, Group};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::forms::{pdf_response, to_csv, wants};
+use super::statistics::scope_agency;
+use crate::auth::Principal;
+use crate::error::{ApiError, Problem};
+use crate::names::Names;
+use crate::pdf::{Align, Column, Layout, Weight};
+use crate::state::AppState;
+
+/// How statistic rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Agency,
+    Field,
+    Procedure,
+    Channel,
+    Day,
+}
+
+impl GroupBy {
+    fn parse(value: Option<&str>, default: Self) -> Result<Self, ApiError> {
+        Ok(match value {
+            None => default,
+            Some("agency") => Self::Agency,
+            Some("field") => Self::Field,
+            Some("procedure") => Self::Procedure,
+            Some("channel") => Self::Channel,
+            Some("day") => Self::Day,
+            Some(_) => return Err(ApiError::invalid("group_by", "must be agency, field, procedure, channel or day")),
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Agency => "agency",
+            Self::Field => "field",
+            Self::Procedure => "procedure",
+            Self::Channel => "channel",
+            Self::Day => "day",
+        }
+    }
+
+    fn heading(self) -> &'static str {
+        match self {
+            Self::Agency => "Đơn vị",
+            Self::Field => "Lĩnh vực",
+            Self::Procedure => "Thủ tục hành chính",
+            Self::Channel => "Kênh",
+            Self::Day => "Ngày",
+        }
+    }
+}
+
+/// Cases received (số hồ sơ nhận giải quyết).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReceivedCounts {
+    pub total: i64,
+    /// Received online in the window (trực tuyến).
+    pub online: i64,
+    /// Received at the counter or by post in the window (trực tiếp, dịch vụ bưu chính).
+    pub direct_postal: i64,
+    /// Still pending from before the window (từ kỳ trước).
+    pub carried_over: i64,
+}
+
+/// Cases resolved in the window (số hồ sơ đã giải quyết); withdrawn ones count as on time.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ResolvedCounts {
+    pub total: i64,
+    pub early: i64,
+    pub on_time: i64,
+    pub late: i64,
+}
+
+/// Cases pending at the end of the window (số hồ sơ đang giải quyết).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PendingCounts {
+    pub total: i64,
+    pub within: i64,
+    pub overdue: i64,
+}
+
+/// One row: received.total = resolved.total + pending.total.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatisticsRow {
+    /// Agency id, field code, procedure code, channel or `YYYY-MM-DD`; `total` for the sum.
+    pub key: String,
+    /// Agency name, field or procedure name, channel label or the date.
+    pub label: String,
+    pub received: ReceivedCounts,
+    pub resolved: ResolvedCounts,
+    pub pending: PendingCounts,
+    /// Withdrawn in the window (included in resolved.on_time).
+    pub withdrawn: i64,
+    /// Refused in the window (not counted as received).
+    pub refused: i64,
+    /// Supplement requests made in the window.
+    pub supplement_requested: i64,
+}
+
+impl StatisticsRow {
+    fn new(key: String, label: String, r: &ReportRow) -> Self {
+        Self {
+            key,
+            label,
+            received: ReceivedCounts {
+                total: r.received_total,
+                online: r.received_online,
+                direct_postal: r.received_direct_postal,
+                carried_over: r.carried_over,
+            },
+            resolved: ResolvedCounts {
+                total: r.resolved_total,
+                early: r.resolved_early,
+                on_time: r.resolved_on_time,
+                late: r.resolved_late,
+            },
+            pending: PendingCounts { total: r.pending_total, within: r.pending_within, overdue: r.pending_overdue },
+            withdrawn: r.withdrawn,
+            refused: r.refused,
+            supplement_requested: r.supplement_requested,
+        }
+    }
+
+    fn cells(&self, no: &str) -> Vec<String> {
+        let n = |v: i64| v.to_string();
+        vec![
+            no.to_owned(),
+            self.label.clone(),
+            n(self.received.total),
+            n(self.received.online),
+            n(self.received.direct_postal),
+            n(self.received.carried_over),
+            n(self.resolved.total),
+            n(self.resolved.early),
+            n(self.resolved.on_time),
+            n(self.resolved.late),
+            n(self.pending.total),
+            n(self.pending.within),
+            n(self.pending.overdue),
+            n(self.withdrawn),
+            n(self.refused),
+            n(self.supplement_requested),
+        ]
+    }
+}
+
+/// Case counts for a window and agency subtree.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatisticsView {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The agency whose subtree is counted; none for the whole province.
+    pub agency_id: Option<String>,
+    pub agency_name: Option<String>,
+    pub group_by: GroupBy,
+    /// Rows that count anything, in label order (date order by day).
+    pub rows: Vec<StatisticsRow>,
+    pub total: StatisticsRow,
+}
+
+/// The longest window of one statistic.
+const MAX_WINDOW_DAYS: i64 = 5 * 366;
+
+/// The counts for `[from, to]` over `agency`'s subtree (everything when `None`).
+///
+/// # Errors
+/// A bad window; database errors.
+pub fn compute(
+    conn: &mut AnyConnection,
+    names: &Names,
+    agency: Option<&AgencyRow>,
+    group_by: GroupBy,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<StatisticsView, ApiError> {
+    domain::time::local_days(from, to)?;
+    let days = (to - from).num_days();
+    if days > MAX_WINDOW_DAYS || (group_by == GroupBy::Day && days > 366) {
+        return Err(ApiError::invalid("to", "the window is too long (at most 5 years, or 1 year by day)"));
+    }
+    let group = match group_by {
+        GroupBy::Agency => Group::Agency,
+        GroupBy::Field | GroupBy::Procedure => Group::Procedure,
+        GroupBy::Channel => Group::Channel,
+        GroupBy::Day => Group::Day,
+    };
+    let sums = stats::window_sums(conn, agency.map(|a| a.path.as_str()), group, from, to)?;
+    let mut all = WindowSums::default();
+    for s in sums.values() {
+        all.before += s.before;
+        all.inside += s.inside;
+        all.last += s.last;
+        all.received_online += s.received_online;
+    }
+    let mut rows: Vec<(String, ReportRow)> = Vec::new();
+    if group_by == GroupBy::Day {
+        let mut before = sums.get("").map(|s| s.before).unwrap_or_default();
+        for day in from.iter_days().take_while(|d| *d <= to) {
+            let key = day.to_string();
+            let s = sums.get(&key).copied().unwrap_or_default();
+            let today = s.inside + s.last;
+            let row = domain::stats::row_from_sums(&WindowSums {
+                before,
+                inside: domain::stats::Counters::default(),
+                last: today,
+                received_online: s.received_online,
+            });
+            before += today;
+            rows.push((key, row));
+        }
+    } else {
+        rows = sums.iter().map(|(k, s)| (k.clone(), domain::stats::row_from_sums(s))).collect();
+    }
+    let mut labelled: Vec<StatisticsRow> = match group_by {
+        GroupBy::Agency => rows
+            .iter()
+            .filter(|(_, r)| !r.is_empty())
+            .map(|(id, r)| Ok(StatisticsRow::new(id.clone(), names.agency(conn, id)?, r)))
+            .collect::<Result<_, ApiError>>()?,
+        GroupBy::Procedure | GroupBy::Field => {
+            let codes: Vec<String> = rows.iter().map(|(k, _)| k.clone()).collect();
+            let labels = persistence::repo::procedures::latest_labels(conn, &codes)?;
+            if group_by == GroupBy::Procedure {
+                rows.iter()
+                    .filter(|(_, r)| !r.is_empty())
+                    .map(|(code, r)| {
+                        let name = labels.get(code).map_or_else(|| code.clone(), |l| l.name.clone());
+                        StatisticsRow::new(code.clone(), name, r)
+                    })
+                    .collect()
+            } else {
+                let mut fields: BTreeMap<String, (String, ReportRow)> = BTreeMap::new();
+                for (code, r) in &rows {
+                    let (field, name) =
+                        labels.get(code).map_or_else(|| (String::new(), String::new()), |l| (l.field_code.clone(), l.field_name.clone()));
+                    let entry = fields.entry(field).or_insert_with(|| (name, ReportRow::default()));
+                    entry.1 += *r;
+                }
+                fields
+                    .into_iter()
+                    .filter(|(_, (_, r))| !r.is_empty())
+                    .map(|(code, (name, r))| StatisticsRow::new(code.clone(), if name.is_empty() { code } else { name }, &r))
+                    .collect()
+            }
+        }
+        GroupBy::Channel => rows
+            .iter()
+            .filter(|(_, r)| !r.is_empty())
+            .map(|(k, r)| {
+                let label = Channel::parse(k, "channel").map_or_else(|_| k.clone(), |c| c.label().vi.to_owned());
+                StatisticsRow::new(k.clone(), label, r)
+            })
+            .collect(),
+        GroupBy::Day => rows.iter().map(|(k, r)| StatisticsRow::new(k.clone(), k.clone(), r)).collect(),
+    };
+    if group_by != GroupBy::Day {
+        labelled.sort_by(|a, b| domain::text::fold(&a.label).cmp(&domain::text::fold(&b.label)).then_with(|| a.key.cmp(&b.key)));
+    }
+    let total = StatisticsRow::new("total".into(), "Tổng cộng".into(), &domain::stats::row_from_sums(&all));
+    Ok(StatisticsView {
+        from,
+        to,
+        agency_id: agency.map(|a| a.id.clone()),
+        agency_name: agency.map(|a| a.name.clone()),
+        group_by,
+        rows: labelled,
+        total,
+    })
+}
+
+const CSV_COLUMNS: [&str; 16] = [
+    "STT",
+    "Nhóm",
+    "Tổng số nhận giải quyết",
+    "Trực tuyến",
+    "Trực tiếp, dịch vụ bưu chính",
+    "Từ kỳ trước",
+    "Tổng số đã giải quyết",
+    "Trước hạn",
+    "Đúng hạn",
+    "Quá hạn",
+    "Tổng số đang giải quyết",
+    "Trong hạn",
+    "Quá hạn (đang giải quyết)",
+    "Rút hồ sơ",
+    "Từ chối",
+    "Yêu cầu bổ sung",
+];
+
+fn csv_of(view: &StatisticsView) -> Vec<u8> {
+    let mut header = CSV_COLUMNS;
+    header[1] = view.group_by.heading();
+    let rows = view.rows.iter().enumerate().map(|(i, r)| r.cells(&(i + 1).to_string())).chain(std::iter::once(view.total.cells("")));
+    to_csv(&header, rows)
+}
+
+fn csv_response(body: Vec<u8>, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")))
+        .body(body)
+}
+
+fn check_format(format: Option<&str>) -> Result<(), ApiError> {
+    if format.is_some_and(|f| !["json", "csv", "pdf"].contains(&f)) {
+        return Err(ApiError::invalid("format", "must be json, csv or pdf"));
+    }
+    Ok(())
+}
+
+/// The window, agency and grouping of `/statistics/cases`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseStatisticsQuery {
+    /// First day (inclusive), `YYYY-MM-DD`.
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    pub to: NaiveDate,
+    /// The agency (its subtree is included); default: the caller's agency for agency staff,
+    /// the province for supervisors and system administrators.
+    pub agency_id: Option<String>,
+    /// `agency` (default), `field`, `procedure`, `channel` or `day`.
+    pub group_by: Option<String>,
+    /// `json` or `csv`; default from `Accept`.
+    pub format: Option<String>,
+}
+
+/// Case counts (domain.md §9.1) for a window and agency subtree, grouped (staff, supervisors);
+/// `text/csv` on request.
+#[utoipa::path(
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(CaseStatisticsQuery),
+    responses(
+        (status = 200, description = "Rows and total; received = resolved + pending in each", content(
+            (StatisticsView = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown agency, or outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad window, grouping or format", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/statistics/cases")]
+pub async fn case_statistics(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    query: web::Query<CaseStatisticsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let group_by = GroupBy::parse(query.group_by.as_deref(), GroupBy::Agency)?;
+    if query.format.as_deref().is_some_and(|f| !["json", "csv"].contains(&f)) {
+        return Err(ApiError::invalid("format", "must be json or csv"));
+    }
+    domain::time::local_days(query.from, query.to)?;
+    let shared = state.get_ref().clone();
+    let (from, to, agency_id) = (query.from, query.to, query.agency_id.clone());
+    let view = crate::db::run(&state.pool, move |conn| {
+        let agency = scope_agency(conn, &principal, agency_id.as_deref())?;
+        compute(conn, &shared.names, agency.as_ref(), group_by, from, to)
+    })
+    .await?;
+    if wants(&req, query.format.as_deref(), "text/csv", "csv") {
+        return Ok(csv_response(csv_of(&view), &format!("thong-ke-ho-so-{from}-{to}")));
+    }
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A periodic report: the template, its period and window, and the counts.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReportView {
+    /// `06`, `weekly` or `monthly`.
+    pub template: String,
+    pub title: String,
+    pub period: String,
+    pub period_label: String,
+    /// When the numbers were computed.
+    pub generated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub statistics: StatisticsView,
+}
+
+fn report_title(template: Template) -> &'static str {
+    match template {
+        Template::Report06 => {
+            "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
+        }
+        Template::Weekly => "THỐNG KÊ TÌNH HÌNH GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH TRONG TUẦN",
+        Template::Monthly => "THỐNG KÊ TÌNH HÌNH GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH TRONG THÁNG",
+    }
+}
+
+fn parse_template(value: &str) -> Result<Template, ApiError> {
+    Template::parse(value, "template").map_err(|_| ApiError::invalid("template", "must be 06, weekly or monthly"))
+}
+
+fn report_group(value: Option<&str>) -> Result<GroupBy, ApiError> {
+    match GroupBy::parse(value, GroupBy::Agency)? {
+        g @ (GroupBy::Agency | GroupBy::Field) => Ok(g),
+        _ => Err(ApiError::invalid("group_by", "a report is grouped by agency or field")),
+    }
+}
+
+/// Computes a report for `period` over `agency`'s subtree.
+///
+/// # Errors
+/// Database errors.
+pub fn build_report(
+    conn: &mut AnyConnection,
+    names: &Names,
+    period: &Period,
+    agency: Option<&AgencyRow>,
+    group_by: GroupBy,
+) -> Result<ReportView, ApiError> {
+    let statistics = compute(conn, names, agency, group_by, period.from, period.to)?;
+    Ok(ReportView {
+        template: period.template.as_str().to_owned(),
+        title: report_title(period.template).to_owned(),
+        period: period.code.clone(),
+        period_label: period.label.clone(),
+        generated_at: Utc::now(),
+        statistics,
+    })
+}
+
+fn render_report(view: &ReportView, place: &str) -> Result<Vec<u8>, ApiError> {
+    let mut layout = Layout::a4(true).map_err(ApiError::internal)?;
+    if view.template == "06" {
+        layout.paragraph("Biểu số 06/VPCP/KSTT", 9.0, Weight::Regular, Align::Right);
+    }
+    layout.two_columns(
+        &[(view.statistics.agency_name.as_deref().unwrap_or(&format!("UBND tỉnh {place}")), Weight::Bold)],
+        &[("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", Weight::Bold), ("Độc lập - Tự do - Hạnh phúc", Weight::Bold)],
+        9.0,
+    );
+    layout.gap(6.0);
+    layout.paragraph(&view.title, 12.0, Weight::Bold, Align::Center);
+    layout.paragraph(
+        &format!(
+            "{} (Từ ngày {} đến ngày {})",
+            view.period_label,
+            view.statistics.from.format("%d/%m/%Y"),
+            view.statistics.to.format("%d/%m/%Y")
+        ),
+        10.0,
+        Weight::Regular,
+        Align::Center,
+    );
+    layout.paragraph("Đơn vị tính: Số hồ sơ", 9.0, Weight::Regular, Align::Right);
+    layout.gap(4.0);
+    let titles = [
+        "STT",
+        view.statistics.group_by.heading(),
+        "Nhận: Tổng số",
+        "Trực tuyến",
+        "Trực tiếp, bưu chính",
+        "Từ kỳ trước",
+        "Đã giải quyết: Tổng số",
+        "Trước hạn",
+        "Đúng hạn",
+        "Quá hạn",
+        "Đang giải quyết: Tổng số",
+        "Trong hạn",
+        "Quá hạn",
+    ];
+    let shares = [0.5, 3.2, 1.0, 1.0, 1.0, 1.0, 1.1, 0.9, 0.9, 0.9, 1.1, 0.9, 0.9];
+    let columns: Vec<Column<'_>> = titles.iter().zip(shares).map(|(title, share)| Column { title, share }).collect();
+    let mut rows: Vec<Vec<String>> =
+        view.statistics.rows.iter().enumerate().map(|(i, r)| r.cells(&(i + 1).to_string())[..13].to_vec()).collect();
+    rows.push(view.statistics.total.cells("")[..13].to_vec());
+    layout.table(&columns, &rows, 7.5);
+    layout.finish().map_err(ApiError::internal)
+}
+
+fn respond_report(
+    req: &HttpRequest,
+    format: Option<&str>,
+    body: serde_json::Value,
+    view: ReportView,
+    place: String,
+) -> Result<HttpResponse, ApiError> {
+    let name = format!("bao-cao-{}-{}", view.template, view.period);
+    if wants(req, format, "text/csv", "csv") {
+        return Ok(csv_response(csv_of(&view.statistics), &name));
+    }
+    if wants(req, format, "application/pdf", "pdf") {
+        return Ok(pdf_response(render_report(&view, &place)?, &name));
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Which report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodicQuery {
+    /// `06` (statutory windows, 15th to 14th), `weekly` or `monthly` (internal statistics).
+    pub template: String,
+    /// `2026-11`, `2026-Q3`, `2026-H1`, `2026-9M`, `2026` (06); `2026-W48` (weekly); `2026-11`
+    /// (monthly).
+    pub period: String,
+    /// The agency (its subtree); default as for the statistics.
+    pub agency_id: Option<String>,
+    /// `agency` (06a, default) or `field`.
+    pub group_by: Option<String>,
+    /// `json`, `csv` or `pdf`; default from `Accept`.
+    pub format: Option<String>,
+}
+
+/// A periodic report computed now (staff, supervisors): JSON, CSV (UTF-8 with BOM) or PDF.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(PeriodicQuery),
+    responses(
+        (status = 200, description = "The report", content(
+            (ReportView = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/pdf"),
+        )),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown agency, or outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad template, period, grouping or format", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/periodic")]
+pub async fn periodic_report(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    query: web::Query<PeriodicQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    check_format(query.format.as_deref())?;
+    let period = domain::report::parse_period(parse_template(&query.template)?, &query.period)?;
+    let group_by = report_group(query.group_by.as_deref())?;
+    let shared = state.get_ref().clone();
+    let agency_id = query.agency_id.clone();
+    let view = crate::db::run(&state.pool, move |conn| {
+        let agency = scope_agency(conn, &principal, agency_id.as_deref())?;
+        build_report(conn, &shared.names, &period, agency.as_ref(), group_by)
+    })
+    .await?;
+    let body = serde_json::to_value(&view).map_err(ApiError::internal)?;
+    respond_report(&req, query.format.as_deref(), body, view, state.config.place_name.clone())
+}
+
+/// What to freeze.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FreezeRequest {
+    /// `06`, `weekly` or `monthly`.
+    pub template: String,
+    pub period: String,
+    /// Default: the caller's agency (agency administrators), the province (system administrators).
+    pub agency_id: Option<String>,
+    /// `agency` (default) or `field`.
+    pub group_by: Option<String>,
+}
+
+/// A frozen report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SnapshotView {
+    pub id: String,
+    pub template: String,
+    pub period: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// None for the whole province.
+    pub agency_id: Option<String>,
+    pub group_by: String,
+    /// `manual` or `scheduled`.
+    pub trigger: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<String>,
+    /// `not_sent` until the government reporting system integration takes it; then `queued`,
+    /// `sent` (with `submission_ref`).
+    pub submission_status: String,
+    pub submission_ref: Option<String>,
+    /// The report as frozen (absent in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportView>,
+}
+
+fn snapshot_view(row: &SnapshotRow, with_report: bool) -> Result<SnapshotView, ApiError> {
+    Ok(SnapshotView {
+        id: row.id.clone(),
+        template: row.template.clone(),
+        period: row.period.clone(),
+        from: row.from_date,
+        to: row.to_date,
+        agency_id: Some(row.scope.clone()).filter(|s| !s.is_empty()),
+        group_by: row.group_by.clone(),
+        trigger: row.trigger_kind.clone(),
+        created_at: row.created_at.and_utc(),
+        created_by: row.created_by.clone(),
+        submission_status: row.submission_status.clone(),
+        submission_ref: row.submission_ref.clone(),
+        report: if with_report { Some(serde_json::from_str(&row.content).map_err(ApiError::internal)?) } else { None },
+    })
+}
+
+/// Freezes `period` for `agency` (the province when `None`) as a snapshot row.
+///
+/// # Errors
+/// Database errors.
+pub fn freeze(
+    conn: &mut AnyConnection,
+    names: &Names,
+    period: &Period,
+    agency: Option<&AgencyRow>,
+    group_by: GroupBy,
+    trigger: &str,
+    created_by: Option<String>,
+) -> Result<Option<SnapshotRow>, ApiError> {
+    let report = build_report(conn, names, period, agency, group_by)?;
+    let row = SnapshotRow {
+        id: persistence::new_id(),
+        template: period.template.as_str().to_owned(),
+        period: period.code.clone(),
+        from_date: period.from,
+        to_date: period.to,
+        scope: agency.map(|a| a.id.clone()).unwrap_or_default(),
+        group_by: group_by.as_str().to_owned(),
+        trigger_kind: trigger.to_owned(),
+        content: serde_json::to_string(&report).map_err(ApiError::internal)?,
+        created_by,
+        created_at: persistence::now(),
+        submission_status: "not_sent".into(),
+        submission_ref: None,
+        submitted_at: None,
+    };
+    Ok(repo::insert(conn, &row)?.then_some(row))
+}
+
+/// Freezes a report snapshot for submission (agency administrators for their subtree, system
+/// administrators). The snapshot never changes afterwards.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    request_body = FreezeRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for 24 h")),
+    responses(
+        (status = 201, description = "The frozen report", body = SnapshotView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown agency, or outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad template, period or grouping", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/reports/periodic")]
+pub async fn freeze_report(
+    state: web::Data<AppState>,
+    principal: Principal,
+    meta: crate::auth::RequestMeta,
+    body: web::Json<FreezeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(&[Role::AgencyAdmin, Role::SystemAdmin])?;
+    let body = body.into_inner();
+    let period = domain::report::parse_period(parse_template(&body.template)?, &body.period)?;
+    let group_by = report_group(body.group_by.as_deref())?;
+    let shared = state.get_ref().clone();
+    let view = crate::db::write(&state.pool, move |conn| {
+        let agency = scope_agency(conn, &principal, body.agency_id.as_deref())?;
+        let row = freeze(conn, &shared.names, &period, agency.as_ref(), group_by, "manual", Some(principal.user_id.clone()))?
+            .ok_or_else(|| ApiError::internal("a manual snapshot cannot conflict"))?;
+        crate::auditing::record(
+            conn,
+            &meta,
+            crate::auditing::Change::<(), _> {
+                actor_id: Some(&principal.user_id),
+                action: "report.freeze",
+                entity_type: "report_snapshot",
+                entity_id: &row.id,
+                before: None,
+                after: Some(&row.content),
+            },
+        )?;
+        snapshot_view(&row, true)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+fn snapshot_in_scope(conn: &mut AnyConnection, principal: &Principal, row: &SnapshotRow) -> Result<(), ApiError> {
+    principal.require(&[Role::Officer, Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
+    if matches!(principal.role, Role::Supervisor | Role::SystemAdmin) {
+        return Ok(());
+    }
+    let agency = if row.scope.is_empty() { None } else { agencies::find(conn, &row.scope)? };
+    match agency {
+        Some(a) if principal.covers_path(&a.path) => Ok(()),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// A frozen report (staff in scope, supervisors): JSON, or its report as CSV or PDF.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Snapshot id"), super::forms::FormatQuery),
+    responses(
+        (status = 200, description = "The snapshot", content(
+            (SnapshotView = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/pdf"),
+        )),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown snapshot, or outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/{id}")]
+pub async fn get_report(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    path: web::Path<String>,
+    query: web::Query<super::forms::FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let format = query.into_inner().format;
+    check_format(format.as_deref())?;
+    let view = crate::db::run(&state.pool, move |conn| {
+        let row = repo::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
+        snapshot_in_scope(conn, &principal, &row)?;
+        snapshot_view(&row, true)
+    })
+    .await?;
+    let body = serde_json::to_value(&view).map_err(ApiError::internal)?;
+    let report = view.report.ok_or_else(|| ApiError::internal("snapshot without its report"))?;
+    respond_report(&req, format.as_deref(), body, report, state.config.place_name.clone())
+}
+
+/// Filters of the snapshot list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SnapshotListQuery {
+    /// `06`, `weekly` or `monthly`.
+    pub template: Option<String>,
+    /// As in `/reports/periodic`.
+    pub period: Option<String>,
+}
+
+/// Frozen reports, newest first (staff see those of their subtree; supervisors all).
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(SnapshotListQuery, crate::pagination::PageQuery),
+    responses(
+        (status = 200, description = "Snapshots without their numbers", body = crate::pagination::Paged<SnapshotView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad template or limit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports")]
+pub async fn list_reports(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<SnapshotListQuery>,
+    page: web::Query<crate::pagination::PageQuery>,
+) -> Result<web::Json<crate::pagination::Paged<SnapshotView>>, ApiError> {
+    principal.require(&[Role::Officer, Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
+    let query = query.into_inner();
+    if let Some(t) = &query.template {
+        parse_template(t)?;
+    }
+    let (limit, after) = page.resolve()?;
+    let page = crate::db::run(&state.pool, move |conn| {
+        let scopes = match (principal.role, principal.agency_path.as_deref()) {
+            (Role::Supervisor | Role::SystemAdmin, _) => None,
+            (_, Some(path)) => Some(agencies::ids_under(conn, path)?),
+            (_, None) => Some(Vec::new()),
+        };
+        let rows = repo::list(conn, query.template.as_deref(), query.period.as_deref(), scopes.as_deref(), after.as_deref(), limit + 1)?;
+        let page = persistence::repo::Page::from_overfetch(rows, limit, |r| r.id.clone());
+        let items = page.items.iter().map(|r| snapshot_view(r, false)).collect::<Result<_, _>>()?;
+        Ok(crate::pagination::Paged { items, next_cursor: page.next_after.as_deref().map(crate::pagination::encode_cursor) })
+    })
+    .await?;
+    Ok(web::Json(page))
+}
+
+/// One pass of the report scheduler: freezes the province-wide report of every period that is
+/// due and not frozen yet. Another instance freezing the same period first is not an error.
+///
+/// # Errors
+/// Database errors.
+pub fn run_schedule(conn: &mut AnyConnection, state: &AppState, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    let local = now.with_timezone(&domain::time::VN);
+    let calendar = super::calendar::load(conn, state)?;
+    let due = domain::report::due_periods(local.date_naive(), local.time() >= state.config.report_time, |d| calendar.is_working(d));
+    let mut frozen = 0;
+    for (template, code) in due {
+        if repo::scheduled_exists(conn, template.as_str(), &code, "", GroupBy::Agency.as_str())? {
+            continue;
+        }
+        let period = domain::report::parse_period(template, &code)?;
+        let done = persistence::write_tx(conn, |conn| freeze(conn, &state.names, &period, None, GroupBy::Agency, "scheduled", None))?;
+        if let Some(row) = done {
+            log::info!("froze report {} {} ({})", row.template, row.period, row.id);
+            frozen += 1;
+        }
+    }
+    Ok(frozen)
+}

@@ -1,0 +1,3 @@
+DROP TABLE case_stats_state;
+DROP TABLE case_stats_monthly;
+DROP TABLE case_stats_daily;
