@@ -21,7 +21,7 @@ use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    agencies, audit, auth, calendar, cases, faqs, forms, health, integrations, procedures, reports, statistics, templates, users,
+    agencies, audit, auth, calendar, cases, faqs, feedback, forms, health, integrations, procedures, reports, statistics, templates, users,
 };
 use crate::state::AppState;
 
@@ -232,6 +232,15 @@ pub fn build_app(
                 .service(forms::get_case_evaluation)
                 .service(statistics::satisfaction_statistics)
                 .service(reports::case_statistics)
+                .service(feedback::submit_feedback)
+                .service(feedback::list_feedback)
+                .service(feedback::get_feedback)
+                .service(feedback::feedback_action)
+                .service(feedback::react_to_feedback)
+                .service(feedback::upload_feedback_document)
+                .service(feedback::download_feedback_document)
+                .service(feedback::public_feedback)
+                .service(feedback::public_feedback_item)
                 .service(reports::periodic_report)
                 .service(reports::freeze_report)
                 .service(reports::list_reports)

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod evaluation;
+pub mod feedback;
 pub mod files;
 pub mod identity;
 pub mod procedure;

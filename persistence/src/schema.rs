@@ -386,7 +386,78 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feedback (id) {
+        id -> Text,
+        code -> Text,
+        kind -> Text,
+        category -> Text,
+        title -> Text,
+        content -> Text,
+        contact -> Text,
+        submitter_id -> Nullable<Text>,
+        agency_id -> Text,
+        related_case_id -> Nullable<Text>,
+        related_case_code -> Nullable<Text>,
+        status -> Text,
+        submitted_at -> Timestamp,
+        reception_due_at -> Timestamp,
+        supplement_due_at -> Timestamp,
+        answer_due_at -> Timestamp,
+        publish_due_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        accepted_at -> Nullable<Timestamp>,
+        first_supplement_at -> Nullable<Timestamp>,
+        answered_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<Text>,
+        useful -> Nullable<Bool>,
+        revision -> Integer,
+        updated_at -> Timestamp,
+        search -> Text,
+    }
+}
+
+diesel::table! {
+    feedback_events (feedback_id, seq) {
+        feedback_id -> Text,
+        seq -> Integer,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    feedback_documents (id) {
+        id -> Text,
+        feedback_id -> Text,
+        name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feedback_sequences (local_date) {
+        local_date -> Date,
+        last_value -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    feedback,
+    feedback_events,
+    feedback_documents,
+    feedback_sequences,
     report_snapshots,
     case_stats_daily,
     case_stats_monthly,

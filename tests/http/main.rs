@@ -9,6 +9,7 @@ mod cases;
 mod catalog_sync;
 mod docs;
 mod errors;
+mod feedback;
 mod forms;
 mod idempotency;
 mod procedures;

@@ -788,7 +788,7 @@ fn indicator(number: u8, name: &str, score: Score, basis: String) -> IndicatorVi
     }
 }
 
-fn evaluate(file: &CaseFile, now: DateTime<Utc>) -> CaseEvaluationView {
+fn evaluate(file: &CaseFile, complaints: usize, now: DateTime<Utc>) -> CaseEvaluationView {
     let case = &file.case;
     let finished = timeliness(case, now.naive_utc()).filter(|t| matches!(t, Timeliness::Early | Timeliness::OnTime | Timeliness::Late));
     let steps: Vec<Timeliness> = control_rows(file, now).into_iter().filter_map(|(_, t)| t).collect();
@@ -830,8 +830,12 @@ fn evaluate(file: &CaseFile, now: DateTime<Utc>) -> CaseEvaluationView {
     indicators.push(indicator(
         7,
         "Thái độ của cán bộ, công chức, viên chức",
-        evaluation::conduct(finished, 0),
-        format!("{}; không có phản ánh về hành vi", label(finished)),
+        evaluation::conduct(finished, complaints),
+        if complaints == 0 {
+            format!("{}; không có phản ánh về hành vi", label(finished))
+        } else {
+            format!("{complaints} phản ánh về hành vi của cán bộ, công chức")
+        },
     ));
     for (number, name) in [(8, "Tiếp thu, giải trình phản ánh, kiến nghị"), (9, "Tiến độ, chất lượng cung cấp dịch vụ công trực tuyến")]
     {
@@ -873,7 +877,8 @@ pub async fn get_case_evaluation(
     let code = code.into_inner();
     let view = crate::db::run(&state.pool, move |conn| {
         let (case, _) = case_in_scope(conn, &principal, &code)?;
-        Ok(evaluate(&load_file(conn, case)?, Utc::now()))
+        let complaints = usize::try_from(persistence::repo::feedback::conduct_complaints(conn, &case.id)?).unwrap_or(usize::MAX);
+        Ok(evaluate(&load_file(conn, case)?, complaints, Utc::now()))
     })
     .await?;
     Ok(web::Json(view))

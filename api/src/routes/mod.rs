@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calendar;
 pub mod cases;
 pub mod faqs;
+pub mod feedback;
 pub mod forms;
 pub mod health;
 pub mod integrations;

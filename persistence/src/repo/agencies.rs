@@ -157,3 +157,16 @@ pub fn is_within(conn: &mut AnyConnection, id: &str, root_path: &str) -> Result<
 pub fn count(conn: &mut AnyConnection) -> Result<i64, RepoError> {
     Ok(agencies::table.count().get_result(conn)?)
 }
+
+/// The top agency (the province's People's Committee): the first agency without a parent.
+///
+/// # Errors
+/// Database errors.
+pub fn root(conn: &mut AnyConnection) -> Result<Option<AgencyRow>, RepoError> {
+    Ok(agencies::table
+        .filter(agencies::parent_id.is_null())
+        .order(agencies::path.asc())
+        .select(AgencyRow::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod case_sequences;
 pub mod cases;
 pub mod faqs;
+pub mod feedback;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
