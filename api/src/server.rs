@@ -21,7 +21,8 @@ use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    agencies, audit, auth, calendar, cases, faqs, feedback, forms, health, integrations, procedures, reports, statistics, templates, users,
+    agencies, audit, auth, calendar, cases, evaluations, faqs, feedback, forms, health, integrations, procedures, reports, statistics,
+    templates, users,
 };
 use crate::state::AppState;
 
@@ -232,6 +233,9 @@ pub fn build_app(
                 .service(forms::get_case_evaluation)
                 .service(statistics::satisfaction_statistics)
                 .service(reports::case_statistics)
+                .service(reports::public_statistics)
+                .service(evaluations::agency_evaluations)
+                .service(evaluations::put_manual_scores)
                 .service(feedback::submit_feedback)
                 .service(feedback::list_feedback)
                 .service(feedback::get_feedback)

@@ -75,10 +75,109 @@ pub fn conduct(finished: Option<Timeliness>, misconduct_complaints: usize) -> Sc
     }
 }
 
+crate::role::wire_enum! {
+    /// The class of an agency's quarterly total (domain.md §8.2).
+    AgencyClass {
+        Excellent = "xuat_sac", "Xuất sắc", "Excellent";
+        Good = "tot", "Tốt", "Good";
+        Fair = "kha", "Khá", "Fair";
+        Average = "trung_binh", "Trung bình", "Average";
+        Weak = "yeu", "Yếu", "Weak";
+    }
+}
+
+/// The class of `total` (out of 18) with the lowest totals of the first four classes, in
+/// descending order. Bands are closed below, so every total has a class (the reference
+/// implementation's gap at exactly 15 is not reproduced).
+pub fn classify(total: f64, thresholds: [f64; 4]) -> AgencyClass {
+    let classes = [AgencyClass::Excellent, AgencyClass::Good, AgencyClass::Fair, AgencyClass::Average];
+    thresholds.iter().zip(classes).find(|(lowest, _)| total >= **lowest).map_or(AgencyClass::Weak, |(_, class)| class)
+}
+
+/// The average points of the cases whose indicator is decided (`None` when none is).
+pub fn average(scores: impl IntoIterator<Item = Score>) -> Option<f64> {
+    let (sum, n) = scores.into_iter().fold((0_u32, 0_u32), |(sum, n), s| match s {
+        Score::Points(p) => (sum + u32::from(p), n + 1),
+        Score::Undecided => (sum, n),
+    });
+    (n > 0).then(|| f64::from(sum) / f64::from(n))
+}
+
+/// Indicator 6 (publication) as far as the data says: 1 when every procedure the agency
+/// handled is published electronically, else 0. Two points also need the posting at the
+/// premises, which only an assessor can attest (self or appraised score).
+pub fn publication(handled: usize, published: usize) -> Score {
+    if handled == 0 {
+        Score::Undecided
+    } else if published >= handled {
+        Score::Points(1)
+    } else {
+        Score::Points(0)
+    }
+}
+
+/// Indicator 8 (handling of feedback): none, or all on time and none prolonged 2; at least
+/// 90 % on time and none prolonged 1; otherwise 0. `prolonged` are items still unanswered past
+/// their deadline.
+pub fn feedback_handling(items: usize, on_time: usize, prolonged: usize) -> Score {
+    if items == 0 || (on_time >= items && prolonged == 0) {
+        return Score::Points(2);
+    }
+    if prolonged == 0 && on_time * 10 >= items * 9 { Score::Points(1) } else { Score::Points(0) }
+}
+
+/// Indicator 9 (online services): at least 20 % of the procedures at level 3/4 (partial or
+/// full online), at least 30 % of the cases online and no online case late or overdue 2;
+/// some procedure at level 3/4, 15 % to 30 % online and none late 1; otherwise 0.
+pub fn online_services(procedures: usize, online_procedures: usize, cases: usize, online_cases: usize, online_late: usize) -> Score {
+    if procedures == 0 && cases == 0 {
+        return Score::Undecided;
+    }
+    let share = |part: usize, whole: usize| if whole == 0 { 0.0 } else { part as f64 / whole as f64 };
+    let (procedure_share, case_share) = (share(online_procedures, procedures), share(online_cases, cases));
+    if online_late > 0 || online_procedures == 0 {
+        return Score::Points(0);
+    }
+    if procedure_share >= 0.2 && case_share >= 0.3 {
+        Score::Points(2)
+    } else if case_share >= 0.15 {
+        Score::Points(1)
+    } else {
+        Score::Points(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use Timeliness::{Early, Late, OnTime, Overdue, Within};
+
+    #[test]
+    fn agency_indicators_and_classes() {
+        let t = [15.0, 12.0, 9.0, 6.0];
+        assert_eq!(classify(18.0, t), AgencyClass::Excellent);
+        assert_eq!(classify(15.0, t), AgencyClass::Excellent, "no gap at exactly 15");
+        assert_eq!(classify(14.99, t), AgencyClass::Good);
+        assert_eq!(classify(12.0, t), AgencyClass::Good);
+        assert_eq!(classify(9.0, t), AgencyClass::Fair);
+        assert_eq!(classify(6.0, t), AgencyClass::Average);
+        assert_eq!(classify(5.9, t), AgencyClass::Weak);
+        assert_eq!(average([Score::Points(2), Score::Points(1), Score::Undecided]), Some(1.5));
+        assert_eq!(average([Score::Undecided]), None);
+        assert_eq!(publication(3, 3), Score::Points(1));
+        assert_eq!(publication(3, 2), Score::Points(0));
+        assert_eq!(feedback_handling(0, 0, 0), Score::Points(2));
+        assert_eq!(feedback_handling(10, 10, 0), Score::Points(2));
+        assert_eq!(feedback_handling(10, 9, 0), Score::Points(1));
+        assert_eq!(feedback_handling(10, 9, 1), Score::Points(0));
+        assert_eq!(feedback_handling(10, 8, 0), Score::Points(0));
+        assert_eq!(online_services(10, 3, 100, 40, 0), Score::Points(2));
+        assert_eq!(online_services(10, 1, 100, 40, 0), Score::Points(1));
+        assert_eq!(online_services(10, 3, 100, 20, 0), Score::Points(1));
+        assert_eq!(online_services(10, 3, 100, 40, 1), Score::Points(0));
+        assert_eq!(online_services(10, 0, 100, 40, 0), Score::Points(0));
+        assert_eq!(online_services(10, 3, 100, 10, 0), Score::Points(0));
+    }
 
     #[test]
     fn indicators_score_hand_built_cases() {

@@ -453,7 +453,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    agency_evaluations (agency_id, quarter) {
+        agency_id -> Text,
+        quarter -> Text,
+        self_scores -> Text,
+        appraised_scores -> Text,
+        deduction_reasons -> Nullable<Text>,
+        updated_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    agency_evaluations,
     feedback,
     feedback_events,
     feedback_documents,

@@ -1,6 +1,6 @@
 //! Statistics over HTTP: satisfaction from the applicants' ratings, scoped by agency.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::cases::{NO_RESULT, act, case_body, world};
 use crate::support::*;
@@ -47,5 +47,108 @@ async fn satisfaction_counts_the_ratings_of_the_callers_scope() {
         app.get(&format!("/api/v1/statistics/satisfaction?from={today}&to={yesterday}"), Some(&w.clerk))
             .await
             .assert_problem(422, "validation_failed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agencies_are_evaluated_per_quarter_with_self_and_appraised_scores() {
+    for backend in backends() {
+        let w = world(backend).await;
+        let app = &w.app;
+        // Two cases resolved early, one of them after a supplement request; a conduct complaint
+        // about the first.
+        let mut codes = Vec::new();
+        for supplement in [false, true] {
+            let created = app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
+            let code = created.body["code"].as_str().unwrap().to_owned();
+            assert_eq!(act(app, &w.clerk, &code, "accept", json!({})).await.status, 200);
+            if supplement {
+                act(app, &w.clerk, &code, "request_supplement", json!({"reason": "Thiếu", "items": ["Bản sao"]})).await;
+                assert_eq!(act(app, &w.citizen, &code, "submit_supplement", json!({})).await.status, 200);
+            }
+            assert_eq!(act(app, &w.clerk, &code, "resolve", json!({"summary": "Xong"})).await.status, 200);
+            codes.push(code);
+        }
+        let complaint = json!({"kind": "reflection", "category": "conduct", "title": "Thái độ", "content": "Cán bộ không hướng dẫn", "related_case_code": codes[0]});
+        assert_eq!(app.post("/api/v1/feedback", Some(&w.citizen), complaint).await.status, 201);
+        let now = chrono::Utc::now().with_timezone(&domain::time::VN);
+        let quarter = format!("{}-Q{}", chrono::Datelike::year(&now), chrono::Datelike::month(&now).div_ceil(3));
+        let path = format!("/api/v1/evaluations/agencies?quarter={quarter}");
+        let listed = app.get(&path, Some(&w.f.supervisor)).await;
+        assert_eq!(listed.status, 200, "{backend:?}: {}", listed.text);
+        let all = listed.body.as_array().unwrap();
+        assert_eq!(all.len(), 4, "every agency of the province");
+        let a = all.iter().find(|e| e["agency_id"] == json!(w.f.commune_a)).unwrap();
+        assert_eq!(a["cases_evaluated"], 2);
+        assert_eq!(a["rank"], 1, "{}", listed.text);
+        let points = |e: &Value, n: usize| e["indicators"][n - 1]["points"].as_f64();
+        assert_eq!(points(a, 1), Some(2.0), "both early");
+        assert_eq!(points(a, 3), Some(1.5), "0 and 1 supplement requests: 2 and 1 points");
+        assert_eq!(points(a, 4), Some(1.5));
+        assert_eq!(points(a, 5), None, "only an assessor decides indicator 5");
+        assert_eq!(points(a, 6), Some(1.0), "published electronically");
+        assert_eq!(points(a, 7), Some(1.0), "the complaint costs the first case its 2 points");
+        assert_eq!(points(a, 8), Some(2.0), "feedback not yet due");
+        let total: f64 = a["indicators"].as_array().unwrap().iter().filter_map(|i| i["points"].as_f64()).sum();
+        assert!((a["total"].as_f64().unwrap() - total).abs() < 0.01);
+
+        // Self-assessment by the agency's administrator; the appraisal overrides it.
+        let put = |token: &str, scores: Value| {
+            let body = json!({"scores": scores, "deduction_reasons": "Niêm yết chưa đầy đủ"});
+            let path = format!("/api/v1/evaluations/agencies/{}/{quarter}", w.f.commune_a);
+            let token = token.to_owned();
+            async move { app.send(reqwest::Method::PUT, &path, Some(&token), Some(body), &[]).await }
+        };
+        let own = put(&w.f.agency_admin, json!({"5": 2, "6": 2})).await;
+        assert_eq!(own.status, 200, "{}", own.text);
+        assert_eq!(points(&own.body, 5), Some(2.0));
+        assert_eq!(own.body["indicators"][4]["self_score"], 2);
+        let appraised = put(&w.f.supervisor, json!({"6": 1})).await;
+        assert_eq!(appraised.status, 200, "{}", appraised.text);
+        assert_eq!(points(&appraised.body, 5), Some(2.0), "self score kept where not appraised");
+        assert_eq!(points(&appraised.body, 6), Some(1.0), "the appraisal wins");
+        assert_eq!(appraised.body["deduction_reasons"], "Niêm yết chưa đầy đủ");
+        let total = appraised.body["total"].as_f64().unwrap();
+        let class = appraised.body["class"].as_str().unwrap();
+        let expected = if total >= 15.0 {
+            "xuat_sac"
+        } else if total >= 12.0 {
+            "tot"
+        } else if total >= 9.0 {
+            "kha"
+        } else if total >= 6.0 {
+            "trung_binh"
+        } else {
+            "yeu"
+        };
+        assert_eq!(class, expected, "{total}");
+        put(&w.clerk, json!({"5": 2})).await.assert_problem(403, "forbidden");
+        put(&w.citizen, json!({"5": 2})).await.assert_problem(403, "forbidden");
+        put(&w.f.agency_admin, json!({"5": 3})).await.assert_problem(422, "validation_failed");
+        put(&w.f.agency_admin, json!({"10": 1})).await.assert_problem(422, "validation_failed");
+        let other = app
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/evaluations/agencies/{}/{quarter}", w.f.commune_b),
+                Some(&w.f.agency_admin),
+                Some(json!({"scores": {"5": 2}})),
+                &[],
+            )
+            .await;
+        other.assert_problem(404, "not_found");
+        // Staff see their own subtree only.
+        let mine = app.get(&path, Some(&w.clerk)).await;
+        assert_eq!(mine.body.as_array().unwrap().len(), 1);
+        app.get("/api/v1/evaluations/agencies?quarter=2026-Q5", Some(&w.clerk)).await.assert_problem(422, "validation_failed");
+        app.get(&path, Some(&w.citizen)).await.assert_problem(403, "forbidden");
+
+        // The public counters: no personal data, the province's numbers.
+        let public = app.get("/api/v1/public/statistics", None).await;
+        assert_eq!(public.status, 200, "{}", public.text);
+        assert_eq!(public.body["resolved"], 2);
+        assert_eq!(public.body["received_online"], 2);
+        assert_eq!(public.body["on_time_share"], 1.0);
+        assert!(!public.text.contains("Nông Văn Bình"));
+        app.get("/api/v1/public/statistics?year=2999", None).await.assert_problem(422, "validation_failed");
     }
 }

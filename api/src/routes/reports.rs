@@ -828,3 +828,93 @@ pub fn run_schedule(conn: &mut AnyConnection, state: &AppState, now: DateTime<Ut
     }
     Ok(frozen)
 }
+
+/// The year of the public counters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicStatisticsQuery {
+    /// Default: the current year (up to today).
+    pub year: Option<i32>,
+}
+
+/// Province-wide counters for the portal's statistics page (Art. 5.2.h).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicStatisticsView {
+    pub year: i32,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Received in the year (carried over from the year before included).
+    pub received: i64,
+    /// Received online in the year.
+    pub received_online: i64,
+    /// Share of the year's intake that came online, 0–1.
+    pub online_share: f64,
+    pub resolved: i64,
+    /// Resolved early or on time.
+    pub resolved_on_time: i64,
+    /// Share of the resolved cases resolved early or on time, 0–1.
+    pub on_time_share: f64,
+    pub pending: i64,
+    pub pending_overdue: i64,
+    /// Ratings given in the year by level.
+    pub ratings: BTreeMap<String, i64>,
+    /// Questions answered publicly (all time).
+    pub published_feedback: i64,
+}
+
+/// Province-wide counters (no authentication; rate limited per address).
+#[utoipa::path(
+    tag = "public",
+    security(()),
+    params(PublicStatisticsQuery),
+    responses(
+        (status = 200, description = "The counters", body = PublicStatisticsView),
+        (status = 422, description = "Bad year", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/public/statistics")]
+pub async fn public_statistics(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<PublicStatisticsQuery>,
+) -> Result<web::Json<PublicStatisticsView>, ApiError> {
+    let client = crate::auth::principal::client_addr(&req, state.config.trust_proxy);
+    state
+        .limiter
+        .check("public", &client, state.config.lookup_rate_per_minute, std::time::Duration::from_secs(60))
+        .map_err(ApiError::rate_limited)?;
+    let today = Utc::now().with_timezone(&domain::time::VN).date_naive();
+    let year = query.year.unwrap_or(chrono::Datelike::year(&today));
+    let from = NaiveDate::from_ymd_opt(year, 1, 1)
+        .filter(|d| *d <= today && year >= 2000)
+        .ok_or_else(|| ApiError::invalid("year", "must be a past or the current year"))?;
+    let to = NaiveDate::from_ymd_opt(year, 12, 31).map_or(today, |end| end.min(today));
+    let view = crate::db::run(&state.pool, move |conn| {
+        let sums = stats::window_sums(conn, None, Group::Total, from, to)?;
+        let row = domain::stats::row_from_sums(&sums.values().copied().next().unwrap_or_default());
+        let (start, end) = domain::time::local_days(from, to)?;
+        let ratings = persistence::repo::cases::rating_counts(conn, None, start.naive_utc(), end.naive_utc())?.into_iter().collect();
+        let published_feedback = persistence::repo::feedback::published_count(conn)?;
+        #[expect(clippy::cast_precision_loss, reason = "shares for display")]
+        let share = |part: i64, whole: i64| if whole == 0 { 0.0 } else { part as f64 / whole as f64 };
+        let intake = row.received_online + row.received_direct_postal;
+        Ok(PublicStatisticsView {
+            year,
+            from,
+            to,
+            received: row.received_total,
+            received_online: row.received_online,
+            online_share: share(row.received_online, intake),
+            resolved: row.resolved_total,
+            resolved_on_time: row.resolved_early + row.resolved_on_time,
+            on_time_share: share(row.resolved_early + row.resolved_on_time, row.resolved_total),
+            pending: row.pending_total,
+            pending_overdue: row.pending_overdue,
+            ratings,
+            published_feedback,
+        })
+    })
+    .await?;
+    Ok(web::Json(view))
+}

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calendar;
 pub mod case_sequences;
 pub mod cases;
+pub mod evaluations;
 pub mod faqs;
 pub mod feedback;
 pub mod idempotency;

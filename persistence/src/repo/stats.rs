@@ -352,6 +352,8 @@ pub enum Group {
     Channel,
     /// Per local day (keys `YYYY-MM-DD`; the days before the window under the key `""`).
     Day,
+    /// Per agency and channel (keys `agency_id|channel`).
+    AgencyChannel,
 }
 
 #[derive(QueryableByName)]
@@ -423,6 +425,7 @@ pub fn window_sums(
         Group::Procedure => "procedure_code",
         Group::Channel => "channel",
         Group::Day => "CASE WHEN seg = 0 THEN '' ELSE CAST(day AS TEXT) END",
+        Group::AgencyChannel => "agency_id || '|' || channel",
     };
     let columns = Counters::NAMES.join(", ");
     let parts: Vec<String> = segments(from, to, group != Group::Day)

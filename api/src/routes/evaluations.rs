@@ -1,0 +1,408 @@
+//! Quarterly agency evaluations (Circular 01/2018 Chapter III, domain.md §8.1–8.2): the nine
+//! indicators per agency and quarter, averaged over the cases finished in the quarter where a
+//! case decides them (1–4, 7) and computed from catalogue, feedback and channel data for the
+//! agency-level ones (6, 8, 9); the self-assessed and appraised scores override what the data
+//! cannot decide (5, and 6's posting at the premises); total out of 18 and the class with
+//! configurable thresholds.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use actix_web::{get, put, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::Role;
+use domain::case::{CaseAction, Timeliness, report_timeliness, step_timeliness};
+use domain::evaluation::{self, Score};
+use domain::procedure::{Channel, OnlineLevel};
+use persistence::AnyConnection;
+use persistence::repo::evaluations::{self as repo, FinishedCase, ManualScoresRow};
+use persistence::repo::stats::{self, Group};
+use persistence::repo::{agencies, feedback};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Principal, RequestMeta};
+use crate::error::{ApiError, Problem};
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+const NAMES: [&str; 9] = [
+    "Tổng thời gian giải quyết TTHC so với quy định",
+    "Thời gian thực hiện của từng cơ quan tham gia giải quyết",
+    "Số lần phải liên hệ nơi tiếp nhận để hoàn thiện hồ sơ",
+    "Số cơ quan, tổ chức phải liên hệ để hoàn thiện hồ sơ",
+    "Tổ chức tiếp nhận, giải quyết, trả kết quả tại Bộ phận Một cửa",
+    "Công khai thủ tục hành chính",
+    "Thái độ của cán bộ, công chức, viên chức",
+    "Tiếp thu, giải trình phản ánh, kiến nghị",
+    "Tiến độ, chất lượng cung cấp dịch vụ công trực tuyến",
+];
+
+/// A calendar quarter `YYYY-Qn` and its local dates.
+fn parse_quarter(value: &str) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let bad = || ApiError::invalid("quarter", "must be YYYY-Qn");
+    let (year, q) = value.split_once("-Q").ok_or_else(bad)?;
+    let year: i32 = year.parse().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(bad)?;
+    let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q)).ok_or_else(bad)?;
+    let from = NaiveDate::from_ymd_opt(year, q * 3 - 2, 1).ok_or_else(bad)?;
+    let to = from.checked_add_months(chrono::Months::new(3)).and_then(|d| d.pred_opt()).ok_or_else(bad)?;
+    Ok((from, to))
+}
+
+/// One indicator of an agency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgencyIndicator {
+    pub number: u8,
+    pub name: String,
+    /// From the data: the average over the quarter's cases (1–4, 7) or the agency-level score
+    /// (6, 8, 9); none where the data does not decide.
+    pub computed: Option<f64>,
+    pub self_score: Option<u8>,
+    pub appraised_score: Option<u8>,
+    /// What counts: appraised, else self-assessed, else computed.
+    pub points: Option<f64>,
+    /// What the computed score rests on.
+    pub basis: String,
+}
+
+/// An agency's evaluation for a quarter.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgencyEvaluationView {
+    pub agency_id: String,
+    pub agency_name: String,
+    pub quarter: String,
+    /// Cases resolved in the quarter (the base of indicators 1–4 and 7).
+    pub cases_evaluated: usize,
+    pub indicators: Vec<AgencyIndicator>,
+    /// Out of 18.
+    pub total: f64,
+    /// `xuat_sac`, `tot`, `kha`, `trung_binh`, `yeu` (thresholds: `MOTCUA_EVALUATION_THRESHOLDS`).
+    pub class: String,
+    pub class_label: String,
+    /// 1 for the highest total among the listed agencies.
+    pub rank: usize,
+    pub deduction_reasons: Option<String>,
+}
+
+/// Which quarter and agencies.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvaluationQuery {
+    /// `YYYY-Qn` (calendar quarter).
+    pub quarter: String,
+    /// The agency whose subtree is listed; default as for the statistics.
+    pub agency_id: Option<String>,
+}
+
+fn score_f64(s: Score) -> Option<f64> {
+    match s {
+        Score::Points(p) => Some(f64::from(p)),
+        Score::Undecided => None,
+    }
+}
+
+/// An event of a case's history: when, what, and the due instant of the step it enters.
+type Event = (DateTime<Utc>, Option<CaseAction>, Option<DateTime<Utc>>);
+
+/// Per-case indicators 1, 2, 3, 4 and 7 of one finished case.
+fn case_scores(case: &FinishedCase, events: &[Event], complained: bool, now: DateTime<Utc>) -> [Score; 5] {
+    let day = |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&domain::time::VN).date_naive();
+    let finished = Some(report_timeliness(case.due_at.map(day), case.finished_at.map(day), day(now.naive_utc())));
+    let handovers: Vec<_> = events.iter().filter(|(_, a, _)| a.is_some_and(CaseAction::hands_over)).collect();
+    let steps: Vec<Timeliness> = handovers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, action, due))| {
+            let due = due.filter(|_| action.is_some_and(CaseAction::enters_step))?;
+            Some(step_timeliness(due, handovers.get(i + 1).map(|n| n.0), now))
+        })
+        .collect();
+    let requests = usize::try_from(case.supplement_count).unwrap_or(0);
+    [
+        evaluation::total_time(finished),
+        evaluation::step_times(&steps),
+        evaluation::contacts(requests),
+        // Supplements are asked by the one-stop unit of the case's agency: one body at most.
+        evaluation::bodies_contacted(requests.min(1)),
+        evaluation::conduct(finished, usize::from(complained)),
+    ]
+}
+
+fn manual(json: &str) -> BTreeMap<u8, u8> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// Evaluates every agency under `root` for the quarter.
+fn evaluate_agencies(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    root: Option<&agencies::AgencyRow>,
+    quarter: &str,
+    lang: Lang,
+) -> Result<Vec<AgencyEvaluationView>, ApiError> {
+    let (from, to) = parse_quarter(quarter)?;
+    let (start, end) = domain::time::local_days(from, to)?;
+    let now = Utc::now();
+    let path = match root {
+        Some(a) => a.path.clone(),
+        None => String::new(),
+    };
+    let agency_ids = agencies::ids_under(conn, &path)?;
+    // Per-case indicators over the cases finished in the quarter.
+    let cases = repo::finished_cases(conn, &path, start.naive_utc(), end.naive_utc())?;
+    let ids: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
+    let mut events: HashMap<String, Vec<Event>> = HashMap::new();
+    for (case_id, at, action, step_due) in repo::step_events(conn, &ids)? {
+        events.entry(case_id).or_default().push((at.and_utc(), CaseAction::parse(&action, "action").ok(), step_due.map(|d| d.and_utc())));
+    }
+    let complained: HashSet<String> = repo::complained_cases(conn, &ids)?.into_iter().collect();
+    let mut per_agency: HashMap<&str, Vec<[Score; 5]>> = HashMap::new();
+    let mut handled: HashMap<&str, HashSet<String>> = HashMap::new();
+    for case in &cases {
+        let scores = case_scores(case, events.get(&case.id).map_or(&[][..], Vec::as_slice), complained.contains(&case.id), now);
+        per_agency.entry(case.agency_id.as_str()).or_default().push(scores);
+        handled.entry(case.agency_id.as_str()).or_default().insert(case.procedure_code.clone());
+    }
+    // Channel shares and online lateness from the statistics counters.
+    let sums = stats::window_sums(conn, Some(&path), Group::AgencyChannel, from, to)?;
+    let mut channels: HashMap<String, (i64, i64, i64)> = HashMap::new();
+    for (key, s) in &sums {
+        let (agency, channel) = key.split_once('|').unwrap_or((key, ""));
+        let row = domain::stats::row_from_sums(s);
+        let entry = channels.entry(agency.to_owned()).or_default();
+        let received = row.received_online + row.received_direct_postal;
+        entry.0 += received;
+        if channel == Channel::Online.as_str() {
+            entry.1 += received;
+            entry.2 += row.resolved_late + row.pending_overdue;
+        }
+    }
+    // Feedback handling of the quarter.
+    let mut feedback_by_agency: HashMap<String, (usize, usize, usize)> = HashMap::new();
+    for item in feedback::submitted_between(conn, &path, start.naive_utc(), end.naive_utc())? {
+        let entry = feedback_by_agency.entry(item.agency_id.clone()).or_default();
+        entry.0 += 1;
+        if super::feedback::handled_on_time(&item, now) {
+            entry.1 += 1;
+        }
+        if item.answered_at.is_none() && item.status != "refused" && now.naive_utc() > item.answer_due_at {
+            entry.2 += 1;
+        }
+    }
+    let manual_rows: HashMap<String, ManualScoresRow> =
+        repo::manual_scores(conn, &path, quarter)?.into_iter().map(|r| (r.agency_id.clone(), r)).collect();
+    let thresholds = state.config.evaluation_thresholds;
+    let mut out = Vec::with_capacity(agency_ids.len());
+    for agency_id in &agency_ids {
+        let case_scores = per_agency.get(agency_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let average = |i: usize| evaluation::average(case_scores.iter().map(|s| s[i]));
+        let codes: Vec<String> = handled.get(agency_id.as_str()).map(|s| s.iter().cloned().collect()).unwrap_or_default();
+        let published = repo::published(conn, &codes)?.len();
+        let procedures = repo::procedures_of(conn, agency_id)?;
+        let online_procedures = procedures
+            .iter()
+            .filter(|(_, level)| matches!(OnlineLevel::parse(level, "online_level"), Ok(OnlineLevel::Full | OnlineLevel::Partial)))
+            .count();
+        let (cases_total, online_cases, online_late) = channels.get(agency_id).copied().unwrap_or_default();
+        let (items, on_time, prolonged) = feedback_by_agency.get(agency_id).copied().unwrap_or_default();
+        let n = case_scores.len();
+        let computed: [(Option<f64>, String); 9] = [
+            (average(0), format!("{n} hồ sơ đã giải quyết trong quý")),
+            (average(1), "các bước xử lý theo quy trình".into()),
+            (average(2), "số lần yêu cầu bổ sung".into()),
+            (average(3), "cơ quan yêu cầu bổ sung".into()),
+            (None, "tự đánh giá, thẩm định".into()),
+            (
+                score_f64(evaluation::publication(codes.len(), published)),
+                format!("{published}/{} thủ tục đã giải quyết được công bố", codes.len()),
+            ),
+            (average(4), "phản ánh về hành vi của cán bộ".into()),
+            (
+                score_f64(evaluation::feedback_handling(items, on_time, prolonged)),
+                format!("{on_time}/{items} phản ánh, kiến nghị đúng hạn; {prolonged} kéo dài"),
+            ),
+            (
+                score_f64(evaluation::online_services(
+                    procedures.len(),
+                    online_procedures,
+                    usize::try_from(cases_total).unwrap_or(0),
+                    usize::try_from(online_cases).unwrap_or(0),
+                    usize::try_from(online_late).unwrap_or(0),
+                )),
+                format!(
+                    "{online_procedures}/{} thủ tục trực tuyến; {online_cases}/{cases_total} hồ sơ trực tuyến; {online_late} trễ hạn",
+                    procedures.len()
+                ),
+            ),
+        ];
+        let row = manual_rows.get(agency_id);
+        let (own, appraised) = row.map(|r| (manual(&r.self_scores), manual(&r.appraised_scores))).unwrap_or_default();
+        let indicators: Vec<AgencyIndicator> = computed
+            .into_iter()
+            .enumerate()
+            .map(|(i, (computed, basis))| {
+                let number = u8::try_from(i + 1).unwrap_or(0);
+                let (self_score, appraised_score) = (own.get(&number).copied(), appraised.get(&number).copied());
+                let points = appraised_score.or(self_score).map(f64::from).or(computed);
+                AgencyIndicator { number, name: NAMES[i].into(), computed, self_score, appraised_score, points, basis }
+            })
+            .collect();
+        let total = (indicators.iter().filter_map(|i| i.points).sum::<f64>() * 100.0).round() / 100.0;
+        let class = evaluation::classify(total, thresholds);
+        out.push(AgencyEvaluationView {
+            agency_id: agency_id.clone(),
+            agency_name: state.names.agency(conn, agency_id)?,
+            quarter: quarter.to_owned(),
+            cases_evaluated: n,
+            indicators,
+            total,
+            class: class.as_str().to_owned(),
+            class_label: lang.pick(class.label()).to_owned(),
+            rank: 0,
+            deduction_reasons: row.and_then(|r| r.deduction_reasons.clone()),
+        });
+    }
+    out.sort_by(|a, b| {
+        b.total.total_cmp(&a.total).then_with(|| domain::text::fold(&a.agency_name).cmp(&domain::text::fold(&b.agency_name)))
+    });
+    let mut rank = 0;
+    let mut previous = f64::NAN;
+    for (i, view) in out.iter_mut().enumerate() {
+        if view.total != previous {
+            rank = i + 1;
+            previous = view.total;
+        }
+        view.rank = rank;
+    }
+    Ok(out)
+}
+
+/// The agencies of the caller's scope evaluated for a quarter, best first (staff, supervisors).
+#[utoipa::path(
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(EvaluationQuery),
+    responses(
+        (status = 200, description = "One evaluation per agency of the subtree, ranked", body = Vec<AgencyEvaluationView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown agency, or outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad quarter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/evaluations/agencies")]
+pub async fn agency_evaluations(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    principal: Principal,
+    query: web::Query<EvaluationQuery>,
+) -> Result<web::Json<Vec<AgencyEvaluationView>>, ApiError> {
+    let query = query.into_inner();
+    parse_quarter(&query.quarter)?;
+    let lang = Lang::of(&req);
+    let shared = state.get_ref().clone();
+    let views = crate::db::run(&state.pool, move |conn| {
+        let root = super::statistics::scope_agency(conn, &principal, query.agency_id.as_deref())?;
+        evaluate_agencies(conn, &shared, root.as_ref(), &query.quarter, lang)
+    })
+    .await?;
+    Ok(web::Json(views))
+}
+
+/// Manual scores: the agency's self-assessment (its administrators) or the appraisal
+/// (supervisors, system administrators). Indicator number → 0, 1 or 2; an absent number keeps
+/// the computed score.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManualScores {
+    #[schema(value_type = Object, example = json!({"5": 2, "6": 2}))]
+    pub scores: BTreeMap<String, u8>,
+    /// Why points were deducted (appraisal).
+    pub deduction_reasons: Option<String>,
+}
+
+/// Records the self-assessed scores (agency administrators of the agency's subtree) or the
+/// appraised scores (supervisors, system administrators) of an agency for a quarter.
+#[utoipa::path(
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(("agency_id" = String, Path, description = "Agency id"), ("quarter" = String, Path, description = "YYYY-Qn")),
+    request_body = ManualScores,
+    responses(
+        (status = 200, description = "The agency's evaluation with the new scores", body = AgencyEvaluationView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither the agency's administrator nor an appraiser", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown agency, or outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad quarter, indicator number or score", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/evaluations/agencies/{agency_id}/{quarter}")]
+pub async fn put_manual_scores(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    principal: Principal,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    body: web::Json<ManualScores>,
+) -> Result<web::Json<AgencyEvaluationView>, ApiError> {
+    principal.require(&[Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
+    let (agency_id, quarter) = path.into_inner();
+    parse_quarter(&quarter)?;
+    let body = body.into_inner();
+    let mut scores = BTreeMap::new();
+    for (number, points) in &body.scores {
+        let n: u8 = number
+            .parse()
+            .ok()
+            .filter(|n| (1..=9).contains(n))
+            .ok_or_else(|| ApiError::invalid("scores", format!("`{number}` is not an indicator (1–9)")))?;
+        if *points > 2 {
+            return Err(ApiError::invalid("scores", format!("indicator {n}: points are 0, 1 or 2")));
+        }
+        scores.insert(n, *points);
+    }
+    let lang = Lang::of(&req);
+    let shared = state.get_ref().clone();
+    let view = crate::db::write(&state.pool, move |conn| {
+        let agency = agencies::find(conn, &agency_id)?.ok_or_else(ApiError::not_found)?;
+        if !principal.covers_path(&agency.path) {
+            return Err(ApiError::not_found());
+        }
+        let existing = repo::manual_scores(conn, &agency.path, &quarter)?.into_iter().find(|r| r.agency_id == agency.id);
+        let mut row = existing.unwrap_or_else(|| ManualScoresRow {
+            agency_id: agency.id.clone(),
+            quarter: quarter.clone(),
+            self_scores: "{}".into(),
+            appraised_scores: "{}".into(),
+            deduction_reasons: None,
+            updated_by: None,
+            updated_at: persistence::now(),
+        });
+        let text = serde_json::to_string(&scores).map_err(ApiError::internal)?;
+        if principal.role == Role::AgencyAdmin {
+            row.self_scores = text;
+        } else {
+            row.appraised_scores = text;
+            row.deduction_reasons.clone_from(&body.deduction_reasons);
+        }
+        row.updated_by = Some(principal.user_id.clone());
+        row.updated_at = persistence::now();
+        repo::upsert(conn, &row)?;
+        crate::auditing::record(
+            conn,
+            &meta,
+            crate::auditing::Change::<(), _> {
+                actor_id: Some(&principal.user_id),
+                action: if principal.role == Role::AgencyAdmin { "evaluation.self_score" } else { "evaluation.appraise" },
+                entity_type: "agency_evaluation",
+                entity_id: &format!("{}/{quarter}", agency.id),
+                before: None,
+                after: Some(&scores),
+            },
+        )?;
+        let mut views = evaluate_agencies(conn, &shared, Some(&agency), &quarter, lang)?;
+        views.retain(|v| v.agency_id == agency.id);
+        views.pop().ok_or_else(ApiError::not_found)
+    })
+    .await?;
+    Ok(web::Json(view))
+}
