@@ -379,20 +379,31 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     .await;
     report("inbox (province subtree)", &province_inbox, "req/s");
 
+    // Statistics over the seeded years: report 06 for the whole province for a quarter, and the
+    // statistics grouped by agency for a year (sequential requests, after one warm-up).
+    let year = chrono::Datelike::year(&chrono::Utc::now()) - 1;
+    let province_token = tokens[province].clone();
+    let report06 = timed(&base, &province_token, &format!("/api/v1/reports/periodic?template=06&period={year}-Q3"), 10).await;
+    println!(
+        "  report 06, province, {year}-Q3 ({} cases received): median {:.0} ms, max {:.0} ms (target <= {} ms)",
+        report06.2,
+        report06.0,
+        report06.1,
+        if label == "PostgreSQL" { 200 } else { 500 }
+    );
+    let by_agency =
+        timed(&base, &province_token, &format!("/api/v1/statistics/cases?from={year}-01-01&to={year}-12-31&group_by=agency"), 10).await;
+    println!(
+        "  statistics by agency, year {year} ({} cases received): median {:.0} ms, max {:.0} ms (target <= 300 ms)",
+        by_agency.2, by_agency.0, by_agency.1
+    );
+
     let body = json!({
         "procedure_code": setup.procedure, "channel": "counter", "summary": "Chứng thực bản sao",
         "applicant": {"kind": "citizen", "full_name": "Nông Văn Bình", "id_type": "cccd", "id_number": "004099012345"},
         "documents": [{"requirement_code": "TK01", "name": "Tờ khai", "originals": 1, "copies": 0}]
     });
-    let bodies: Vec<serde_json::Value> = setup
-        .agencies
-        .iter()
-        .map(|agency| {
-            let mut body = body.clone();
-            body["agency_id"] = json!(agency);
-            body
-        })
-        .collect();
+    let bodies = bodies_for(&setup, &body);
     let intake = hammer(
         &base,
         tokens.clone(),
@@ -416,6 +427,67 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     let (rss, peak) = memory_mb(server.child.id());
     println!("  server memory: {rss:.0} MB resident, {peak:.0} MB peak (target <= 150 MB)");
     drop(server);
+
+    // The same intake without the statistics counters, for their cost (target: within 10%).
+    let mut without = env.clone();
+    without.insert("MOTCUA_STATS_INCREMENTAL", "false".to_owned());
+    let server = serve(&without).await;
+    let mut fresh = Vec::new();
+    for officer in &setup.officers {
+        fresh.push(login(&server.base, officer, "bench-pass-2026").await);
+    }
+    let bodies_again = bodies_for(&setup, &body);
+    let bare = hammer(
+        &server.base,
+        Arc::new(fresh),
+        INTAKE_CONNECTIONS,
+        Arc::new(move |connection, _| Call {
+            method: reqwest::Method::POST,
+            path: "/api/v1/cases".into(),
+            body: Some(bodies_again[connection % bodies_again.len().max(1)].clone()),
+            token: Some(connection % INTAKE_AGENCIES),
+        }),
+    )
+    .await;
+    report("intake without statistics counters", &bare, "cases/s");
+    #[expect(clippy::cast_precision_loss, reason = "a ratio for display")]
+    let cost = if bare.ok == 0 { 0.0 } else { (1.0 - intake.ok as f64 / bare.ok as f64) * 100.0 };
+    println!("  counters cost {cost:.1}% of intake throughput (target <= 10%)");
+    drop(server);
+}
+
+fn bodies_for(setup: &Setup, body: &serde_json::Value) -> Vec<serde_json::Value> {
+    setup
+        .agencies
+        .iter()
+        .map(|agency| {
+            let mut body = body.clone();
+            body["agency_id"] = json!(agency);
+            body
+        })
+        .collect()
+}
+
+/// Median and maximum milliseconds of `n` sequential GETs after one warm-up, and the total
+/// received of the last answer.
+async fn timed(base: &str, token: &str, path: &str, n: usize) -> (f64, f64, i64) {
+    let client = reqwest::Client::new();
+    let mut times = Vec::with_capacity(n);
+    let mut received = 0;
+    for i in 0..=n {
+        let started = Instant::now();
+        let response = client.get(format!("{base}{path}")).bearer_auth(token).send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{path}: {status} {text}");
+        received =
+            serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["total"]["received"]["total"].as_i64()).unwrap_or(-1);
+        if i > 0 {
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times[times.len() - 1], received)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -75,6 +75,10 @@ pub struct Config {
     pub evaluation_thresholds: [f64; 4],
     /// Anonymous feedback submissions per client address and hour.
     pub feedback_rate_per_hour: u32,
+    /// Whether case changes update the statistics counters (off only to measure their cost).
+    pub stats_incremental: bool,
+    /// How often pending counter changes are folded into the statistics sums.
+    pub stats_fold_interval: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -189,6 +193,8 @@ impl Config {
             },
             evaluation_thresholds: parse_thresholds(get("MOTCUA_EVALUATION_THRESHOLDS"))?,
             feedback_rate_per_hour: parse(&get, "MOTCUA_FEEDBACK_RATE_PER_HOUR", 10)?,
+            stats_incremental: parse(&get, "MOTCUA_STATS_INCREMENTAL", true)?,
+            stats_fold_interval: Duration::from_millis(parse(&get, "MOTCUA_STATS_FOLD_MS", 1000)?.max(10)),
             database_url,
             data_dir,
         })

@@ -313,6 +313,11 @@ pub enum StartError {
 /// See [`StartError`].
 pub fn prepare(config: Config) -> Result<AppState, StartError> {
     let pool = persistence::build_pool(&config.database_url, config.db_pool_size, true)?;
+    if !config.stats_incremental {
+        log::warn!("MOTCUA_STATS_INCREMENTAL=false: statistics are stale until a restart with it on");
+        let mut conn = pool.get().map_err(|e| StartError::Io(std::io::Error::other(e.to_string())))?;
+        persistence::repo::stats::set_incremental(&mut conn, false).map_err(|e| StartError::Io(std::io::Error::other(e.to_string())))?;
+    }
     let backend = persistence::Backend::detect(&config.database_url).0;
     let secret = load_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
     if backend == persistence::Backend::Postgres && config.jwt_secret.is_none() {
@@ -327,7 +332,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     };
     Ok(AppState {
         lookup_batch,
-        pool: crate::db::DbPool::new(pool),
+        pool: crate::db::DbPool::new(pool, backend),
         backend,
         keys: Arc::new(JwtKeys::new(&secret)),
         metrics: Arc::new(Metrics::default()),
@@ -372,6 +377,18 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<actix_we
                 && let Err(e) = persistence::repo::audit::chain_all(&mut conn)
             {
                 log::warn!("audit chaining failed: {e}");
+            }
+        }
+    })?;
+    // The statistics folder: moves the counters' pending changes into their sums.
+    let (pool, interval) = (data.pool.clone(), data.config.stats_fold_interval);
+    std::thread::Builder::new().name("motcua-stats".into()).spawn(move || {
+        loop {
+            std::thread::sleep(interval);
+            if let Ok(mut conn) = pool.get()
+                && let Err(e) = persistence::repo::stats::fold_all(&mut conn)
+            {
+                log::warn!("folding the statistics counters failed: {e}");
             }
         }
     })?;

@@ -29,6 +29,8 @@ use crate::case::{CaseStatus, Timeliness, report_timeliness};
 pub struct Counters {
     /// Cases received (counted cases only).
     pub received: i64,
+    /// Of those, received online.
+    pub received_online: i64,
     /// Finished before the due day.
     pub resolved_early: i64,
     /// Finished on the due day, or without a due date.
@@ -49,8 +51,9 @@ pub struct Counters {
 
 impl Counters {
     /// The names of the counters, in storage order.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 10] = [
         "received",
+        "received_online",
         "resolved_early",
         "resolved_on_time",
         "resolved_late",
@@ -62,9 +65,10 @@ impl Counters {
     ];
 
     /// The counters as an array in [`Counters::NAMES`] order.
-    pub fn to_array(self) -> [i64; 9] {
+    pub fn to_array(self) -> [i64; 10] {
         [
             self.received,
+            self.received_online,
             self.resolved_early,
             self.resolved_on_time,
             self.resolved_late,
@@ -77,17 +81,18 @@ impl Counters {
     }
 
     /// The counters from an array in [`Counters::NAMES`] order.
-    pub fn from_array(a: [i64; 9]) -> Self {
+    pub fn from_array(a: [i64; 10]) -> Self {
         Self {
             received: a[0],
-            resolved_early: a[1],
-            resolved_on_time: a[2],
-            resolved_late: a[3],
-            withdrawn: a[4],
-            refused: a[5],
-            supplement_requested: a[6],
-            due: a[7],
-            past_due: a[8],
+            received_online: a[1],
+            resolved_early: a[2],
+            resolved_on_time: a[3],
+            resolved_late: a[4],
+            withdrawn: a[5],
+            refused: a[6],
+            supplement_requested: a[7],
+            due: a[8],
+            past_due: a[9],
         }
     }
 
@@ -173,7 +178,7 @@ pub fn contributions(facts: &CaseFacts) -> Vec<(NaiveDate, Counters)> {
     let Some(received) = facts.received.filter(|_| facts.counted()) else {
         return out;
     };
-    out.push((received, one(|c| c.received = 1)));
+    out.push((received, if facts.online { one(|c| (c.received, c.received_online) = (1, 1)) } else { one(|c| c.received = 1) }));
     match (facts.closed_on(), facts.status) {
         (Some(day), status) => {
             out.push((
@@ -303,8 +308,14 @@ pub struct WindowSums {
     pub inside: Counters,
     /// The day `to`.
     pub last: Counters,
-    /// `received` of online cases in `[from, to]`.
-    pub received_online: i64,
+}
+
+impl std::ops::AddAssign for WindowSums {
+    fn add_assign(&mut self, o: Self) {
+        self.before += o.before;
+        self.inside += o.inside;
+        self.last += o.last;
+    }
 }
 
 /// The report row of a window from its sums (see the module documentation).
@@ -316,8 +327,8 @@ pub fn row_from_sums(s: &WindowSums) -> ReportRow {
     let pending_overdue = (s.before + s.inside).due - through.past_due;
     ReportRow {
         received_total: carried_over + window.received,
-        received_online: s.received_online,
-        received_direct_postal: window.received - s.received_online,
+        received_online: window.received_online,
+        received_direct_postal: window.received - window.received_online,
         carried_over,
         resolved_total: window.closed(),
         resolved_early: window.resolved_early,
@@ -402,9 +413,6 @@ mod tests {
                     s.inside += c;
                 } else if d == to {
                     s.last += c;
-                }
-                if f.online && from <= d && d <= to {
-                    s.received_online += c.received;
                 }
             }
         }

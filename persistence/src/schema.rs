@@ -331,6 +331,7 @@ diesel::table! {
         channel -> Text,
         day -> Date,
         received -> BigInt,
+        received_online -> BigInt,
         resolved_early -> BigInt,
         resolved_on_time -> BigInt,
         resolved_late -> BigInt,
@@ -349,6 +350,61 @@ diesel::table! {
         channel -> Text,
         day -> Date,
         received -> BigInt,
+        received_online -> BigInt,
+        resolved_early -> BigInt,
+        resolved_on_time -> BigInt,
+        resolved_late -> BigInt,
+        withdrawn -> BigInt,
+        refused -> BigInt,
+        supplement_requested -> BigInt,
+        due -> BigInt,
+        past_due -> BigInt,
+    }
+}
+
+diesel::table! {
+    case_stats_agency_daily (agency_id, day) {
+        agency_id -> Text,
+        day -> Date,
+        received -> BigInt,
+        received_online -> BigInt,
+        resolved_early -> BigInt,
+        resolved_on_time -> BigInt,
+        resolved_late -> BigInt,
+        withdrawn -> BigInt,
+        refused -> BigInt,
+        supplement_requested -> BigInt,
+        due -> BigInt,
+        past_due -> BigInt,
+    }
+}
+
+diesel::table! {
+    case_stats_agency_monthly (agency_id, day) {
+        agency_id -> Text,
+        day -> Date,
+        received -> BigInt,
+        received_online -> BigInt,
+        resolved_early -> BigInt,
+        resolved_on_time -> BigInt,
+        resolved_late -> BigInt,
+        withdrawn -> BigInt,
+        refused -> BigInt,
+        supplement_requested -> BigInt,
+        due -> BigInt,
+        past_due -> BigInt,
+    }
+}
+
+diesel::table! {
+    case_stats_pending (id) {
+        id -> BigInt,
+        agency_id -> Text,
+        procedure_code -> Text,
+        channel -> Text,
+        day -> Date,
+        received -> BigInt,
+        received_online -> BigInt,
         resolved_early -> BigInt,
         resolved_on_time -> BigInt,
         resolved_late -> BigInt,
@@ -474,6 +530,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_snapshots,
     case_stats_daily,
     case_stats_monthly,
+    case_stats_agency_daily,
+    case_stats_agency_monthly,
+    case_stats_pending,
     case_stats_state,
     case_ratings,
     case_documents,

@@ -303,9 +303,8 @@ async fn counters_equal_a_recount_after_real_actions_and_snapshots_stay_frozen()
         let db_url = app.db.url.clone();
         let check = move || {
             let mut conn = persistence::build_pool(&db_url, 1, false).unwrap().get().unwrap();
-            let daily = stats::stored_daily(&mut conn).unwrap();
-            assert_eq!(daily, stats::recount(&mut conn).unwrap(), "daily counters = recount");
-            assert_eq!(stats::stored_monthly(&mut conn).unwrap(), stats::by_month(&daily), "monthly = daily by month");
+            assert!(stats::recount(&mut conn).unwrap().len() > 1, "something to count");
+            assert_eq!(stats::check(&mut conn).unwrap(), Vec::<&str>::new(), "every sum table equals a recount");
         };
         tokio::task::spawn_blocking(check.clone()).await.unwrap();
 

@@ -209,10 +209,7 @@ pub fn compute(
     let sums = stats::window_sums(conn, agency.map(|a| a.path.as_str()), group, from, to)?;
     let mut all = WindowSums::default();
     for s in sums.values() {
-        all.before += s.before;
-        all.inside += s.inside;
-        all.last += s.last;
-        all.received_online += s.received_online;
+        all += *s;
     }
     let mut rows: Vec<(String, ReportRow)> = Vec::new();
     if group_by == GroupBy::Day {
@@ -221,12 +218,7 @@ pub fn compute(
             let key = day.to_string();
             let s = sums.get(&key).copied().unwrap_or_default();
             let today = s.inside + s.last;
-            let row = domain::stats::row_from_sums(&WindowSums {
-                before,
-                inside: domain::stats::Counters::default(),
-                last: today,
-                received_online: s.received_online,
-            });
+            let row = domain::stats::row_from_sums(&WindowSums { before, inside: domain::stats::Counters::default(), last: today });
             before += today;
             rows.push((key, row));
         }

@@ -1,13 +1,14 @@
-//! The additive case counters of [`domain::stats`]: one row per agency, procedure, channel and
-//! local day (`case_stats_daily`) and the same summed per month (`case_stats_monthly`, keyed by
-//! the first day of the month). Every change of a case adds the difference of its contributions
-//! in the same transaction ([`on_insert`], [`on_save`]); a report sums rows instead of scanning
-//! cases ([`window_sums`]). [`recount`] recomputes everything from the raw cases and events, and
-//! [`rebuild`] replaces the counters with it (after bulk loading, or when a migration asks).
-//!
-//! Rows are written in one global order (daily before monthly, then by key and day), so that
-//! concurrent transactions on PostgreSQL, which lock the rows they update, cannot deadlock on
-//! them.
+//! The additive case counters of [`domain::stats`]. A change of a case appends the difference
+//! of its contributions to `case_stats_pending` in the change's transaction ([`on_insert`],
+//! [`on_save`]): one insert, no shared row locked, so intake does not queue on counters. A
+//! folder in every instance ([`fold`], one at a time under the `case_stats_state` row lock)
+//! moves pending rows into the sums per agency, procedure, channel and local day
+//! (`case_stats_daily`), per month (`case_stats_monthly`, keyed by the first day), and per
+//! agency alone (`case_stats_agency_daily`, `case_stats_agency_monthly`: what report 06 and the
+//! statistics by agency or day read). Readers add the pending rows in the same statement, so
+//! every answer is exact. [`recount`] recomputes everything from the raw cases and events,
+//! [`rebuild`] replaces the counters with it (after bulk loading, or when a migration asks), and
+//! [`check`] compares the two.
 
 use std::collections::BTreeMap;
 
@@ -19,8 +20,32 @@ use domain::case::CaseStatus;
 use domain::stats::{CaseFacts, Counters, WindowSums};
 
 use crate::repo::cases::CaseRow;
-use crate::schema::{case_events, case_stats_daily, case_stats_monthly, case_stats_state, cases};
+use crate::schema::{
+    case_events, case_stats_agency_daily, case_stats_agency_monthly, case_stats_daily, case_stats_monthly, case_stats_pending,
+    case_stats_state, cases,
+};
 use crate::{AnyConnection, RepoError};
+
+/// Whether case changes update the counters (on by default). Off is a diagnostic for measuring
+/// their cost: the counters are then marked stale and rebuilt at the next start with it on.
+static INCREMENTAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns the incremental counters on or off for this process (see [`INCREMENTAL`]); off marks
+/// them stale.
+///
+/// # Errors
+/// Database errors.
+pub fn set_incremental(conn: &mut AnyConnection, on: bool) -> Result<(), RepoError> {
+    INCREMENTAL.store(on, std::sync::atomic::Ordering::Relaxed);
+    if !on {
+        invalidate(conn)?;
+    }
+    Ok(())
+}
+
+fn incremental() -> bool {
+    INCREMENTAL.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// The dimensions of a counter cell.
 pub type Key = (String, String, String);
@@ -58,15 +83,14 @@ fn facts_of(row: &CaseRow) -> Option<CaseFacts> {
 }
 
 macro_rules! cell_row {
-    ($name:ident, $table:ident) => {
+    ($name:ident, $table:ident, $($dim:ident),+) => {
         #[derive(Insertable)]
         #[diesel(table_name = $table)]
         struct $name<'a> {
-            agency_id: &'a str,
-            procedure_code: &'a str,
-            channel: &'a str,
+            $($dim: &'a str,)+
             day: NaiveDate,
             received: i64,
+            received_online: i64,
             resolved_early: i64,
             resolved_on_time: i64,
             resolved_late: i64,
@@ -78,13 +102,12 @@ macro_rules! cell_row {
         }
 
         impl<'a> $name<'a> {
-            fn new(key: (&'a str, &'a str, &'a str), day: NaiveDate, c: Counters) -> Self {
+            fn new(($($dim,)+): ($(cell_row!(@str $dim),)+), day: NaiveDate, c: Counters) -> Self {
                 Self {
-                    agency_id: key.0,
-                    procedure_code: key.1,
-                    channel: key.2,
+                    $($dim,)+
                     day,
                     received: c.received,
+                    received_online: c.received_online,
                     resolved_early: c.resolved_early,
                     resolved_on_time: c.resolved_on_time,
                     resolved_late: c.resolved_late,
@@ -97,49 +120,57 @@ macro_rules! cell_row {
             }
         }
     };
+    (@str $dim:ident) => { &'a str };
 }
 
-cell_row!(DailyRow, case_stats_daily);
-cell_row!(MonthlyRow, case_stats_monthly);
+cell_row!(DailyRow, case_stats_daily, agency_id, procedure_code, channel);
+cell_row!(MonthlyRow, case_stats_monthly, agency_id, procedure_code, channel);
+cell_row!(PendingRow, case_stats_pending, agency_id, procedure_code, channel);
+cell_row!(AgencyDailyRow, case_stats_agency_daily, agency_id);
+cell_row!(AgencyMonthlyRow, case_stats_agency_monthly, agency_id);
 
 macro_rules! upsert {
-    ($conn:expr, $table:ident, $rows:expr) => {{
+    ($conn:expr, $table:ident, $rows:expr, ($($key:ident),+)) => {{
         use $table::dsl as t;
-        crate::per_backend!($conn, |c| diesel::insert_into($table::table)
-            .values($rows)
-            .on_conflict((t::agency_id, t::procedure_code, t::channel, t::day))
-            .do_update()
-            .set((
-                t::received.eq(t::received + excluded(t::received)),
-                t::resolved_early.eq(t::resolved_early + excluded(t::resolved_early)),
-                t::resolved_on_time.eq(t::resolved_on_time + excluded(t::resolved_on_time)),
-                t::resolved_late.eq(t::resolved_late + excluded(t::resolved_late)),
-                t::withdrawn.eq(t::withdrawn + excluded(t::withdrawn)),
-                t::refused.eq(t::refused + excluded(t::refused)),
-                t::supplement_requested.eq(t::supplement_requested + excluded(t::supplement_requested)),
-                t::due.eq(t::due + excluded(t::due)),
-                t::past_due.eq(t::past_due + excluded(t::past_due)),
-            ))
-            .execute(c))
+        macro_rules! statement {
+            ($values:expr) => {
+                diesel::insert_into($table::table)
+                    .values($values)
+                    .on_conflict(($(t::$key,)+))
+                    .do_update()
+                    .set((
+                        t::received.eq(t::received + excluded(t::received)),
+                        t::received_online.eq(t::received_online + excluded(t::received_online)),
+                        t::resolved_early.eq(t::resolved_early + excluded(t::resolved_early)),
+                        t::resolved_on_time.eq(t::resolved_on_time + excluded(t::resolved_on_time)),
+                        t::resolved_late.eq(t::resolved_late + excluded(t::resolved_late)),
+                        t::withdrawn.eq(t::withdrawn + excluded(t::withdrawn)),
+                        t::refused.eq(t::refused + excluded(t::refused)),
+                        t::supplement_requested.eq(t::supplement_requested + excluded(t::supplement_requested)),
+                        t::due.eq(t::due + excluded(t::due)),
+                        t::past_due.eq(t::past_due + excluded(t::past_due)),
+                    ))
+            };
+        }
+        // PostgreSQL takes the rows in one statement; SQLite (no batch upsert in diesel) one by
+        // one, which costs little inside its single writer.
+        match $conn {
+            AnyConnection::Postgresql(c) => statement!($rows).execute(c).map(|_| ()),
+            AnyConnection::Sqlite(c) => $rows.iter().try_for_each(|row| statement!(row).execute(c).map(|_| ())),
+        }
     }};
 }
 
-/// Adds `cells` (sorted by day) to the counters of `key`, daily and monthly.
+/// Appends `cells` of the case dimensions `key` to the pending counters.
 ///
 /// # Errors
 /// Database errors.
 pub fn apply(conn: &mut AnyConnection, key: (&str, &str, &str), cells: &[(NaiveDate, Counters)]) -> Result<(), RepoError> {
-    let mut months: Vec<(NaiveDate, Counters)> = Vec::new();
-    for (day, c) in cells {
-        upsert!(conn, case_stats_daily, &DailyRow::new(key, *day, *c))?;
-        match months.iter_mut().find(|(m, _)| *m == month_of(*day)) {
-            Some((_, sum)) => *sum += *c,
-            None => months.push((month_of(*day), *c)),
-        }
+    if cells.is_empty() {
+        return Ok(());
     }
-    for (month, c) in months.into_iter().filter(|(_, c)| !c.is_zero()) {
-        upsert!(conn, case_stats_monthly, &MonthlyRow::new(key, month, c))?;
-    }
+    let rows: Vec<PendingRow<'_>> = cells.iter().map(|(day, c)| PendingRow::new(key, *day, *c)).collect();
+    crate::per_backend!(conn, |c| diesel::insert_into(case_stats_pending::table).values(&rows).execute(c))?;
     Ok(())
 }
 
@@ -148,7 +179,7 @@ pub fn apply(conn: &mut AnyConnection, key: (&str, &str, &str), cells: &[(NaiveD
 /// # Errors
 /// Database errors.
 pub fn on_insert(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoError> {
-    let Some(after) = facts_of(row) else { return Ok(()) };
+    let Some(after) = facts_of(row).filter(|_| incremental()) else { return Ok(()) };
     let cells = domain::stats::diff(None, &after, 0, local_date(row.updated_at));
     apply(conn, (&row.agency_id, &row.procedure_code, &row.channel), &cells)
 }
@@ -158,7 +189,7 @@ pub fn on_insert(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoErro
 /// # Errors
 /// Database errors.
 pub fn on_save(conn: &mut AnyConnection, before: &CaseRow, after: &CaseRow) -> Result<(), RepoError> {
-    let Some(new) = facts_of(after) else { return Ok(()) };
+    let Some(new) = facts_of(after).filter(|_| incremental()) else { return Ok(()) };
     let requests = i64::from(after.supplement_count - before.supplement_count).max(0);
     let cells = domain::stats::diff(facts_of(before).as_ref(), &new, requests, local_date(after.updated_at));
     apply(conn, (&after.agency_id, &after.procedure_code, &after.channel), &cells)
@@ -218,12 +249,35 @@ pub fn recount(conn: &mut AnyConnection) -> Result<Cells, RepoError> {
     Ok(cells)
 }
 
-type StoredRow = (String, String, String, NaiveDate, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+type StoredRow = (String, String, String, NaiveDate, [i64; 10]);
+
+macro_rules! counter_columns {
+    ($t:ident) => {
+        (
+            $t::received,
+            $t::received_online,
+            $t::resolved_early,
+            $t::resolved_on_time,
+            $t::resolved_late,
+            $t::withdrawn,
+            $t::refused,
+            $t::supplement_requested,
+            $t::due,
+            $t::past_due,
+        )
+    };
+}
+
+type CounterTuple = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+
+fn counters_of(t: CounterTuple) -> Counters {
+    Counters::from_array([t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7, t.8, t.9])
+}
 
 fn to_cells(rows: Vec<StoredRow>) -> Cells {
     let mut cells = Cells::new();
-    for (a, p, ch, day, c0, c1, c2, c3, c4, c5, c6, c7, c8) in rows {
-        let c = Counters::from_array([c0, c1, c2, c3, c4, c5, c6, c7, c8]);
+    for (a, p, ch, day, c) in rows {
+        let c = Counters::from_array(c);
         if !c.is_zero() {
             cells.entry((a, p, ch)).or_default().insert(day, c);
         }
@@ -231,57 +285,140 @@ fn to_cells(rows: Vec<StoredRow>) -> Cells {
     cells
 }
 
-macro_rules! load_all {
-    ($conn:expr, $table:ident) => {{
-        use $table::dsl as t;
-        $table::table
-            .select((
-                t::agency_id,
-                t::procedure_code,
-                t::channel,
-                t::day,
-                t::received,
-                t::resolved_early,
-                t::resolved_on_time,
-                t::resolved_late,
-                t::withdrawn,
-                t::refused,
-                t::supplement_requested,
-                t::due,
-                t::past_due,
-            ))
-            .load::<StoredRow>($conn)
-    }};
-}
-
-/// The stored daily counters (non-zero cells).
-///
-/// # Errors
-/// Database errors.
-pub fn stored_daily(conn: &mut AnyConnection) -> Result<Cells, RepoError> {
-    Ok(to_cells(load_all!(conn, case_stats_daily)?))
-}
-
-/// The stored monthly counters (non-zero cells).
-///
-/// # Errors
-/// Database errors.
-pub fn stored_monthly(conn: &mut AnyConnection) -> Result<Cells, RepoError> {
-    Ok(to_cells(load_all!(conn, case_stats_monthly)?))
-}
-
-/// Daily cells summed per month (what the monthly table must hold).
-pub fn by_month(cells: &Cells) -> Cells {
-    let mut out = Cells::new();
-    for (key, days) in cells {
-        let months = out.entry(key.clone()).or_default();
-        for (day, c) in days {
-            *months.entry(month_of(*day)).or_default() += *c;
-        }
-        months.retain(|_, c| !c.is_zero());
+fn load_detail(conn: &mut AnyConnection, monthly: bool) -> Result<Cells, RepoError> {
+    macro_rules! load {
+        ($table:ident) => {{
+            use $table::dsl as t;
+            $table::table.select((t::agency_id, t::procedure_code, t::channel, t::day, counter_columns!(t))).load::<(
+                String,
+                String,
+                String,
+                NaiveDate,
+                CounterTuple,
+            )>(conn)?
+        }};
     }
-    out.retain(|_, m| !m.is_empty());
+    let rows = if monthly { load!(case_stats_monthly) } else { load!(case_stats_daily) };
+    Ok(to_cells(rows.into_iter().map(|(a, p, ch, d, c)| (a, p, ch, d, counters_of(c).to_array())).collect()))
+}
+
+fn load_agency(conn: &mut AnyConnection, monthly: bool) -> Result<Cells, RepoError> {
+    macro_rules! load {
+        ($table:ident) => {{
+            use $table::dsl as t;
+            $table::table.select((t::agency_id, t::day, counter_columns!(t))).load::<(String, NaiveDate, CounterTuple)>(conn)?
+        }};
+    }
+    let rows = if monthly { load!(case_stats_agency_monthly) } else { load!(case_stats_agency_daily) };
+    Ok(to_cells(rows.into_iter().map(|(a, d, c)| (a, String::new(), String::new(), d, counters_of(c).to_array())).collect()))
+}
+
+/// Cells summed per month (what the monthly tables hold).
+pub fn by_month(cells: &Cells) -> Cells {
+    regroup(cells, |key| key.clone(), month_of)
+}
+
+/// Cells summed per agency (what the agency tables hold; procedure and channel empty).
+pub fn by_agency(cells: &Cells) -> Cells {
+    regroup(cells, |(a, _, _)| (a.clone(), String::new(), String::new()), |d| d)
+}
+
+fn regroup(cells: &Cells, key: impl Fn(&Key) -> Key, day: impl Fn(NaiveDate) -> NaiveDate) -> Cells {
+    let mut out = Cells::new();
+    for (k, days) in cells {
+        let target = out.entry(key(k)).or_default();
+        for (d, c) in days {
+            *target.entry(day(*d)).or_default() += *c;
+        }
+    }
+    for days in out.values_mut() {
+        days.retain(|_, c| !c.is_zero());
+    }
+    out.retain(|_, days| !days.is_empty());
     out
+}
+
+/// Locks the counters' state row (PostgreSQL; SQLite's write transaction is exclusive), so
+/// that one folder or rebuild runs at a time.
+fn lock_state(conn: &mut AnyConnection) -> Result<bool, RepoError> {
+    Ok(match conn {
+        AnyConnection::Postgresql(c) => case_stats_state::table.find(1).select(case_stats_state::built).for_update().first(c)?,
+        AnyConnection::Sqlite(c) => case_stats_state::table.find(1).select(case_stats_state::built).first(c)?,
+    })
+}
+
+/// Writes `cells` into the four sum tables (adding to what is there), in key order.
+fn add_to_tables(conn: &mut AnyConnection, daily: &Cells) -> Result<(), RepoError> {
+    let monthly = by_month(daily);
+    let agency_daily = by_agency(daily);
+    let agency_monthly = by_month(&agency_daily);
+    let flat = |cells: &Cells| -> Vec<(Key, NaiveDate, Counters)> {
+        cells.iter().flat_map(|(k, days)| days.iter().map(move |(d, c)| (k.clone(), *d, *c))).collect()
+    };
+    // 14 columns a row: stay well under SQLite's bind limit.
+    for chunk in flat(daily).chunks(1000) {
+        let rows: Vec<DailyRow<'_>> = chunk.iter().map(|((a, p, ch), d, c)| DailyRow::new((a, p, ch), *d, *c)).collect();
+        upsert!(conn, case_stats_daily, &rows, (agency_id, procedure_code, channel, day))?;
+    }
+    for chunk in flat(&monthly).chunks(1000) {
+        let rows: Vec<MonthlyRow<'_>> = chunk.iter().map(|((a, p, ch), d, c)| MonthlyRow::new((a, p, ch), *d, *c)).collect();
+        upsert!(conn, case_stats_monthly, &rows, (agency_id, procedure_code, channel, day))?;
+    }
+    for chunk in flat(&agency_daily).chunks(1000) {
+        let rows: Vec<AgencyDailyRow<'_>> = chunk.iter().map(|((a, _, _), d, c)| AgencyDailyRow::new((a,), *d, *c)).collect();
+        upsert!(conn, case_stats_agency_daily, &rows, (agency_id, day))?;
+    }
+    for chunk in flat(&agency_monthly).chunks(1000) {
+        let rows: Vec<AgencyMonthlyRow<'_>> = chunk.iter().map(|((a, _, _), d, c)| AgencyMonthlyRow::new((a,), *d, *c)).collect();
+        upsert!(conn, case_stats_agency_monthly, &rows, (agency_id, day))?;
+    }
+    Ok(())
+}
+
+/// Moves up to `limit` pending rows into the sums, in one write transaction; returns how many.
+/// Rows committed meanwhile stay for the next run (the rows moved are deleted by id).
+///
+/// # Errors
+/// Database errors.
+pub fn fold(conn: &mut AnyConnection, limit: i64) -> Result<usize, RepoError> {
+    crate::write_tx(conn, |conn| {
+        lock_state(conn)?;
+        use case_stats_pending::dsl as t;
+        let rows: Vec<(i64, String, String, String, NaiveDate, CounterTuple)> = case_stats_pending::table
+            .order(t::id.asc())
+            .limit(limit)
+            .select((t::id, t::agency_id, t::procedure_code, t::channel, t::day, counter_columns!(t)))
+            .load(conn)?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut cells = Cells::new();
+        let mut ids = Vec::with_capacity(rows.len());
+        for (id, a, p, ch, day, c) in rows {
+            ids.push(id);
+            *cells.entry((a, p, ch)).or_default().entry(day).or_default() += counters_of(c);
+        }
+        add_to_tables(conn, &cells)?;
+        for chunk in ids.chunks(1000) {
+            diesel::delete(case_stats_pending::table.filter(t::id.eq_any(chunk))).execute(conn)?;
+        }
+        Ok(ids.len())
+    })
+}
+
+/// Moves every pending row into the sums.
+///
+/// # Errors
+/// Database errors.
+pub fn fold_all(conn: &mut AnyConnection) -> Result<usize, RepoError> {
+    let mut total = 0;
+    loop {
+        let n = fold(conn, 20_000)?;
+        total += n;
+        if n == 0 {
+            return Ok(total);
+        }
+    }
 }
 
 /// Replaces the counters with a recount (in a write transaction; on PostgreSQL the case table
@@ -290,27 +427,17 @@ pub fn by_month(cells: &Cells) -> Cells {
 /// # Errors
 /// Database errors.
 pub fn rebuild(conn: &mut AnyConnection) -> Result<(), RepoError> {
+    lock_state(conn)?;
     if let AnyConnection::Postgresql(c) = conn {
-        diesel::connection::SimpleConnection::batch_execute(
-            c,
-            "LOCK TABLE cases IN SHARE MODE; LOCK TABLE case_stats_daily, case_stats_monthly IN EXCLUSIVE MODE",
-        )?;
+        diesel::connection::SimpleConnection::batch_execute(c, "LOCK TABLE cases IN SHARE MODE")?;
     }
     let daily = recount(conn)?;
-    let monthly = by_month(&daily);
+    diesel::delete(case_stats_pending::table).execute(conn)?;
     diesel::delete(case_stats_daily::table).execute(conn)?;
     diesel::delete(case_stats_monthly::table).execute(conn)?;
-    // 13 columns a row: stay under SQLite's bind limit.
-    let daily_rows: Vec<DailyRow<'_>> =
-        daily.iter().flat_map(|((a, p, ch), days)| days.iter().map(move |(day, c)| DailyRow::new((a, p, ch), *day, *c))).collect();
-    for chunk in daily_rows.chunks(2000) {
-        crate::per_backend!(conn, |c| diesel::insert_into(case_stats_daily::table).values(chunk).execute(c))?;
-    }
-    let monthly_rows: Vec<MonthlyRow<'_>> =
-        monthly.iter().flat_map(|((a, p, ch), days)| days.iter().map(move |(day, c)| MonthlyRow::new((a, p, ch), *day, *c))).collect();
-    for chunk in monthly_rows.chunks(2000) {
-        crate::per_backend!(conn, |c| diesel::insert_into(case_stats_monthly::table).values(chunk).execute(c))?;
-    }
+    diesel::delete(case_stats_agency_daily::table).execute(conn)?;
+    diesel::delete(case_stats_agency_monthly::table).execute(conn)?;
+    add_to_tables(conn, &daily)?;
     diesel::update(case_stats_state::table).set(case_stats_state::built.eq(true)).execute(conn)?;
     Ok(())
 }
@@ -330,13 +457,37 @@ pub fn invalidate(conn: &mut AnyConnection) -> Result<(), RepoError> {
 /// Database errors.
 pub fn ensure_built(conn: &mut AnyConnection) -> Result<bool, RepoError> {
     crate::write_tx(conn, |conn| {
-        let built: bool = case_stats_state::table.select(case_stats_state::built).first(conn)?;
-        if built {
+        if lock_state(conn)? {
             return Ok(false);
         }
         rebuild(conn)?;
         Ok(true)
     })
+}
+
+/// Folds what is pending and compares every sum table with a recount from the raw cases;
+/// returns the names of the tables that differ (none when the counters are right).
+///
+/// # Errors
+/// Database errors.
+pub fn check(conn: &mut AnyConnection) -> Result<Vec<&'static str>, RepoError> {
+    fold_all(conn)?;
+    let expected = recount(conn)?;
+    let mut wrong = Vec::new();
+    if load_detail(conn, false)? != expected {
+        wrong.push("case_stats_daily");
+    }
+    if load_detail(conn, true)? != by_month(&expected) {
+        wrong.push("case_stats_monthly");
+    }
+    let agencies = by_agency(&expected);
+    if load_agency(conn, false)? != agencies {
+        wrong.push("case_stats_agency_daily");
+    }
+    if load_agency(conn, true)? != by_month(&agencies) {
+        wrong.push("case_stats_agency_monthly");
+    }
+    Ok(wrong)
 }
 
 /// How the rows of a statistic are grouped.
@@ -362,10 +513,10 @@ struct SumRow {
     k: String,
     #[diesel(sql_type = Integer)]
     seg: i32,
-    #[diesel(sql_type = Integer)]
-    online: i32,
     #[diesel(sql_type = BigInt)]
     received: i64,
+    #[diesel(sql_type = BigInt)]
+    received_online: i64,
     #[diesel(sql_type = BigInt)]
     resolved_early: i64,
     #[diesel(sql_type = BigInt)]
@@ -388,27 +539,27 @@ fn next_month(day: NaiveDate) -> NaiveDate {
     month_of(day).checked_add_months(chrono::Months::new(1)).unwrap_or(day)
 }
 
-/// `(table, from inclusive, to exclusive, segment)`: segment 0 = before the window, 1 = the
+/// `(monthly?, from inclusive, to exclusive, segment)`: segment 0 = before the window, 1 = the
 /// window but its last day, 2 = the last day.
-fn segments(from: NaiveDate, to: NaiveDate, whole_months_inside: bool) -> Vec<(&'static str, Option<NaiveDate>, NaiveDate, i32)> {
-    let (daily, monthly) = ("case_stats_daily", "case_stats_monthly");
-    let mut parts = vec![(monthly, None, month_of(from), 0), (daily, Some(month_of(from)), from, 0)];
+fn segments(from: NaiveDate, to: NaiveDate, whole_months_inside: bool) -> Vec<(bool, Option<NaiveDate>, NaiveDate, i32)> {
+    let mut parts = vec![(true, None, month_of(from), 0), (false, Some(month_of(from)), from, 0)];
     let first_full = if from.day() == 1 { from } else { next_month(from) };
     let last_start = month_of(to);
     if whole_months_inside && first_full < last_start {
-        parts.push((daily, Some(from), first_full, 1));
-        parts.push((monthly, Some(first_full), last_start, 1));
-        parts.push((daily, Some(last_start), to, 1));
+        parts.push((false, Some(from), first_full, 1));
+        parts.push((true, Some(first_full), last_start, 1));
+        parts.push((false, Some(last_start), to, 1));
     } else {
-        parts.push((daily, Some(from), to, 1));
+        parts.push((false, Some(from), to, 1));
     }
-    parts.push((daily, Some(to), to + chrono::Days::new(1), 2));
+    parts.push((false, Some(to), to + chrono::Days::new(1), 2));
     parts
 }
 
 /// Sums of the counters for the window `[from, to]`, per group, over the agencies whose path
-/// starts with `under_path` (all when `None`). For [`Group::Day`] the window's days are their
-/// own groups (in `inside`, or `last` for the last day) and everything before is under `""`.
+/// starts with `under_path` (all when `None`), pending changes included. For [`Group::Day`] the
+/// window's days are their own groups (in `inside`, or `last` for the last day) and everything
+/// before is under `""`.
 ///
 /// # Errors
 /// Database errors.
@@ -427,29 +578,38 @@ pub fn window_sums(
         Group::Day => "CASE WHEN seg = 0 THEN '' ELSE CAST(day AS TEXT) END",
         Group::AgencyChannel => "agency_id || '|' || channel",
     };
+    // Totals, agencies and days read the per-agency sums; the rest the detailed ones.
+    let by_agency = matches!(group, Group::Total | Group::Agency | Group::Day);
+    let (daily, monthly, dims) = if by_agency {
+        ("case_stats_agency_daily", "case_stats_agency_monthly", "agency_id")
+    } else {
+        ("case_stats_daily", "case_stats_monthly", "agency_id, procedure_code, channel")
+    };
     let columns = Counters::NAMES.join(", ");
-    let parts: Vec<String> = segments(from, to, group != Group::Day)
+    let part = |table: &str, lo: Option<NaiveDate>, hi: NaiveDate, seg: i32| {
+        let lower = lo.map(|lo| format!("day >= '{lo}' AND ")).unwrap_or_default();
+        format!("SELECT {dims}, day, {seg} AS seg, {columns} FROM {table} WHERE {lower}day < '{hi}'")
+    };
+    let mut parts: Vec<String> = segments(from, to, group != Group::Day)
         .into_iter()
         .filter(|(_, lo, hi, _)| lo.is_none_or(|lo| lo < *hi))
-        .map(|(table, lo, hi, seg)| {
-            let lower = lo.map(|lo| format!("day >= '{lo}' AND ")).unwrap_or_default();
-            format!("SELECT agency_id, channel, procedure_code, day, {seg} AS seg, {columns} FROM {table} WHERE {lower}day < '{hi}'")
-        })
+        .map(|(is_monthly, lo, hi, seg)| part(if is_monthly { monthly } else { daily }, lo, hi, seg))
         .collect();
+    // Changes not folded yet.
+    parts.push(part("case_stats_pending", None, from, 0));
+    parts.push(part("case_stats_pending", Some(from), to, 1));
+    parts.push(part("case_stats_pending", Some(to), to + chrono::Days::new(1), 2));
     let scope = under_path
         .map(|path| format!(" WHERE agency_id IN (SELECT id FROM agencies WHERE path LIKE '{}%')", path.replace('\'', "''")))
         .unwrap_or_default();
     let sums = Counters::NAMES.iter().map(|n| format!("CAST(SUM({n}) AS BIGINT) AS {n}")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "SELECT CAST({key} AS TEXT) AS k, seg, CASE WHEN channel = 'online' THEN 1 ELSE 0 END AS online, {sums} \
-         FROM ({}) s{scope} GROUP BY 1, 2, 3",
-        parts.join(" UNION ALL ")
-    );
+    let sql = format!("SELECT CAST({key} AS TEXT) AS k, seg, {sums} FROM ({}) s{scope} GROUP BY 1, 2", parts.join(" UNION ALL "));
     let rows: Vec<SumRow> = crate::per_backend!(conn, |c| diesel::sql_query(&sql).load(c))?;
     let mut out: BTreeMap<String, WindowSums> = BTreeMap::new();
     for r in rows {
         let c = Counters::from_array([
             r.received,
+            r.received_online,
             r.resolved_early,
             r.resolved_on_time,
             r.resolved_late,
@@ -464,9 +624,6 @@ pub fn window_sums(
             0 => s.before += c,
             1 => s.inside += c,
             _ => s.last += c,
-        }
-        if r.seg > 0 && r.online == 1 {
-            s.received_online += c.received;
         }
     }
     Ok(out)
