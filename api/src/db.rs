@@ -29,6 +29,27 @@ impl DbPool {
     }
 }
 
+impl DbPool {
+    /// Runs background write work `f` (chainers, folders, schedulers) on the calling thread
+    /// with a pooled connection, holding the SQLite writer slot meanwhile so that it does not
+    /// collide with request writers inside SQLite's busy handler. `None` when no connection
+    /// can be had.
+    pub fn background<T>(&self, f: impl FnOnce(&mut AnyConnection) -> T) -> Option<T> {
+        let _slot = match &self.writer {
+            Some(writer) => loop {
+                match writer.clone().try_acquire_owned() {
+                    Ok(permit) => break Some(permit),
+                    Err(tokio::sync::TryAcquireError::Closed) => return None,
+                    Err(tokio::sync::TryAcquireError::NoPermits) => std::thread::sleep(std::time::Duration::from_millis(1)),
+                }
+            },
+            None => None,
+        };
+        let mut conn = self.pool.get().ok()?;
+        Some(f(&mut conn))
+    }
+}
+
 impl std::ops::Deref for DbPool {
     type Target = Pool;
 

@@ -172,7 +172,7 @@ pub async fn idempotency(
 
     let now = persistence::now();
     let (claim_scope, claim_key) = (scope.clone(), key.clone());
-    let claim = crate::db::run(&state.pool, move |conn| {
+    let claim = crate::db::write(&state.pool, move |conn| {
         Ok(idempotency::claim(
             conn,
             &claim_scope,
@@ -198,7 +198,7 @@ pub async fn idempotency(
     let res = match res {
         Ok(res) => res.map_into_boxed_body(),
         Err(err) => {
-            let _ = crate::db::run(&state.pool, move |conn| Ok(idempotency::release(conn, &scope, &key)?)).await;
+            let _ = crate::db::write(&state.pool, move |conn| Ok(idempotency::release(conn, &scope, &key)?)).await;
             return Err(err);
         }
     };
@@ -221,9 +221,9 @@ pub async fn idempotency(
         body: bytes.to_vec(),
     };
     if status.is_server_error() {
-        crate::db::run(&state.pool, move |conn| Ok(idempotency::release(conn, &scope, &key)?)).await?;
+        crate::db::write(&state.pool, move |conn| Ok(idempotency::release(conn, &scope, &key)?)).await?;
     } else {
-        crate::db::run(&state.pool, move |conn| Ok(idempotency::complete(conn, &scope, &key, &stored)?)).await?;
+        crate::db::write(&state.pool, move |conn| Ok(idempotency::complete(conn, &scope, &key, &stored)?)).await?;
     }
     let response = response.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, response))

@@ -358,12 +358,10 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<actix_we
     std::thread::Builder::new().name("motcua-housekeeping".into()).spawn(move || {
         loop {
             let cutoff = persistence::now() - chrono::TimeDelta::hours(24);
-            if let Ok(mut conn) = pool.get() {
-                match persistence::repo::idempotency::purge(&mut conn, cutoff) {
-                    Ok(n) if n > 0 => log::info!("purged {n} expired idempotency keys"),
-                    Ok(_) => {}
-                    Err(e) => log::warn!("idempotency purge failed: {e}"),
-                }
+            match pool.background(|conn| persistence::repo::idempotency::purge(conn, cutoff)) {
+                Some(Ok(n)) if n > 0 => log::info!("purged {n} expired idempotency keys"),
+                Some(Err(e)) => log::warn!("idempotency purge failed: {e}"),
+                _ => {}
             }
             std::thread::sleep(std::time::Duration::from_secs(3600));
         }
@@ -373,9 +371,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<actix_we
     std::thread::Builder::new().name("motcua-audit-chainer".into()).spawn(move || {
         loop {
             std::thread::sleep(interval);
-            if let Ok(mut conn) = pool.get()
-                && let Err(e) = persistence::repo::audit::chain_all(&mut conn)
-            {
+            if let Some(Err(e)) = pool.background(persistence::repo::audit::chain_all) {
                 log::warn!("audit chaining failed: {e}");
             }
         }
@@ -385,9 +381,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<actix_we
     std::thread::Builder::new().name("motcua-stats".into()).spawn(move || {
         loop {
             std::thread::sleep(interval);
-            if let Ok(mut conn) = pool.get()
-                && let Err(e) = persistence::repo::stats::fold_all(&mut conn)
-            {
+            if let Some(Err(e)) = pool.background(persistence::repo::stats::fold_all) {
                 log::warn!("folding the statistics counters failed: {e}");
             }
         }
@@ -399,9 +393,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<actix_we
         std::thread::Builder::new().name("motcua-reports".into()).spawn(move || {
             loop {
                 std::thread::sleep(interval);
-                if let Ok(mut conn) = state.pool.get()
-                    && let Err(e) = crate::routes::reports::run_schedule(&mut conn, &state, chrono::Utc::now())
-                {
+                if let Some(Err(e)) = state.pool.background(|conn| crate::routes::reports::run_schedule(conn, &state, chrono::Utc::now())) {
                     log::warn!("report scheduling failed: {e}");
                 }
             }

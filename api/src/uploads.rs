@@ -44,3 +44,23 @@ pub fn attachment(bytes: Vec<u8>, content_type: &str, name: &str, sha256: &str) 
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .body(bytes)
 }
+
+/// Reads a stored file off the async executor and answers it as an [`attachment`].
+///
+/// # Errors
+/// `internal` when the store cannot be read or lacks the content of the row `id`.
+pub async fn download(
+    store: &persistence::files::FileStore,
+    sha256: &str,
+    content_type: &str,
+    name: &str,
+    id: &str,
+) -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    let (store, sha) = (store.clone(), sha256.to_owned());
+    let bytes = actix_web::web::block(move || store.get(&sha))
+        .await
+        .map_err(crate::error::ApiError::internal)?
+        .map_err(crate::error::ApiError::internal)?
+        .ok_or_else(|| crate::error::ApiError::internal(format!("file {id} has no stored content")))?;
+    Ok(attachment(bytes, content_type, name, sha256))
+}

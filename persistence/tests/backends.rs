@@ -340,3 +340,62 @@ fn case_sequences_never_repeat_under_concurrent_intake() {
         assert_eq!(other_day, 1, "each day starts at 1");
     }
 }
+
+#[test]
+fn concurrent_counter_changes_and_folders_count_everything_once() {
+    use domain::stats::Counters;
+    use persistence::repo::stats::{self, Group};
+    for db in databases(true) {
+        let agency = {
+            let mut conn = db.pool.get().unwrap();
+            agencies::insert(
+                &mut conn,
+                agencies::NewAgency { code: "000.20.01.H14".into(), name: "UBND".into(), level: "commune".into(), parent_id: None },
+            )
+            .unwrap()
+            .id
+        };
+        let day = |n: u64| chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(n);
+        let writers: Vec<_> = (0..6_u64)
+            .map(|w| {
+                let (pool, agency) = (db.pool.clone(), agency.clone());
+                std::thread::spawn(move || {
+                    let mut conn = pool.get().unwrap();
+                    for i in 0..40_u64 {
+                        let cells = [
+                            (day((w * 40 + i) % 70), Counters { received: 1, ..Counters::default() }),
+                            (day((w + i) % 90), Counters { due: 1, past_due: 2, ..Counters::default() }),
+                        ];
+                        let channel = if i % 2 == 0 { "online" } else { "counter" };
+                        persistence::write_tx(&mut conn, |c| stats::apply(c, (&agency, "P1", channel), &cells)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let folders: Vec<_> = (0..2)
+            .map(|_| {
+                let pool = db.pool.clone();
+                std::thread::spawn(move || {
+                    let mut conn = pool.get().unwrap();
+                    (0..30).map(|_| stats::fold(&mut conn, 7).unwrap()).sum::<usize>()
+                })
+            })
+            .collect();
+        for t in writers {
+            t.join().unwrap();
+        }
+        let folded: usize = folders.into_iter().map(|t| t.join().unwrap()).sum();
+        let mut conn = db.pool.get().unwrap();
+        let rest = stats::fold_all(&mut conn).unwrap();
+        assert_eq!(folded + rest, 6 * 40 * 2, "{:?}: every pending row folded exactly once", db.backend);
+        let (from, to) = (day(0), day(200));
+        for group in [Group::Total, Group::Agency, Group::Procedure, Group::Channel] {
+            let sums = stats::window_sums(&mut conn, None, group, from, to).unwrap();
+            let mut total = Counters::default();
+            for s in sums.values() {
+                total += s.inside + s.last + s.before;
+            }
+            assert_eq!((total.received, total.due, total.past_due), (240, 240, 480), "{:?} {group:?}", db.backend);
+        }
+    }
+}

@@ -1416,11 +1416,7 @@ pub async fn download_case_document(
         repo::documents(conn, &case.id)?.into_iter().find(|d| d.id == id).ok_or_else(ApiError::not_found)
     })
     .await?;
-    let store = state.files.clone();
-    let sha = row.sha256.clone();
-    let bytes = web::block(move || store.get(&sha)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
-    let bytes = bytes.ok_or_else(|| ApiError::internal(format!("document {} has no stored content", row.id)))?;
-    Ok(crate::uploads::attachment(bytes, &row.content_type, &row.name, &row.sha256))
+    crate::uploads::download(&state.files, &row.sha256, &row.content_type, &row.name, &row.id).await
 }
 
 /// The applicant's rating of the service.

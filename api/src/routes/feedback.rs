@@ -150,6 +150,18 @@ fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
 }
 
+fn document_view(code: &str, d: FeedbackDocumentRow) -> FeedbackDocumentView {
+    FeedbackDocumentView {
+        download_url: format!("/api/v1/feedback/{code}/documents/{}/content", d.id),
+        id: d.id,
+        name: d.name,
+        content_type: d.content_type,
+        size: d.size_bytes,
+        sha256: d.sha256,
+        created_at: utc(d.created_at),
+    }
+}
+
 fn deadlines_of(row: &FeedbackRow) -> Deadlines {
     Deadlines {
         reception_due: utc(row.reception_due_at),
@@ -221,18 +233,7 @@ fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &
         Access::Staff(actor) => FeedbackAction::available(status, accepted_before, actor),
         Access::ReadOnly => Vec::new(),
     };
-    let documents = repo::documents(conn, &row.id)?
-        .into_iter()
-        .map(|d| FeedbackDocumentView {
-            download_url: format!("/api/v1/feedback/{}/documents/{}/content", row.code, d.id),
-            id: d.id,
-            name: d.name,
-            content_type: d.content_type,
-            size: d.size_bytes,
-            sha256: d.sha256,
-            created_at: utc(d.created_at),
-        })
-        .collect();
+    let documents = repo::documents(conn, &row.id)?.into_iter().map(|d| document_view(&row.code, d)).collect();
     Ok(FeedbackView {
         code: row.code.clone(),
         kind: row.kind.clone(),
@@ -867,15 +868,7 @@ pub async fn upload_feedback_document(
                 after: Some(&doc.sha256),
             },
         )?;
-        Ok(FeedbackDocumentView {
-            download_url: format!("/api/v1/feedback/{}/documents/{}/content", row.code, doc.id),
-            id: doc.id,
-            name: doc.name,
-            content_type: doc.content_type,
-            size: doc.size_bytes,
-            sha256: doc.sha256,
-            created_at: utc(doc.created_at),
-        })
+        Ok(document_view(&row.code, doc))
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
@@ -905,11 +898,7 @@ pub async fn download_feedback_document(
         repo::documents(conn, &row.id)?.into_iter().find(|d| d.id == id).ok_or_else(ApiError::not_found)
     })
     .await?;
-    let store = state.files.clone();
-    let sha = doc.sha256.clone();
-    let bytes = web::block(move || store.get(&sha)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
-    let bytes = bytes.ok_or_else(|| ApiError::internal(format!("attachment {} has no stored content", doc.id)))?;
-    Ok(crate::uploads::attachment(bytes, &doc.content_type, &doc.name, &doc.sha256))
+    crate::uploads::download(&state.files, &doc.sha256, &doc.content_type, &doc.name, &doc.id).await
 }
 
 /// Search of the published answers.

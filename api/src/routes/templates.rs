@@ -182,9 +182,5 @@ pub async fn list_templates(state: web::Data<AppState>, code: web::Path<String>)
 pub async fn download_template(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let (code, id) = path.into_inner();
     let row = crate::db::run(&state.pool, move |conn| repo::find(conn, &code, &id)?.ok_or_else(ApiError::not_found)).await?;
-    let store = state.files.clone();
-    let sha = row.sha256.clone();
-    let bytes = web::block(move || store.get(&sha)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
-    let bytes = bytes.ok_or_else(|| ApiError::internal(format!("template {} has no stored content", row.id)))?;
-    Ok(crate::uploads::attachment(bytes, &row.content_type, &row.name, &row.sha256))
+    crate::uploads::download(&state.files, &row.sha256, &row.content_type, &row.name, &row.id).await
 }

@@ -347,8 +347,10 @@ fn lock_state(conn: &mut AnyConnection) -> Result<bool, RepoError> {
     })
 }
 
-/// Writes `cells` into the four sum tables (adding to what is there), in key order.
-fn add_to_tables(conn: &mut AnyConnection, daily: &Cells) -> Result<(), RepoError> {
+/// Writes `cells` into the four sum tables, in key order: added to what is there, or plainly
+/// inserted when the tables are `empty` (a rebuild; much faster on SQLite, which has no batch
+/// upsert in diesel).
+fn add_to_tables(conn: &mut AnyConnection, daily: &Cells, empty: bool) -> Result<(), RepoError> {
     let monthly = by_month(daily);
     let agency_daily = by_agency(daily);
     let agency_monthly = by_month(&agency_daily);
@@ -358,19 +360,35 @@ fn add_to_tables(conn: &mut AnyConnection, daily: &Cells) -> Result<(), RepoErro
     // 14 columns a row: stay well under SQLite's bind limit.
     for chunk in flat(daily).chunks(1000) {
         let rows: Vec<DailyRow<'_>> = chunk.iter().map(|((a, p, ch), d, c)| DailyRow::new((a, p, ch), *d, *c)).collect();
-        upsert!(conn, case_stats_daily, &rows, (agency_id, procedure_code, channel, day))?;
+        if empty {
+            crate::per_backend!(conn, |c| diesel::insert_into(case_stats_daily::table).values(&rows).execute(c))?;
+        } else {
+            upsert!(conn, case_stats_daily, &rows, (agency_id, procedure_code, channel, day))?;
+        }
     }
     for chunk in flat(&monthly).chunks(1000) {
         let rows: Vec<MonthlyRow<'_>> = chunk.iter().map(|((a, p, ch), d, c)| MonthlyRow::new((a, p, ch), *d, *c)).collect();
-        upsert!(conn, case_stats_monthly, &rows, (agency_id, procedure_code, channel, day))?;
+        if empty {
+            crate::per_backend!(conn, |c| diesel::insert_into(case_stats_monthly::table).values(&rows).execute(c))?;
+        } else {
+            upsert!(conn, case_stats_monthly, &rows, (agency_id, procedure_code, channel, day))?;
+        }
     }
     for chunk in flat(&agency_daily).chunks(1000) {
         let rows: Vec<AgencyDailyRow<'_>> = chunk.iter().map(|((a, _, _), d, c)| AgencyDailyRow::new((a,), *d, *c)).collect();
-        upsert!(conn, case_stats_agency_daily, &rows, (agency_id, day))?;
+        if empty {
+            crate::per_backend!(conn, |c| diesel::insert_into(case_stats_agency_daily::table).values(&rows).execute(c))?;
+        } else {
+            upsert!(conn, case_stats_agency_daily, &rows, (agency_id, day))?;
+        }
     }
     for chunk in flat(&agency_monthly).chunks(1000) {
         let rows: Vec<AgencyMonthlyRow<'_>> = chunk.iter().map(|((a, _, _), d, c)| AgencyMonthlyRow::new((a,), *d, *c)).collect();
-        upsert!(conn, case_stats_agency_monthly, &rows, (agency_id, day))?;
+        if empty {
+            crate::per_backend!(conn, |c| diesel::insert_into(case_stats_agency_monthly::table).values(&rows).execute(c))?;
+        } else {
+            upsert!(conn, case_stats_agency_monthly, &rows, (agency_id, day))?;
+        }
     }
     Ok(())
 }
@@ -398,7 +416,7 @@ pub fn fold(conn: &mut AnyConnection, limit: i64) -> Result<usize, RepoError> {
             ids.push(id);
             *cells.entry((a, p, ch)).or_default().entry(day).or_default() += counters_of(c);
         }
-        add_to_tables(conn, &cells)?;
+        add_to_tables(conn, &cells, false)?;
         for chunk in ids.chunks(1000) {
             diesel::delete(case_stats_pending::table.filter(t::id.eq_any(chunk))).execute(conn)?;
         }
@@ -437,7 +455,7 @@ pub fn rebuild(conn: &mut AnyConnection) -> Result<(), RepoError> {
     diesel::delete(case_stats_monthly::table).execute(conn)?;
     diesel::delete(case_stats_agency_daily::table).execute(conn)?;
     diesel::delete(case_stats_agency_monthly::table).execute(conn)?;
-    add_to_tables(conn, &daily)?;
+    add_to_tables(conn, &daily, true)?;
     diesel::update(case_stats_state::table).set(case_stats_state::built.eq(true)).execute(conn)?;
     Ok(())
 }
