@@ -72,9 +72,11 @@ CREATE TABLE case_stats_agency_monthly (
     PRIMARY KEY (agency_id, day)
 );
 CREATE INDEX case_stats_agency_monthly_day_idx ON case_stats_agency_monthly (day);
+-- A transient journal: no foreign key to check and no index to maintain on insert (the
+-- folder reads it whole); SQLite's rowid may be reused once folded rows are deleted.
 CREATE TABLE case_stats_pending (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    agency_id TEXT NOT NULL REFERENCES agencies (id),
+    id INTEGER PRIMARY KEY,
+    agency_id TEXT NOT NULL,
     procedure_code TEXT NOT NULL,
     channel TEXT NOT NULL,
     day DATE NOT NULL,
@@ -89,7 +91,6 @@ CREATE TABLE case_stats_pending (
     due BIGINT NOT NULL DEFAULT 0,
     past_due BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX case_stats_pending_agency_idx ON case_stats_pending (agency_id);
 -- Processing also ends by refusal, withdrawal or stop (NgayKetThucXuLy, domain.md §7.5).
 UPDATE cases SET finished_at = updated_at WHERE finished_at IS NULL AND status IN ('refused', 'withdrawn', 'stopped');
 -- Whether the counters must be rebuilt from the cases (the server does it at start), and the
