@@ -150,6 +150,29 @@ fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
 }
 
+/// Writes the audit entry of a change to the item `code`.
+fn audit<A: Serialize>(
+    conn: &mut AnyConnection,
+    meta: &RequestMeta,
+    actor: Option<&str>,
+    action: &str,
+    code: &str,
+    after: &A,
+) -> Result<(), ApiError> {
+    crate::auditing::record(
+        conn,
+        meta,
+        crate::auditing::Change::<(), _> {
+            actor_id: actor,
+            action,
+            entity_type: "feedback",
+            entity_id: code,
+            before: None,
+            after: Some(after),
+        },
+    )
+}
+
 fn document_view(code: &str, d: FeedbackDocumentRow) -> FeedbackDocumentView {
     FeedbackDocumentView {
         download_url: format!("/api/v1/feedback/{code}/documents/{}/content", d.id),
@@ -430,18 +453,7 @@ pub async fn submit_feedback(
             note: None,
         };
         repo::insert(conn, &row, &event)?;
-        crate::auditing::record(
-            conn,
-            &meta,
-            crate::auditing::Change::<(), _> {
-                actor_id: principal.as_ref().map(|p| p.user_id.as_str()),
-                action: "feedback.submit",
-                entity_type: "feedback",
-                entity_id: &row.code,
-                before: None,
-                after: Some(&(&row.title, &row.status)),
-            },
-        )?;
+        audit(conn, &meta, principal.as_ref().map(|p| p.user_id.as_str()), "feedback.submit", &row.code, &(&row.title, &row.status))?;
         let access = if principal.is_some() { Access::Sender } else { Access::ReadOnly };
         view(conn, &shared, &row, &access, lang)
     })
@@ -763,18 +775,7 @@ pub async fn react_to_feedback(
         row.revision += 1;
         row.updated_at = persistence::now();
         repo::save(conn, &row)?;
-        crate::auditing::record(
-            conn,
-            &meta,
-            crate::auditing::Change::<(), _> {
-                actor_id: Some(&principal.user_id),
-                action: "feedback.reaction",
-                entity_type: "feedback",
-                entity_id: &row.code,
-                before: None,
-                after: Some(&useful),
-            },
-        )?;
+        audit(conn, &meta, Some(&principal.user_id), "feedback.reaction", &row.code, &useful)?;
         view(conn, &shared, &row, &access, lang)
     })
     .await?;
@@ -856,18 +857,7 @@ pub async fn upload_feedback_document(
             created_at: persistence::now(),
         };
         repo::insert_document(conn, &doc)?;
-        crate::auditing::record(
-            conn,
-            &meta,
-            crate::auditing::Change::<(), _> {
-                actor_id: Some(&principal.user_id),
-                action: "feedback.attach",
-                entity_type: "feedback",
-                entity_id: &row.code,
-                before: None,
-                after: Some(&doc.sha256),
-            },
-        )?;
+        audit(conn, &meta, Some(&principal.user_id), "feedback.attach", &row.code, &doc.sha256)?;
         Ok(document_view(&row.code, doc))
     })
     .await?;
