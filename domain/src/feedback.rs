@@ -232,6 +232,17 @@ pub fn overdue(status: FeedbackStatus, d: &Deadlines, m: &Milestones, now: DateT
     }
 }
 
+/// The code of the `number`th item submitted on local `date`: `PAKN-yyMMdd-NNNN`.
+pub fn code(date: chrono::NaiveDate, number: i64) -> String {
+    format!("PAKN-{}-{number:04}", date.format("%y%m%d"))
+}
+
+/// Whether an item is prolonged (indicator 8): still unanswered, not refused, past its answer
+/// deadline.
+pub fn prolonged(status: FeedbackStatus, d: &Deadlines, m: &Milestones, now: DateTime<Utc>) -> bool {
+    m.answered.is_none() && status != FeedbackStatus::Refused && now > d.answer_due
+}
+
 /// Whether the item was handled on time for the agency's indicator 8: answered within the
 /// deadline and published within its own (an unanswered item past the deadline is late).
 pub fn handled_on_time(status: FeedbackStatus, d: &Deadlines, m: &Milestones, now: DateTime<Utc>) -> bool {

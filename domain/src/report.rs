@@ -103,6 +103,20 @@ pub fn parse_period(template: Template, period: &str) -> Result<Period, Validati
     Ok(Period { template, code: period.to_owned(), from, to, label })
 }
 
+/// A calendar quarter `YYYY-Qn` (agency evaluations) as its first and last local dates.
+///
+/// # Errors
+/// Anything else.
+pub fn parse_quarter(value: &str) -> Result<(NaiveDate, NaiveDate), ValidationError> {
+    let bad = || ValidationError::new("quarter", "must be YYYY-Qn");
+    let (year, q) = value.split_once("-Q").ok_or_else(bad)?;
+    let year: i32 = year.parse().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(bad)?;
+    let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q)).ok_or_else(bad)?;
+    let from = NaiveDate::from_ymd_opt(year, q * 3 - 2, 1).ok_or_else(bad)?;
+    let to = from.checked_add_months(Months::new(3)).and_then(|d| d.pred_opt()).ok_or_else(bad)?;
+    Ok((from, to))
+}
+
 /// The ISO week of `day` as a period code (`2026-W48`).
 pub fn week_code(day: NaiveDate) -> String {
     let w = day.iso_week();

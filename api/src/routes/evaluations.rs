@@ -37,15 +37,8 @@ const NAMES: [&str; 9] = [
     "Tiến độ, chất lượng cung cấp dịch vụ công trực tuyến",
 ];
 
-/// A calendar quarter `YYYY-Qn` and its local dates.
 fn parse_quarter(value: &str) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let bad = || ApiError::invalid("quarter", "must be YYYY-Qn");
-    let (year, q) = value.split_once("-Q").ok_or_else(bad)?;
-    let year: i32 = year.parse().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(bad)?;
-    let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q)).ok_or_else(bad)?;
-    let from = NaiveDate::from_ymd_opt(year, q * 3 - 2, 1).ok_or_else(bad)?;
-    let to = from.checked_add_months(chrono::Months::new(3)).and_then(|d| d.pred_opt()).ok_or_else(bad)?;
-    Ok((from, to))
+    Ok(domain::report::parse_quarter(value)?)
 }
 
 /// One indicator of an agency.
@@ -184,7 +177,7 @@ fn evaluate_agencies(
         if super::feedback::handled_on_time(&item, now) {
             entry.1 += 1;
         }
-        if item.answered_at.is_none() && item.status != "refused" && now.naive_utc() > item.answer_due_at {
+        if super::feedback::prolonged(&item, now) {
             entry.2 += 1;
         }
     }

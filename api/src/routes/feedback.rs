@@ -212,6 +212,11 @@ pub fn handled_on_time(row: &FeedbackRow, now: DateTime<Utc>) -> bool {
     status_of(row).is_ok_and(|s| rules::handled_on_time(s, &deadlines_of(row), &milestones_of(row), now))
 }
 
+/// Whether the item is still unanswered past its deadline (indicator 8).
+pub fn prolonged(row: &FeedbackRow, now: DateTime<Utc>) -> bool {
+    status_of(row).is_ok_and(|s| rules::prolonged(s, &deadlines_of(row), &milestones_of(row), now))
+}
+
 /// How the caller relates to an item.
 enum Access {
     Sender,
@@ -410,7 +415,7 @@ pub async fn submit_feedback(
         let deadlines = rules::deadlines(&calendar, now.and_utc())?;
         let local = now.and_utc().with_timezone(&domain::time::VN).date_naive();
         let number = repo::next_number(conn, local)?;
-        let code = format!("PAKN-{}-{number:04}", local.format("%y%m%d"));
+        let code = rules::code(local, number);
         let row = FeedbackRow {
             id: persistence::new_id(),
             search: format!("{} {} {}", code.to_lowercase(), domain::text::fold(&body.title), domain::text::fold(&body.content)),
