@@ -41,6 +41,23 @@ pub fn step_times(steps: &[Timeliness]) -> Score {
     }
 }
 
+/// A hand-over: when, whether it enters a workflow step, and that step's due instant.
+pub type Handover = (chrono::DateTime<chrono::Utc>, bool, Option<chrono::DateTime<chrono::Utc>>);
+
+/// The judgement of every workflow step of a history (indicator 2, form 05): `handovers` are
+/// the hand-over events in order as (instant, whether it enters a workflow step, that step's
+/// due instant); a step ends with the next hand-over, or is still open at `now`.
+pub fn step_judgements(handovers: &[Handover], now: chrono::DateTime<chrono::Utc>) -> Vec<Timeliness> {
+    handovers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, enters, due))| {
+            let due = due.filter(|_| *enters)?;
+            Some(crate::case::step_timeliness(due, handovers.get(i + 1).map(|n| n.0), now))
+        })
+        .collect()
+}
+
 /// Indicator 3: how many times the applicant had to come back to complete the file (0 → 2,
 /// 1 → 1, more → 0).
 pub fn contacts(supplement_requests: usize) -> Score {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use actix_web::{get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Role;
-use domain::case::{CaseAction, Timeliness, report_timeliness, step_timeliness};
+use domain::case::{CaseAction, report_timeliness};
 use domain::evaluation::{self, Score};
 use domain::procedure::{Channel, OnlineLevel};
 use persistence::AnyConnection;
@@ -100,15 +100,12 @@ type Event = (DateTime<Utc>, Option<CaseAction>, Option<DateTime<Utc>>);
 fn case_scores(case: &FinishedCase, events: &[Event], complained: bool, now: DateTime<Utc>) -> [Score; 5] {
     let day = |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&domain::time::VN).date_naive();
     let finished = Some(report_timeliness(case.due_at.map(day), case.finished_at.map(day), day(now.naive_utc())));
-    let handovers: Vec<_> = events.iter().filter(|(_, a, _)| a.is_some_and(CaseAction::hands_over)).collect();
-    let steps: Vec<Timeliness> = handovers
+    let handovers: Vec<_> = events
         .iter()
-        .enumerate()
-        .filter_map(|(i, (_, action, due))| {
-            let due = due.filter(|_| action.is_some_and(CaseAction::enters_step))?;
-            Some(step_timeliness(due, handovers.get(i + 1).map(|n| n.0), now))
-        })
+        .filter(|(_, a, _)| a.is_some_and(CaseAction::hands_over))
+        .map(|(at, a, due)| (*at, a.is_some_and(CaseAction::enters_step), *due))
         .collect();
+    let steps = evaluation::step_judgements(&handovers, now);
     let requests = usize::try_from(case.supplement_count).unwrap_or(0);
     [
         evaluation::total_time(finished),
