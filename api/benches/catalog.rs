@@ -105,9 +105,10 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     tokio::task::spawn_blocking(move || load(&url, &ids)).await.expect("join");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
-    let server = api::server::start(state, listener).expect("start");
-    let handle = server.handle();
-    tokio::spawn(server);
+    let started = api::server::start(state, listener).expect("start");
+    let handle = started.server.handle();
+    let _workers = started.workers;
+    tokio::spawn(started.server);
     let client = reqwest::Client::new();
     let queries = [
         ("text search `dang ky khai sinh`", "/api/v1/procedures?q=dang%20ky%20khai%20sinh".to_owned()),

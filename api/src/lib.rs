@@ -8,6 +8,7 @@
 
 pub mod auditing;
 pub mod auth;
+pub mod background;
 pub mod backup;
 pub mod bootstrap;
 pub mod catalog_sync;

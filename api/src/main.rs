@@ -58,9 +58,12 @@ fn serve(config: Config) -> Result<(), String> {
     let bind = config.bind.clone();
     let state = api::server::prepare(config).map_err(|e| e.to_string())?;
     actix_web::rt::System::new().block_on(async move {
-        let server = api::server::start(state, listener).map_err(|e| e.to_string())?;
+        let started = api::server::start(state, listener).map_err(|e| e.to_string())?;
         log::info!("serving on http://{bind} (Swagger UI at /docs/)");
-        server.await.map_err(|e| e.to_string())
+        let served = started.server.await.map_err(|e| e.to_string());
+        let mut workers = started.workers;
+        workers.stop();
+        served
     })?;
     log::info!("stopped");
     Ok(())

@@ -345,67 +345,66 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     })
 }
 
-/// Starts serving on `listener`. The returned server stops gracefully on SIGINT/SIGTERM
-/// (finishing requests in flight for up to 30 s) or through its handle.
+/// A started server and its background threads.
+pub struct Started {
+    /// The HTTP server; await it to serve until stopped.
+    pub server: actix_web::dev::Server,
+    /// The background threads; stop them (or drop them) once the server has stopped.
+    pub workers: crate::background::Workers,
+}
+
+/// Starts serving on `listener` and starts the background threads. The returned server stops
+/// gracefully on SIGINT/SIGTERM (finishing requests in flight for up to 30 s) or through its
+/// handle.
 ///
 /// # Errors
-/// When the listener cannot be used.
-pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+/// When the listener cannot be used or a thread cannot be started.
+pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started> {
     let workers = state.config.workers.max(1);
     let data = web::Data::new(state);
+    let mut background = crate::background::Workers::default();
+    // Housekeeping: forget idempotency keys older than 24 hours.
     let pool = data.pool.clone();
-    // Housekeeping off the async runtime: forget idempotency keys older than 24 hours.
-    std::thread::Builder::new().name("motcua-housekeeping".into()).spawn(move || {
-        loop {
-            let cutoff = persistence::now() - chrono::TimeDelta::hours(24);
-            match pool.background(|conn| persistence::repo::idempotency::purge(conn, cutoff)) {
-                Some(Ok(n)) if n > 0 => log::info!("purged {n} expired idempotency keys"),
-                Some(Err(e)) => log::warn!("idempotency purge failed: {e}"),
-                _ => {}
-            }
-            std::thread::sleep(std::time::Duration::from_secs(3600));
+    background.every("motcua-housekeeping", std::time::Duration::from_secs(3600), move || {
+        let cutoff = persistence::now() - chrono::TimeDelta::hours(24);
+        match pool.background(|conn| persistence::repo::idempotency::purge(conn, cutoff)) {
+            Some(Ok(n)) if n > 0 => log::info!("purged {n} expired idempotency keys"),
+            Some(Err(e)) => log::warn!("idempotency purge failed: {e}"),
+            _ => {}
         }
     })?;
     // The audit chainer: links entries committed by any instance into the one hash chain.
-    let (pool, interval) = (data.pool.clone(), data.config.audit_chain_interval);
-    std::thread::Builder::new().name("motcua-audit-chainer".into()).spawn(move || {
-        loop {
-            std::thread::sleep(interval);
-            if let Some(Err(e)) = pool.background(persistence::repo::audit::chain_all) {
-                log::warn!("audit chaining failed: {e}");
-            }
+    let pool = data.pool.clone();
+    background.every("motcua-audit-chainer", data.config.audit_chain_interval, move || {
+        if let Some(Err(e)) = pool.background(persistence::repo::audit::chain_all) {
+            log::warn!("audit chaining failed: {e}");
         }
     })?;
     // The statistics folder: moves the counters' pending changes into their sums.
-    let (pool, interval) = (data.pool.clone(), data.config.stats_fold_interval);
-    std::thread::Builder::new().name("motcua-stats".into()).spawn(move || {
-        loop {
-            std::thread::sleep(interval);
-            if let Some(Err(e)) = pool.background(persistence::repo::stats::fold_all) {
-                log::warn!("folding the statistics counters failed: {e}");
-            }
+    let pool = data.pool.clone();
+    background.every("motcua-stats", data.config.stats_fold_interval, move || {
+        if let Some(Err(e)) = pool.background(persistence::repo::stats::fold_all) {
+            log::warn!("folding the statistics counters failed: {e}");
         }
     })?;
     // The report scheduler: freezes each due period once, whatever the number of instances
     // (a unique index decides who wins).
     if let Some(interval) = data.config.report_schedule_interval {
         let state = data.clone();
-        std::thread::Builder::new().name("motcua-reports".into()).spawn(move || {
-            loop {
-                std::thread::sleep(interval);
-                if let Some(Err(e)) = state.pool.background(|conn| crate::routes::reports::run_schedule(conn, &state, chrono::Utc::now())) {
-                    log::warn!("report scheduling failed: {e}");
-                }
+        background.every("motcua-reports", interval, move || {
+            if let Some(Err(e)) = state.pool.background(|conn| crate::routes::reports::run_schedule(conn, &state, chrono::Utc::now())) {
+                log::warn!("report scheduling failed: {e}");
             }
         })?;
     }
     // Database work is gated to the pool size (`db::DbPool`), so more blocking threads per
     // worker than connections would only hold memory (stacks and allocator arenas).
     let blocking = usize::try_from(data.config.db_pool_size).unwrap_or(16).max(4);
-    Ok(actix_web::HttpServer::new(move || build_app(Some(data.clone())).0)
+    let server = actix_web::HttpServer::new(move || build_app(Some(data.clone())).0)
         .workers(workers)
         .worker_max_blocking_threads(blocking)
         .shutdown_timeout(30)
         .listen(listener)?
-        .run())
+        .run();
+    Ok(Started { server, workers: background })
 }

@@ -388,6 +388,7 @@ async fn two_servers_freeze_each_scheduled_period_once() {
         periods.dedup();
         assert_eq!(periods.len(), count, "{backend:?}: a period frozen twice: {periods:?}");
         assert!(periods.len() >= 5, "{backend:?}: the five statutory periods: {periods:?}");
-        second.stop(true).await;
+        second.handle.stop(true).await;
+        drop(second);
     }
 }

@@ -182,6 +182,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
+    /// Declared before `db`: the background threads stop before the database is dropped.
+    workers: api::background::Workers,
     pub db: TestDb,
 }
 
@@ -203,15 +205,16 @@ impl TestApp {
         let state = tokio::task::spawn_blocking(move || api::server::prepare(config)).await.unwrap().expect("prepare");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = api::server::start(state, listener).unwrap();
-        let handle = server.handle();
-        tokio::spawn(server);
-        TestApp { backend, base: format!("http://127.0.0.1:{port}"), client: reqwest::Client::new(), handle, db }
+        let started = api::server::start(state, listener).unwrap();
+        let handle = started.server.handle();
+        tokio::spawn(started.server);
+        TestApp { backend, base: format!("http://127.0.0.1:{port}"), client: reqwest::Client::new(), handle, workers: started.workers, db }
     }
 
     /// Stops the server and returns its database (for a restart on the same data).
-    pub async fn stop(self) -> TestDb {
+    pub async fn stop(mut self) -> TestDb {
         self.handle.stop(true).await;
+        self.workers.stop();
         self.db
     }
 
@@ -326,12 +329,18 @@ pub fn citizen(username: &str, n: u32) -> Value {
 }
 
 /// Another server on an existing database (a second instance behind the same load balancer).
-pub async fn spawn_extra(env: HashMap<String, String>) -> actix_web::dev::ServerHandle {
+pub async fn spawn_extra(env: HashMap<String, String>) -> ExtraServer {
     let config = api::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
     let state = tokio::task::spawn_blocking(move || api::server::prepare(config)).await.unwrap().expect("prepare");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let server = api::server::start(state, listener).unwrap();
-    let handle = server.handle();
-    tokio::spawn(server);
-    handle
+    let started = api::server::start(state, listener).unwrap();
+    let handle = started.server.handle();
+    tokio::spawn(started.server);
+    ExtraServer { handle, workers: started.workers }
+}
+
+/// A second server on a test's database; its background threads stop when it is dropped.
+pub struct ExtraServer {
+    pub handle: actix_web::dev::ServerHandle,
+    pub workers: api::background::Workers,
 }
