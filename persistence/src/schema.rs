@@ -521,7 +521,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_messages (seq) {
+        seq -> BigInt,
+        id -> Text,
+        target -> Text,
+        kind -> Text,
+        ordering_key -> Text,
+        subject -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        retry_from -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_response_status -> Nullable<Integer>,
+        response_ref -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outbox_attempts (message_id, attempt) {
+        message_id -> Text,
+        attempt -> Integer,
+        worker -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        outcome -> Text,
+        request_digest -> Nullable<Text>,
+        response_status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    outbox_messages,
+    outbox_attempts,
     agency_evaluations,
     feedback,
     feedback_events,

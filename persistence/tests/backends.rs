@@ -399,3 +399,144 @@ fn concurrent_counter_changes_and_folders_count_everything_once() {
         }
     }
 }
+
+mod outbox_queue {
+    use super::*;
+    use persistence::repo::outbox::{self, Finished, Lease, NewMessage, Outcome};
+
+    fn message(key: &str, n: u32) -> NewMessage {
+        NewMessage {
+            target: "national_portal".into(),
+            kind: "case_sync".into(),
+            ordering_key: key.into(),
+            subject: key.into(),
+            payload: format!("{{\"n\":{n}}}"),
+        }
+    }
+
+    fn at(seconds: i64) -> chrono::NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap().and_hms_opt(8, 0, 0).unwrap() + chrono::TimeDelta::seconds(seconds)
+    }
+
+    fn lease(worker: &str, now: i64, limit: i64) -> Lease<'_> {
+        Lease { worker, now: at(now), until: at(now + 30), limit, targets: &["national_portal"] }
+    }
+
+    fn sent(row: &outbox::MessageRow, now: i64) -> Finished {
+        Finished {
+            seq: row.seq,
+            id: row.id.clone(),
+            attempt: row.attempts,
+            started_at: at(now),
+            finished_at: at(now),
+            request_digest: Some("d".into()),
+            response_status: Some(200),
+            outcome: Outcome::Sent { reference: None },
+        }
+    }
+
+    #[test]
+    fn claims_take_the_earliest_open_message_of_each_key_and_honour_leases() {
+        for db in databases(true) {
+            let mut conn = db.pool.get().unwrap();
+            outbox::enqueue(&mut conn, at(0), &[message("A", 1), message("B", 1), message("A", 2), message("A", 3)]).unwrap();
+            let first = outbox::claim(&mut conn, &lease("w1", 1, 10)).unwrap();
+            let got: Vec<_> = first.iter().map(|m| (m.ordering_key.as_str(), m.payload.as_str(), m.attempts)).collect();
+            assert_eq!(got, [("A", "{\"n\":1}", 1), ("B", "{\"n\":1}", 1)], "{:?}: one per key, oldest first", db.backend);
+            assert!(outbox::claim(&mut conn, &lease("w2", 2, 10)).unwrap().is_empty(), "{:?}: A2 waits for A1", db.backend);
+            // A1 fails: A2 still waits (order per key); B1 is sent.
+            let failed = Finished {
+                outcome: Outcome::Failed { next_attempt_at: at(100), error: "HTTP 500".into() },
+                response_status: Some(500),
+                ..sent(&first[0], 3)
+            };
+            assert_eq!(outbox::finish(&mut conn, "w1", &[failed, sent(&first[1], 3)]).unwrap(), 2);
+            assert!(outbox::claim(&mut conn, &lease("w2", 50, 10)).unwrap().is_empty(), "{:?}: A1 not due yet", db.backend);
+            let again = outbox::claim(&mut conn, &lease("w2", 100, 10)).unwrap();
+            assert_eq!((again.len(), again[0].payload.as_str(), again[0].attempts), (1, "{\"n\":1}", 2));
+            // The lease runs out: another worker takes the message over; the first cannot record.
+            let taken = outbox::claim(&mut conn, &lease("w3", 200, 10)).unwrap();
+            assert_eq!((taken.len(), taken[0].attempts, taken[0].lease_owner.as_deref()), (1, 3, Some("w3")));
+            assert_eq!(outbox::finish(&mut conn, "w2", &[sent(&again[0], 201)]).unwrap(), 0, "{:?}: a lost lease records nothing", db.backend);
+            assert_eq!(outbox::finish(&mut conn, "w3", &[sent(&taken[0], 201)]).unwrap(), 1);
+            let log = outbox::attempts(&mut conn, std::slice::from_ref(&taken[0].id)).unwrap();
+            let outcomes: Vec<_> = log.iter().map(|a| (a.attempt, a.outcome.as_str(), a.worker.as_str())).collect();
+            assert_eq!(outcomes, [(1, "failed", "w1"), (2, "abandoned", "w2"), (3, "sent", "w3")], "{:?}", db.backend);
+            // Then A2 and A3 in order.
+            for expected in ["{\"n\":2}", "{\"n\":3}"] {
+                let next = outbox::claim(&mut conn, &lease("w1", 300, 10)).unwrap();
+                assert_eq!(next.iter().map(|m| m.payload.as_str()).collect::<Vec<_>>(), [expected]);
+                outbox::finish(&mut conn, "w1", &[sent(&next[0], 300)]).unwrap();
+            }
+            assert_eq!(outbox::open_count(&mut conn, "national_portal").unwrap(), 0);
+        }
+    }
+
+    #[test]
+    fn a_dead_message_is_replayed_by_hand_and_other_targets_are_not_claimed() {
+        for db in databases(true) {
+            let mut conn = db.pool.get().unwrap();
+            let mut sms = message("C", 1);
+            sms.target = "sms".into();
+            outbox::enqueue(&mut conn, at(0), &[message("A", 1), sms]).unwrap();
+            let claimed = outbox::claim(&mut conn, &lease("w1", 1, 10)).unwrap();
+            assert_eq!(claimed.len(), 1, "{:?}: only the targets asked for", db.backend);
+            let dead = Finished { outcome: Outcome::Dead { error: "never".into() }, response_status: Some(400), ..sent(&claimed[0], 2) };
+            outbox::finish(&mut conn, "w1", &[dead]).unwrap();
+            assert!(outbox::claim(&mut conn, &lease("w1", 10_000, 10)).unwrap().is_empty(), "dead stays dead");
+            assert_eq!(outbox::retry(&mut conn, &claimed[0].id, at(20_000)).unwrap(), Some(true));
+            assert_eq!(outbox::retry(&mut conn, &claimed[0].id, at(20_000)).unwrap(), Some(false), "pending: nothing to replay");
+            assert_eq!(outbox::retry(&mut conn, "no-such-id", at(20_000)).unwrap(), None);
+            let replayed = outbox::claim(&mut conn, &lease("w1", 20_001, 10)).unwrap();
+            assert_eq!((replayed.len(), replayed[0].attempts, replayed[0].retry_from), (1, 2, at(20_000)));
+            let depth = outbox::depth(&mut conn).unwrap();
+            assert_eq!(depth.by_target_status, [("national_portal".into(), "pending".into(), 1), ("sms".into(), "pending".into(), 1)]);
+            assert_eq!(depth.oldest_open, Some(at(0)));
+        }
+    }
+
+    #[test]
+    fn concurrent_dispatchers_never_share_an_attempt_and_deliver_each_message_once() {
+        for db in databases(true) {
+            let keys = 40;
+            {
+                let mut conn = db.pool.get().unwrap();
+                let messages: Vec<_> = (0..5).flat_map(|n| (0..keys).map(move |k| message(&format!("K{k}"), n))).collect();
+                outbox::enqueue(&mut conn, at(0), &messages).unwrap();
+            }
+            let workers: Vec<_> = (0..4)
+                .map(|w| {
+                    let pool = db.pool.clone();
+                    std::thread::spawn(move || {
+                        let name = format!("w{w}");
+                        let mut conn = pool.get().unwrap();
+                        let mut delivered = Vec::new();
+                        let mut idle = 0;
+                        while idle < 50 {
+                            let claimed = outbox::claim(&mut conn, &lease(&name, 1, 7)).unwrap();
+                            if claimed.is_empty() {
+                                idle += 1;
+                                std::thread::sleep(std::time::Duration::from_millis(2));
+                                continue;
+                            }
+                            idle = 0;
+                            delivered.extend(claimed.iter().map(|m| (m.ordering_key.clone(), m.payload.clone(), m.seq)));
+                            let done: Vec<_> = claimed.iter().map(|m| sent(m, 2)).collect();
+                            assert_eq!(outbox::finish(&mut conn, &name, &done).unwrap(), done.len());
+                        }
+                        delivered
+                    })
+                })
+                .collect();
+            let mut all: Vec<(String, String, i64)> = workers.into_iter().flat_map(|t| t.join().unwrap()).collect();
+            assert_eq!(all.len(), keys * 5, "{:?}: every message delivered exactly once", db.backend);
+            all.sort_by_key(|(_, _, seq)| *seq);
+            let mut seen = std::collections::HashSet::new();
+            for (_, _, seq) in &all {
+                assert!(seen.insert(*seq), "{:?}: message {seq} delivered twice", db.backend);
+            }
+            let mut conn = db.pool.get().unwrap();
+            assert_eq!(outbox::open_count(&mut conn, "national_portal").unwrap(), 0);
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! The transactional outbox (domain.md §10.2): messages written in the transaction of the change
+//! they report ([`enqueue`]), leased by dispatchers ([`claim`]), finished with the outcome of
+//! their try ([`finish`]), listed and replayed by hand.
+//!
+//! Leases make several dispatchers (one per instance) share the queue: a claim takes open,
+//! due messages whose lease is free or expired and whose ordering key has no earlier open
+//! message, raises their attempt number and leases them until a deadline. On PostgreSQL the
+//! candidates are locked `FOR UPDATE SKIP LOCKED`, so concurrent claims never take the same
+//! message; on SQLite claims are write transactions, one at a time. A dispatcher records its
+//! outcome only while it still holds the lease of that attempt, so one attempt has one outcome.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+
+use crate::schema::{outbox_attempts, outbox_messages};
+use crate::{AnyConnection, RepoError};
+
+/// A message to write with a change.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// `national_portal`, `reporting`, `pakn`, `sms`, `zalo` or `email`.
+    pub target: String,
+    /// What the payload is (`case_sync`, `report`, `feedback`, `notification`, …).
+    pub kind: String,
+    /// Messages of one target and key are delivered in the order they were written.
+    pub ordering_key: String,
+    /// What the message is about, for people (a case or feedback code, a report id).
+    pub subject: String,
+    /// The payload (JSON).
+    pub payload: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox_messages)]
+struct InsertRow<'a> {
+    id: String,
+    target: &'a str,
+    kind: &'a str,
+    ordering_key: &'a str,
+    subject: &'a str,
+    payload: &'a str,
+    status: &'a str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    retry_from: NaiveDateTime,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// A stored message. No `Debug`: payloads of notifications hold phone numbers and addresses.
+#[derive(Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = outbox_messages)]
+pub struct MessageRow {
+    pub seq: i64,
+    pub id: String,
+    pub target: String,
+    pub kind: String,
+    pub ordering_key: String,
+    pub subject: String,
+    pub payload: String,
+    pub status: String,
+    /// Tries so far, including one in flight.
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    /// Where the retry horizon is counted from (creation, or the last replay by hand).
+    pub retry_from: NaiveDateTime,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub last_response_status: Option<i32>,
+    /// The receiver's reference for the delivered message, when it gives one.
+    pub response_ref: Option<String>,
+}
+
+/// One try of a message.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox_attempts)]
+pub struct AttemptRow {
+    pub message_id: String,
+    pub attempt: i32,
+    /// The dispatcher (instance) that tried.
+    pub worker: String,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    /// `sent`, `failed`, `dead` or `abandoned` (the lease ran out without an answer).
+    pub outcome: String,
+    /// SHA-256 of the request body sent (without credentials).
+    pub request_digest: Option<String>,
+    pub response_status: Option<i32>,
+    pub error: Option<String>,
+}
+
+/// Writes `messages` (call inside the transaction of the change they report).
+///
+/// # Errors
+/// Database errors.
+pub fn enqueue(conn: &mut AnyConnection, now: NaiveDateTime, messages: &[NewMessage]) -> Result<(), RepoError> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<InsertRow<'_>> = messages
+        .iter()
+        .map(|m| InsertRow {
+            id: crate::new_id(),
+            target: &m.target,
+            kind: &m.kind,
+            ordering_key: &m.ordering_key,
+            subject: &m.subject,
+            payload: &m.payload,
+            status: "pending",
+            attempts: 0,
+            next_attempt_at: now,
+            retry_from: now,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        crate::per_backend!(conn, |c| diesel::insert_into(outbox_messages::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+/// Who claims, until when, how many.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    /// The dispatcher's name (unique per process).
+    pub worker: &'a str,
+    pub now: NaiveDateTime,
+    pub until: NaiveDateTime,
+    pub limit: i64,
+    /// Only messages to these targets (the ones this instance can deliver).
+    pub targets: &'a [&'a str],
+}
+
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    lease_owner: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    lease_until: Option<NaiveDateTime>,
+}
+
+/// Leases up to `lease.limit` due messages, oldest first, at most one per target and ordering
+/// key (the earliest open one), and returns them with their new attempt number. A message
+/// whose previous lease ran out without an outcome gets that attempt logged as `abandoned`.
+///
+/// # Errors
+/// Database errors.
+pub fn claim(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<MessageRow>, RepoError> {
+    if lease.targets.is_empty() || lease.limit <= 0 {
+        return Ok(Vec::new());
+    }
+    crate::db::write_tx(conn, |conn| {
+        // Target names are the platform's own (checked against the list), never client text.
+        let targets = lease
+            .targets
+            .iter()
+            .filter(|t| domain::outbox::Target::parse(t, "target").is_ok())
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let lock = if conn.backend() == crate::Backend::Postgres { " FOR UPDATE OF m SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "SELECT m.seq, m.id, m.attempts, m.lease_owner, m.lease_until FROM outbox_messages m \
+             WHERE m.status IN ('pending', 'failed') AND m.next_attempt_at <= $1 \
+               AND (m.lease_until IS NULL OR m.lease_until < $1) AND m.target IN ({targets}) \
+               AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.status IN ('pending', 'failed') \
+                   AND e.target = m.target AND e.ordering_key = m.ordering_key AND e.seq < m.seq) \
+             ORDER BY m.seq LIMIT $2{lock}"
+        );
+        let candidates: Vec<Candidate> = crate::per_backend!(conn, |c| diesel::sql_query(&sql)
+            .bind::<Timestamp, _>(lease.now)
+            .bind::<BigInt, _>(lease.limit)
+            .load(c))?;
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let abandoned: Vec<AttemptRow> = candidates
+            .iter()
+            .filter_map(|c| {
+                let owner = c.lease_owner.clone()?;
+                (c.attempts > 0).then(|| AttemptRow {
+                    message_id: c.id.clone(),
+                    attempt: c.attempts,
+                    worker: owner,
+                    started_at: c.lease_until.unwrap_or(lease.now),
+                    finished_at: c.lease_until,
+                    outcome: "abandoned".into(),
+                    request_digest: None,
+                    response_status: None,
+                    error: Some("the lease ran out without an outcome (the instance stopped or stalled)".into()),
+                })
+            })
+            .collect();
+        if !abandoned.is_empty() {
+            crate::per_backend!(conn, |c| diesel::insert_into(outbox_attempts::table).values(&abandoned).execute(c))?;
+        }
+        let seqs: Vec<i64> = candidates.iter().map(|c| c.seq).collect();
+        diesel::update(outbox_messages::table.filter(outbox_messages::seq.eq_any(&seqs)))
+            .set((
+                outbox_messages::lease_owner.eq(lease.worker),
+                outbox_messages::lease_until.eq(lease.until),
+                outbox_messages::attempts.eq(outbox_messages::attempts + 1),
+                outbox_messages::updated_at.eq(lease.now),
+            ))
+            .execute(conn)?;
+        Ok(outbox_messages::table
+            .filter(outbox_messages::seq.eq_any(&seqs))
+            .order(outbox_messages::seq)
+            .select(MessageRow::as_select())
+            .load(conn)?)
+    })
+}
+
+/// What became of one try.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// The receiver took it; `reference` is its receipt, when it gives one.
+    Sent { reference: Option<String> },
+    /// Not taken; try again at `next_attempt_at`.
+    Failed { next_attempt_at: NaiveDateTime, error: String },
+    /// Not taken, and the retry horizon has passed.
+    Dead { error: String },
+}
+
+/// The end of one leased try.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub seq: i64,
+    pub id: String,
+    /// The attempt number the claim gave.
+    pub attempt: i32,
+    pub started_at: NaiveDateTime,
+    pub finished_at: NaiveDateTime,
+    pub request_digest: Option<String>,
+    pub response_status: Option<i32>,
+    pub outcome: Outcome,
+}
+
+/// Records the outcomes of `worker`'s tries in one transaction; a try whose lease was taken
+/// over in the meantime (it ran out) is not recorded. Returns how many were recorded.
+///
+/// # Errors
+/// Database errors.
+pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Result<usize, RepoError> {
+    if done.is_empty() {
+        return Ok(0);
+    }
+    crate::db::write_tx(conn, |conn| {
+        let mut recorded = Vec::with_capacity(done.len());
+        for item in done {
+            let mine = outbox_messages::table
+                .filter(outbox_messages::seq.eq(item.seq))
+                .filter(outbox_messages::lease_owner.eq(worker))
+                .filter(outbox_messages::attempts.eq(item.attempt));
+            let changed = match &item.outcome {
+                Outcome::Sent { reference } => diesel::update(mine)
+                    .set((
+                        outbox_messages::status.eq("sent"),
+                        outbox_messages::sent_at.eq(Some(item.finished_at)),
+                        outbox_messages::lease_owner.eq(None::<String>),
+                        outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+                        outbox_messages::last_error.eq(None::<String>),
+                        outbox_messages::last_response_status.eq(item.response_status),
+                        outbox_messages::response_ref.eq(reference),
+                        outbox_messages::updated_at.eq(item.finished_at),
+                    ))
+                    .execute(conn)?,
+                Outcome::Failed { next_attempt_at, error } => diesel::update(mine)
+                    .set((
+                        outbox_messages::status.eq("failed"),
+                        outbox_messages::next_attempt_at.eq(next_attempt_at),
+                        outbox_messages::lease_owner.eq(None::<String>),
+                        outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+                        outbox_messages::last_error.eq(Some(error)),
+                        outbox_messages::last_response_status.eq(item.response_status),
+                        outbox_messages::updated_at.eq(item.finished_at),
+                    ))
+                    .execute(conn)?,
+                Outcome::Dead { error } => diesel::update(mine)
+                    .set((
+                        outbox_messages::status.eq("dead"),
+                        outbox_messages::lease_owner.eq(None::<String>),
+                        outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+                        outbox_messages::last_error.eq(Some(error)),
+                        outbox_messages::last_response_status.eq(item.response_status),
+                        outbox_messages::updated_at.eq(item.finished_at),
+                    ))
+                    .execute(conn)?,
+            };
+            if changed == 1 {
+                let (outcome, error) = match &item.outcome {
+                    Outcome::Sent { .. } => ("sent", None),
+                    Outcome::Failed { error, .. } => ("failed", Some(error.clone())),
+                    Outcome::Dead { error } => ("dead", Some(error.clone())),
+                };
+                recorded.push(AttemptRow {
+                    message_id: item.id.clone(),
+                    attempt: item.attempt,
+                    worker: worker.to_owned(),
+                    started_at: item.started_at,
+                    finished_at: Some(item.finished_at),
+                    outcome: outcome.into(),
+                    request_digest: item.request_digest.clone(),
+                    response_status: item.response_status,
+                    error,
+                });
+            }
+        }
+        for chunk in recorded.chunks(500) {
+            crate::per_backend!(conn, |c| diesel::insert_into(outbox_attempts::table).values(chunk).execute(c))?;
+        }
+        Ok(recorded.len())
+    })
+}
+
+/// Puts a `failed` or `dead` message back in line at once, with a fresh retry horizon.
+/// `Ok(None)` when there is no such message; `Ok(Some(false))` when its status does not allow
+/// a replay (pending or sent).
+///
+/// # Errors
+/// Database errors.
+pub fn retry(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> Result<Option<bool>, RepoError> {
+    crate::db::write_tx(conn, |conn| {
+        let Some(status) = outbox_messages::table.filter(outbox_messages::id.eq(id)).select(outbox_messages::status).first::<String>(conn).optional()?
+        else {
+            return Ok(None);
+        };
+        if !matches!(status.as_str(), "failed" | "dead") {
+            return Ok(Some(false));
+        }
+        let changed = diesel::update(outbox_messages::table.filter(outbox_messages::id.eq(id)).filter(outbox_messages::status.eq(&status)))
+            .set((
+                outbox_messages::status.eq("pending"),
+                outbox_messages::next_attempt_at.eq(now),
+                outbox_messages::retry_from.eq(now),
+                outbox_messages::lease_owner.eq(None::<String>),
+                outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+                outbox_messages::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(Some(changed == 1))
+    })
+}
+
+/// One message by id.
+///
+/// # Errors
+/// Database errors.
+pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<MessageRow>, RepoError> {
+    Ok(outbox_messages::table.filter(outbox_messages::id.eq(id)).select(MessageRow::as_select()).first(conn).optional()?)
+}
+
+/// The tries of messages, oldest first per message.
+///
+/// # Errors
+/// Database errors.
+pub fn attempts(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<AttemptRow>, RepoError> {
+    Ok(outbox_attempts::table
+        .filter(outbox_attempts::message_id.eq_any(ids))
+        .order((outbox_attempts::message_id, outbox_attempts::attempt))
+        .select(AttemptRow::as_select())
+        .load(conn)?)
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: Option<String>,
+    pub target: Option<String>,
+    pub subject: Option<String>,
+    /// Continue after this sequence number (newest first: smaller ones follow).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// Messages, newest first.
+///
+/// # Errors
+/// Database errors.
+pub fn list(conn: &mut AnyConnection, filter: &Filter) -> Result<crate::repo::Page<MessageRow>, RepoError> {
+    let mut query = outbox_messages::table.select(MessageRow::as_select()).order(outbox_messages::seq.desc()).into_boxed();
+    if let Some(status) = &filter.status {
+        query = query.filter(outbox_messages::status.eq(status.clone()));
+    }
+    if let Some(target) = &filter.target {
+        query = query.filter(outbox_messages::target.eq(target.clone()));
+    }
+    if let Some(subject) = &filter.subject {
+        query = query.filter(outbox_messages::subject.eq(subject.clone()));
+    }
+    if let Some(before) = filter.before_seq {
+        query = query.filter(outbox_messages::seq.lt(before));
+    }
+    let rows = query.limit(filter.limit + 1).load(conn)?;
+    Ok(crate::repo::Page::from_overfetch(rows, filter.limit, |row| row.seq.to_string()))
+}
+
+/// The queue's state for monitoring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Depth {
+    /// Messages by target and status (sent ones are not counted).
+    pub by_target_status: Vec<(String, String, i64)>,
+    /// When the oldest open message was written.
+    pub oldest_open: Option<NaiveDateTime>,
+}
+
+#[derive(QueryableByName)]
+struct DepthRow {
+    #[diesel(sql_type = Text)]
+    target: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    oldest: Option<NaiveDateTime>,
+}
+
+/// Open and dead messages by target and status, and the age of the oldest open one.
+///
+/// # Errors
+/// Database errors.
+pub fn depth(conn: &mut AnyConnection) -> Result<Depth, RepoError> {
+    let sql = "SELECT target, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox_messages \
+               WHERE status <> 'sent' GROUP BY target, status ORDER BY target, status";
+    let rows: Vec<DepthRow> = crate::per_backend!(conn, |c| diesel::sql_query(sql).load(c))?;
+    let oldest_open = rows.iter().filter(|r| r.status != "dead").filter_map(|r| r.oldest).min();
+    Ok(Depth { by_target_status: rows.into_iter().map(|r| (r.target, r.status, r.n)).collect(), oldest_open })
+}
+
+/// How many messages to `target` are still open.
+///
+/// # Errors
+/// Database errors.
+pub fn open_count(conn: &mut AnyConnection, target: &str) -> Result<i64, RepoError> {
+    Ok(outbox_messages::table
+        .filter(outbox_messages::target.eq(target))
+        .filter(outbox_messages::status.eq_any(["pending", "failed"]))
+        .count()
+        .get_result(conn)?)
+}
