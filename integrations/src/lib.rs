@@ -6,4 +6,4 @@
 
 pub mod national;
 
-pub use national::adapter::{AdapterClient, AdapterConfig, AdapterError};
+pub use national::adapter::{AdapterClient, AdapterConfig, AdapterError, Answer};

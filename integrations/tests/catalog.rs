@@ -168,7 +168,7 @@ async fn server_errors_are_retried_and_client_errors_are_not() {
     let mut server = mockito::Server::new_async().await;
     let _login = login_mock(&mut server, "s1", 1).await;
     let down = server.mock("POST", "/share").with_status(500).expect(3).create_async().await;
-    assert_eq!(client(&server, 10).list_codes().await.unwrap_err(), AdapterError::Unavailable("HTTP 500".into()));
+    assert_eq!(client(&server, 10).list_codes().await.unwrap_err(), AdapterError::ServerError(500));
     down.assert_async().await;
 
     let mut server = mockito::Server::new_async().await;
@@ -202,7 +202,7 @@ async fn timeouts_and_malformed_answers_are_reported() {
     let mut server = mockito::Server::new_async().await;
     let _login = login_mock(&mut server, "s1", 1).await;
     let _garbage = server.mock("POST", "/share").with_body("<html>Lỗi</html>").create_async().await;
-    assert!(matches!(client(&server, 10).list_codes().await, Err(AdapterError::Protocol(_))));
+    assert_eq!(client(&server, 10).list_codes().await.unwrap_err(), AdapterError::NotJson { status: 200 });
 
     let mut server = mockito::Server::new_async().await;
     let _refused =

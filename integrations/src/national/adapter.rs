@@ -67,9 +67,15 @@ pub enum AdapterError {
     /// No answer in time, after the retries.
     #[error("the national system did not answer in time")]
     Timeout,
-    /// Unreachable or 5xx, after the retries.
+    /// Unreachable, after the retries.
     #[error("the national system is unavailable: {0}")]
     Unavailable(String),
+    /// Answered with a 5xx status, after the retries.
+    #[error("the national system answered HTTP {0}")]
+    ServerError(u16),
+    /// Answered with something other than JSON (an HTML error page, a proxy's text).
+    #[error("the national system answered HTTP {status} with a body that is not JSON")]
+    NotJson { status: u16 },
     /// The login was refused.
     #[error("login refused: {0}")]
     Auth(String),
@@ -79,6 +85,28 @@ pub enum AdapterError {
     /// The answer is not what the protocol says.
     #[error("unexpected answer: {0}")]
     Protocol(String),
+}
+
+impl AdapterError {
+    /// The HTTP status behind the error, when one came back.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Self::ServerError(status) | Self::NotJson { status } => Some(*status),
+            Self::Rejected { .. } | Self::Auth(_) | Self::Protocol(_) => Some(200),
+            Self::Timeout | Self::Unavailable(_) => None,
+        }
+    }
+}
+
+/// A service's answer with `error_code` 0: its message and result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The `error_code` (0, or one of the codes the caller accepted).
+    pub code: i64,
+    /// The `message` field ("" when absent).
+    pub message: String,
+    /// The `result` field (`null` when absent).
+    pub result: Value,
 }
 
 /// A client of one national system; cheap to share, keeps the session.
@@ -119,9 +147,7 @@ impl AdapterClient {
         loop {
             let outcome = self.http.post(&url).header("dstcode", &self.config.dstcode).json(body).send().await;
             let retryable = match outcome {
-                Ok(response) if response.status().is_server_error() => {
-                    AdapterError::Unavailable(format!("HTTP {}", response.status().as_u16()))
-                }
+                Ok(response) if response.status().is_server_error() => AdapterError::ServerError(response.status().as_u16()),
                 Ok(response) => {
                     let status = response.status();
                     match response.text().await {
@@ -129,7 +155,7 @@ impl AdapterClient {
                             return match serde_json::from_str::<Value>(&text) {
                                 Ok(value) => Ok(value),
                                 Err(_) if status.as_u16() == 401 => Ok(json!({"error_code": 401, "message": "unauthorized"})),
-                                Err(e) => Err(AdapterError::Protocol(format!("HTTP {}: not JSON ({e})", status.as_u16()))),
+                                Err(_) => Err(AdapterError::NotJson { status: status.as_u16() }),
                             };
                         }
                         Err(e) if e.is_timeout() => AdapterError::Timeout,
@@ -184,6 +210,15 @@ impl AdapterClient {
     /// # Errors
     /// See [`AdapterError`].
     pub async fn call(&self, path: &str, service: &str, params: Map<String, Value>) -> Result<Value, AdapterError> {
+        Ok(self.call_answer(path, service, params, &[]).await?.result)
+    }
+
+    /// Calls `service` at `path`; `also_ok` lists `error_code`s other than 0 that are answers
+    /// rather than failures (the caller reads their message, e.g. "already exists").
+    ///
+    /// # Errors
+    /// See [`AdapterError`]; a rejected session is renewed once.
+    pub async fn call_answer(&self, path: &str, service: &str, params: Map<String, Value>, also_ok: &[i64]) -> Result<Answer, AdapterError> {
         let mut renewed = false;
         loop {
             let session = self.session(false).await?;
@@ -192,8 +227,11 @@ impl AdapterClient {
             body.insert("madonvi".into(), Value::String(self.config.madonvi.clone()));
             body.insert("service".into(), Value::String(service.to_owned()));
             let answer = self.post(path, &Value::Object(body)).await?;
+            let message = || answer.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
             match error_code(&answer) {
-                Some(0) => return Ok(answer.get("result").cloned().unwrap_or(Value::Null)),
+                Some(code) if code == 0 || also_ok.contains(&code) => {
+                    return Ok(Answer { code, message: message(), result: answer.get("result").cloned().unwrap_or(Value::Null) });
+                }
                 Some(code) if self.config.session_error_codes.contains(&code) && !renewed => {
                     renewed = true;
                     let mut cached = self.session.lock().await;
@@ -201,12 +239,7 @@ impl AdapterClient {
                         *cached = None;
                     }
                 }
-                Some(code) => {
-                    return Err(AdapterError::Rejected {
-                        code,
-                        message: answer.get("message").and_then(Value::as_str).unwrap_or("").to_owned(),
-                    });
-                }
+                Some(code) => return Err(AdapterError::Rejected { code, message: message() }),
                 None => return Err(AdapterError::Protocol("no error_code in the answer".into())),
             }
         }

@@ -2,3 +2,4 @@
 
 pub mod adapter;
 pub mod catalog;
+pub mod portal;
