@@ -79,6 +79,49 @@ pub struct Config {
     pub stats_incremental: bool,
     /// How often pending counter changes are folded into the statistics sums.
     pub stats_fold_interval: Duration,
+    /// The national portal's adapter (dossier and progress sync, lookup), when
+    /// `MOTCUA_NATIONAL_PORTAL_URL` is set, with its paths and status mapping.
+    pub national_portal: Option<(integrations::AdapterConfig, integrations::national::portal::PortalSettings)>,
+    /// The outbox's settings.
+    pub outbox: OutboxConfig,
+}
+
+/// How the outbox dispatcher works.
+#[derive(Debug, Clone)]
+pub struct OutboxConfig {
+    /// Retry schedule and horizon (`MOTCUA_OUTBOX_MAX_AGE`, default 72h;
+    /// `MOTCUA_OUTBOX_BACKOFF_MS`, default 5000; `MOTCUA_OUTBOX_BACKOFF_CAP_MS`, default one hour).
+    pub policy: domain::outbox::RetryPolicy,
+    /// Whether this instance dispatches (`MOTCUA_OUTBOX_DISPATCH`, default true).
+    pub dispatch: bool,
+    /// How long the dispatcher sleeps when the queue is empty (`MOTCUA_OUTBOX_POLL_MS`, 200).
+    pub poll: Duration,
+    /// How long a claimed message is reserved for its dispatcher (`MOTCUA_OUTBOX_LEASE_SECONDS`,
+    /// 120; longer than any delivery's time-out).
+    pub lease: Duration,
+    /// Messages per claim (`MOTCUA_OUTBOX_BATCH`, 200).
+    pub batch: i64,
+    /// Deliveries in flight at once (`MOTCUA_OUTBOX_CONCURRENCY`, 32).
+    pub concurrency: usize,
+}
+
+/// Parses a duration such as `72h`, `30m`, `45s`, `500ms` or a number of seconds.
+fn parse_duration(name: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    let value = value.trim();
+    let bad = || ConfigError { name, reason: format!("`{value}`: expected a duration such as 72h, 30m, 45s or 500ms") };
+    let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => value.split_at(i),
+        None => (value, "s"),
+    };
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        "h" => Ok(Duration::from_secs(n * 3600)),
+        "d" => Ok(Duration::from_secs(n * 86_400)),
+        _ => Err(bad()),
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -195,6 +238,22 @@ impl Config {
             feedback_rate_per_hour: parse(&get, "MOTCUA_FEEDBACK_RATE_PER_HOUR", 10)?,
             stats_incremental: parse(&get, "MOTCUA_STATS_INCREMENTAL", true)?,
             stats_fold_interval: Duration::from_millis(parse(&get, "MOTCUA_STATS_FOLD_MS", 1000)?.max(10)),
+            national_portal: portal_config(&get)?,
+            outbox: OutboxConfig {
+                policy: domain::outbox::RetryPolicy {
+                    base: Duration::from_millis(parse(&get, "MOTCUA_OUTBOX_BACKOFF_MS", 5000)?.max(1)),
+                    cap: Duration::from_millis(parse(&get, "MOTCUA_OUTBOX_BACKOFF_CAP_MS", 3_600_000)?.max(1)),
+                    horizon: match get("MOTCUA_OUTBOX_MAX_AGE") {
+                        Some(v) => parse_duration("MOTCUA_OUTBOX_MAX_AGE", &v)?,
+                        None => Duration::from_secs(72 * 3600),
+                    },
+                },
+                dispatch: parse(&get, "MOTCUA_OUTBOX_DISPATCH", true)?,
+                poll: Duration::from_millis(parse(&get, "MOTCUA_OUTBOX_POLL_MS", 200)?.max(5)),
+                lease: Duration::from_secs(parse(&get, "MOTCUA_OUTBOX_LEASE_SECONDS", 120)?.max(1)),
+                batch: parse(&get, "MOTCUA_OUTBOX_BATCH", 200_i64)?.clamp(1, 5000),
+                concurrency: parse(&get, "MOTCUA_OUTBOX_CONCURRENCY", 32_usize)?.clamp(1, 1024),
+            },
             database_url,
             data_dir,
         })
@@ -247,6 +306,28 @@ fn adapter_config(get: &dyn Fn(&str) -> Option<String>, prefix: &'static str) ->
         config.retries = v.trim().parse().map_err(|_| ConfigError { name: prefix, reason: format!("_RETRIES `{v}` is not a number") })?;
     }
     Ok(Some(config))
+}
+
+/// The national portal: the adapter settings under `MOTCUA_NATIONAL_PORTAL` (retries inside
+/// one delivery default to none: the outbox retries), `_INTEGRATION_PATH` (default
+/// `/integration`), and `_STATUS_MAP` (ten codes, default `1,…,10`).
+fn portal_config(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<(integrations::AdapterConfig, integrations::national::portal::PortalSettings)>, ConfigError> {
+    const PREFIX: &str = "MOTCUA_NATIONAL_PORTAL";
+    let Some(mut adapter) = adapter_config(get, PREFIX)? else { return Ok(None) };
+    if get("MOTCUA_NATIONAL_PORTAL_RETRIES").is_none() {
+        adapter.retries = 0;
+    }
+    let mut settings = integrations::national::portal::PortalSettings::default();
+    if let Some(path) = get("MOTCUA_NATIONAL_PORTAL_INTEGRATION_PATH") {
+        settings.integration_path = path;
+    }
+    if let Some(map) = get("MOTCUA_NATIONAL_PORTAL_STATUS_MAP") {
+        settings.status_map = integrations::national::portal::PortalSettings::parse_status_map(&map)
+            .map_err(|reason| ConfigError { name: "MOTCUA_NATIONAL_PORTAL_STATUS_MAP", reason })?;
+    }
+    Ok(Some((adapter, settings)))
 }
 
 /// Parses `07:00-11:30,13:30-17:00`.

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod names;
 pub mod openapi;
+pub mod outbox;
 pub mod pagination;
 pub mod pdf;
 pub mod ratelimit;

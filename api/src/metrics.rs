@@ -19,6 +19,8 @@ struct Series {
 #[derive(Debug, Default)]
 pub struct Metrics {
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Outbox delivery attempts by target and outcome.
+    outbox: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
 
 impl Metrics {
@@ -33,6 +35,12 @@ impl Metrics {
                 *slot += 1;
             }
         }
+    }
+
+    /// Counts one outbox delivery attempt (`sent`, `failed` or `dead`).
+    pub fn count_outbox(&self, target: &str, outcome: &'static str) {
+        let mut counts = self.outbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *counts.entry((target.to_owned(), outcome)).or_default() += 1;
     }
 
     /// The Prometheus exposition text.
@@ -54,6 +62,12 @@ impl Metrics {
             let _ = writeln!(out, "motcua_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
             let _ = writeln!(out, "motcua_http_request_duration_seconds_sum{{{labels}}} {}", s.sum_seconds);
             let _ = writeln!(out, "motcua_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+        }
+        let outbox = self.outbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        out.push_str("# HELP motcua_outbox_attempts_total Outbox delivery attempts of this instance by target and outcome.\n");
+        out.push_str("# TYPE motcua_outbox_attempts_total counter\n");
+        for ((target, outcome), n) in &outbox {
+            let _ = writeln!(out, "motcua_outbox_attempts_total{{target=\"{target}\",outcome=\"{outcome}\"}} {n}");
         }
         out.push_str(extra);
         out

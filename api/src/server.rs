@@ -255,6 +255,9 @@ pub fn build_app(
                 .service(calendar::compute_due_date)
                 .service(integrations::start_catalog_sync)
                 .service(integrations::get_job)
+                .service(integrations::list_outbox)
+                .service(integrations::get_outbox_message)
+                .service(integrations::retry_outbox_message)
                 .service(audit::list_audit)
                 .service(audit::verify_audit),
         )
@@ -330,7 +333,9 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     } else {
         None
     };
+    let deliverers = crate::outbox::Deliverers::from_config(&config).map_err(|e| StartError::Io(std::io::Error::other(e)))?;
     Ok(AppState {
+        deliverers,
         lookup_batch,
         pool: crate::db::DbPool::new(pool, backend),
         backend,
@@ -397,6 +402,8 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started>
             }
         })?;
     }
+    // The outbox dispatcher: delivers messages to the configured national systems and gateways.
+    crate::outbox::start(&mut background, data.clone())?;
     // Database work is gated to the pool size (`db::DbPool`), so more blocking threads per
     // worker than connections would only hold memory (stacks and allocator arenas).
     let blocking = usize::try_from(data.config.db_pool_size).unwrap_or(16).max(4);

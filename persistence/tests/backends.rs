@@ -457,7 +457,12 @@ mod outbox_queue {
             // The lease runs out: another worker takes the message over; the first cannot record.
             let taken = outbox::claim(&mut conn, &lease("w3", 200, 10)).unwrap();
             assert_eq!((taken.len(), taken[0].attempts, taken[0].lease_owner.as_deref()), (1, 3, Some("w3")));
-            assert_eq!(outbox::finish(&mut conn, "w2", &[sent(&again[0], 201)]).unwrap(), 0, "{:?}: a lost lease records nothing", db.backend);
+            assert_eq!(
+                outbox::finish(&mut conn, "w2", &[sent(&again[0], 201)]).unwrap(),
+                0,
+                "{:?}: a lost lease records nothing",
+                db.backend
+            );
             assert_eq!(outbox::finish(&mut conn, "w3", &[sent(&taken[0], 201)]).unwrap(), 1);
             let log = outbox::attempts(&mut conn, std::slice::from_ref(&taken[0].id)).unwrap();
             let outcomes: Vec<_> = log.iter().map(|a| (a.attempt, a.outcome.as_str(), a.worker.as_str())).collect();

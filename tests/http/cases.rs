@@ -29,7 +29,11 @@ pub struct World {
 }
 
 pub async fn world(backend: Backend) -> World {
-    let app = TestApp::spawn(backend).await;
+    world_with(backend, |_| {}).await
+}
+
+pub async fn world_with(backend: Backend, adjust: impl FnOnce(&mut std::collections::HashMap<String, String>)) -> World {
+    let app = TestApp::spawn_with(backend, adjust).await;
     let f = app.fixture().await;
     publish(&app, &f, procedure(CODE, "Đăng ký khai sinh", &f.commune_a)).await;
     let mut simple = procedure(NO_RESULT, "Xác nhận đơn giản", &f.commune_a);

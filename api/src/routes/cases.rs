@@ -656,21 +656,30 @@ pub async fn create_case(
         );
         repo::insert(conn, &row)?;
         let action = if status == CaseStatus::Accepted { "accept" } else { "submit" };
-        repo::insert_first_event(
+        let event = EventRow {
+            case_id: row.id.clone(),
+            seq: 1,
+            at: now,
+            actor_id: Some(principal.user_id.clone()),
+            action: action.into(),
+            from_status: None,
+            to_status: row.status.clone(),
+            step: row.current_step.clone(),
+            note: None,
+            due_at,
+            step_due_at: row.step_due_at,
+            details: None,
+        };
+        repo::insert_first_event(conn, &event)?;
+        crate::outbox::case_changed(
             conn,
-            &EventRow {
-                case_id: row.id.clone(),
-                seq: 1,
-                at: now,
-                actor_id: Some(principal.user_id.clone()),
-                action: action.into(),
-                from_status: None,
-                to_status: row.status.clone(),
-                step: row.current_step.clone(),
-                note: None,
-                due_at,
-                step_due_at: row.step_due_at,
-                details: None,
+            &shared,
+            &crate::outbox::CaseChange {
+                case: &row,
+                event: &event,
+                procedure_name: &version.name,
+                field: (&content.field.code, &content.field.name),
+                agency: Some(&agency),
             },
         )?;
         auditing::record(
@@ -976,7 +985,7 @@ pub async fn case_action(
         let before = (case.status.clone(), case.revision);
         let stored = case.clone();
         let now = persistence::now();
-        let content = procedure_of(conn, &case)?.1;
+        let (version, content) = procedure_of(conn, &case)?;
         let channel = Channel::parse(&case.channel, "channel").map_err(ApiError::internal)?;
         let calendar = super::calendar::load(conn, &shared)?;
         let mut supplement_due = None;
@@ -1062,7 +1071,7 @@ pub async fn case_action(
         case.updated_at = now;
         repo::save(conn, &stored, &case)?;
         let note = body.reason.clone().or(body.note.clone()).or(body.summary.clone());
-        repo::append_event(
+        let event = repo::append_event(
             conn,
             EventRow {
                 case_id: case.id.clone(),
@@ -1077,6 +1086,17 @@ pub async fn case_action(
                 due_at: case.due_at,
                 step_due_at: case.step_due_at,
                 details: action_details(&body, supplement_due),
+            },
+        )?;
+        crate::outbox::case_changed(
+            conn,
+            &shared,
+            &crate::outbox::CaseChange {
+                case: &case,
+                event: &event,
+                procedure_name: &version.name,
+                field: (&content.field.code, &content.field.name),
+                agency: None,
             },
         )?;
         auditing::record(

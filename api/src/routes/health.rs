@@ -1,5 +1,7 @@
 //! Liveness, readiness and metrics.
 
+use std::fmt::Write as _;
+
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -72,10 +74,24 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.state();
-    let extra = format!(
+    let db = state.pool.clone();
+    let depth =
+        web::block(move || db.get().ok().and_then(|mut conn| persistence::repo::outbox::depth(&mut conn).ok())).await.ok().flatten();
+    let mut extra = format!(
         "# HELP motcua_db_pool_connections Open database connections.\n# TYPE motcua_db_pool_connections gauge\nmotcua_db_pool_connections {}\n\
          # HELP motcua_db_pool_idle_connections Idle database connections.\n# TYPE motcua_db_pool_idle_connections gauge\nmotcua_db_pool_idle_connections {}\n",
         pool.connections, pool.idle_connections
     );
+    if let Some(depth) = depth {
+        extra.push_str("# HELP motcua_outbox_messages Outbox messages not yet sent, by target and status (all instances).\n# TYPE motcua_outbox_messages gauge\n");
+        for (target, status, n) in &depth.by_target_status {
+            let _ = writeln!(extra, "motcua_outbox_messages{{target=\"{target}\",status=\"{status}\"}} {n}");
+        }
+        let age = depth.oldest_open.map_or(0, |at| (persistence::now() - at).num_seconds().max(0));
+        let _ = writeln!(
+            extra,
+            "# HELP motcua_outbox_oldest_open_age_seconds Age of the oldest message still to deliver.\n# TYPE motcua_outbox_oldest_open_age_seconds gauge\nmotcua_outbox_oldest_open_age_seconds {age}"
+        );
+    }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(&extra))
 }

@@ -1,10 +1,10 @@
-//! Integration endpoints: the national catalogue sync and its jobs.
+//! Integration endpoints: the national catalogue sync and its jobs, the outbox.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use domain::Role;
-use persistence::repo::jobs;
-use serde::Serialize;
-use utoipa::ToSchema;
+use persistence::repo::{jobs, outbox};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, RequestMeta};
 use crate::catalog_sync::{self, ItemOutcome};
@@ -106,4 +106,212 @@ pub async fn get_job(state: web::Data<AppState>, principal: Principal, id: web::
     let id = id.into_inner();
     let job = crate::db::run(&state.pool, move |conn| jobs::find(conn, &id)?.ok_or_else(ApiError::not_found)).await?;
     Ok(web::Json(JobView::from(job)))
+}
+
+/// One try of an outbound message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxAttemptView {
+    pub attempt: i32,
+    /// The instance's dispatcher that tried.
+    pub worker: String,
+    /// `sent`, `failed`, `dead` or `abandoned` (the dispatcher stopped before an answer).
+    pub outcome: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// SHA-256 of the payload sent.
+    pub request_digest: Option<String>,
+    pub response_status: Option<i32>,
+    pub error: Option<String>,
+}
+
+/// An outbound message to a national system or gateway.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxMessageView {
+    pub id: String,
+    /// `national_portal`, `reporting`, `pakn`, `sms`, `zalo` or `email`.
+    pub target: String,
+    /// What the message carries, e.g. `case_sync`.
+    pub kind: String,
+    /// The case or feedback code, or the report id.
+    pub subject: String,
+    /// `pending`, `sent`, `failed` or `dead`.
+    pub status: String,
+    pub status_label: String,
+    /// Tries so far.
+    pub attempts: i32,
+    /// When the next try is due (open messages).
+    pub next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_error: Option<String>,
+    pub last_response_status: Option<i32>,
+    /// The receiver's reference, when it gave one.
+    pub response_ref: Option<String>,
+    /// Every try (on the single message only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_log: Option<Vec<OutboxAttemptView>>,
+}
+
+fn outbox_view(row: outbox::MessageRow, log: Option<Vec<outbox::AttemptRow>>, lang: crate::i18n::Lang) -> OutboxMessageView {
+    let status = domain::outbox::MessageStatus::parse(&row.status, "status").ok();
+    OutboxMessageView {
+        status_label: status.map_or_else(|| row.status.clone(), |s| lang.pick(s.label()).to_owned()),
+        next_attempt_at: status.filter(|s| s.is_open()).map(|_| utc(row.next_attempt_at)),
+        id: row.id,
+        target: row.target,
+        kind: row.kind,
+        subject: row.subject,
+        status: row.status,
+        attempts: row.attempts,
+        created_at: utc(row.created_at),
+        sent_at: row.sent_at.map(utc),
+        last_error: row.last_error,
+        last_response_status: row.last_response_status,
+        response_ref: row.response_ref,
+        attempt_log: log.map(|rows| {
+            rows.into_iter()
+                .map(|a| OutboxAttemptView {
+                    attempt: a.attempt,
+                    worker: a.worker,
+                    outcome: a.outcome,
+                    started_at: utc(a.started_at),
+                    finished_at: a.finished_at.map(utc),
+                    request_digest: a.request_digest,
+                    response_status: a.response_status,
+                    error: a.error,
+                })
+                .collect()
+        }),
+    }
+}
+
+/// Filters of the outbox list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxQuery {
+    /// `pending`, `sent`, `failed` or `dead`.
+    pub status: Option<String>,
+    /// `national_portal`, `reporting`, `pakn`, `sms`, `zalo` or `email`.
+    pub target: Option<String>,
+    /// A case or feedback code, or a report id.
+    pub subject: Option<String>,
+}
+
+/// Outbound messages, newest first, with their tries and last error.
+#[utoipa::path(
+    tag = "integrations",
+    security(("bearer" = [])),
+    params(OutboxQuery, crate::pagination::PageQuery),
+    responses(
+        (status = 200, description = "Messages", body = crate::pagination::Paged<OutboxMessageView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a system administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown status or target, bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/integrations/outbox")]
+pub async fn list_outbox(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    query: web::Query<OutboxQuery>,
+    page: web::Query<crate::pagination::PageQuery>,
+) -> Result<web::Json<crate::pagination::Paged<OutboxMessageView>>, ApiError> {
+    principal.require(&[Role::SystemAdmin])?;
+    let query = query.into_inner();
+    if let Some(status) = &query.status {
+        domain::outbox::MessageStatus::parse(status, "status")?;
+    }
+    if let Some(target) = &query.target {
+        domain::outbox::Target::parse(target, "target")?;
+    }
+    let (limit, after) = page.resolve()?;
+    let before_seq =
+        after.map(|a| a.parse::<i64>().map_err(|_| ApiError::invalid("cursor", "is not a cursor issued by this API"))).transpose()?;
+    let lang = crate::i18n::Lang::of(&req);
+    let filter = outbox::Filter { status: query.status, target: query.target, subject: query.subject, before_seq, limit };
+    let page = crate::db::run(&state.pool, move |conn| Ok(outbox::list(conn, &filter)?)).await?;
+    Ok(web::Json(crate::pagination::Paged::from_page(page, |row| outbox_view(row, None, lang))))
+}
+
+/// One outbound message with every try.
+#[utoipa::path(
+    tag = "integrations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "The message", body = OutboxMessageView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a system administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown message", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/integrations/outbox/{id}")]
+pub async fn get_outbox_message(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<web::Json<OutboxMessageView>, ApiError> {
+    principal.require(&[Role::SystemAdmin])?;
+    let id = id.into_inner();
+    let lang = crate::i18n::Lang::of(&req);
+    let (row, log) = crate::db::run(&state.pool, move |conn| {
+        let row = outbox::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
+        let log = outbox::attempts(conn, std::slice::from_ref(&row.id))?;
+        Ok((row, log))
+    })
+    .await?;
+    Ok(web::Json(outbox_view(row, Some(log), lang)))
+}
+
+/// Replays a `failed` or `dead` message at once, with a fresh retry horizon.
+#[utoipa::path(
+    tag = "integrations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "The message, pending again", body = OutboxMessageView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a system administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown message", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The message is pending or sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/integrations/outbox/{id}/retry")]
+pub async fn retry_outbox_message(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> Result<web::Json<OutboxMessageView>, ApiError> {
+    principal.require(&[Role::SystemAdmin])?;
+    let id = id.into_inner();
+    let lang = crate::i18n::Lang::of(&req);
+    let row = crate::db::write(&state.pool, move |conn| {
+        match outbox::retry(conn, &id, persistence::now())? {
+            None => return Err(ApiError::not_found()),
+            Some(false) => {
+                return Err(ApiError::new(Code::Conflict)
+                    .with_detail("Chỉ gửi lại được thông điệp lỗi hoặc đã ngừng gửi.", "Only a failed or dead message can be replayed."));
+            }
+            Some(true) => {}
+        }
+        crate::auditing::record(
+            conn,
+            &meta,
+            crate::auditing::Change::<(), _> {
+                actor_id: Some(&principal.user_id),
+                action: "outbox.retry",
+                entity_type: "outbox_message",
+                entity_id: &id,
+                before: None,
+                after: Some(&"pending"),
+            },
+        )?;
+        outbox::find(conn, &id)?.ok_or_else(ApiError::not_found)
+    })
+    .await?;
+    Ok(web::Json(outbox_view(row, None, lang)))
 }

@@ -71,7 +71,7 @@ pub enum AdapterError {
     #[error("the national system is unavailable: {0}")]
     Unavailable(String),
     /// Answered with a 5xx status, after the retries.
-    #[error("the national system answered HTTP {0}")]
+    #[error("the national system is unavailable: HTTP {0}")]
     ServerError(u16),
     /// Answered with something other than JSON (an HTML error page, a proxy's text).
     #[error("the national system answered HTTP {status} with a body that is not JSON")]
@@ -218,7 +218,13 @@ impl AdapterClient {
     ///
     /// # Errors
     /// See [`AdapterError`]; a rejected session is renewed once.
-    pub async fn call_answer(&self, path: &str, service: &str, params: Map<String, Value>, also_ok: &[i64]) -> Result<Answer, AdapterError> {
+    pub async fn call_answer(
+        &self,
+        path: &str,
+        service: &str,
+        params: Map<String, Value>,
+        also_ok: &[i64],
+    ) -> Result<Answer, AdapterError> {
         let mut renewed = false;
         loop {
             let session = self.session(false).await?;

@@ -98,13 +98,11 @@ pub struct PortalSettings {
     pub integration_path: String,
     /// The portal's status code for each of ours (index 0 is our code 1); default identity.
     pub status_map: [u8; 10],
-    /// The public address of the provincial portal, for links in payloads.
-    pub public_url: Option<String>,
 }
 
 impl Default for PortalSettings {
     fn default() -> Self {
-        Self { integration_path: "/integration".into(), status_map: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], public_url: None }
+        Self { integration_path: "/integration".into(), status_map: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }
     }
 }
 

@@ -179,10 +179,8 @@ pub fn claim(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<MessageR
                    AND e.target = m.target AND e.ordering_key = m.ordering_key AND e.seq < m.seq) \
              ORDER BY m.seq LIMIT $2{lock}"
         );
-        let candidates: Vec<Candidate> = crate::per_backend!(conn, |c| diesel::sql_query(&sql)
-            .bind::<Timestamp, _>(lease.now)
-            .bind::<BigInt, _>(lease.limit)
-            .load(c))?;
+        let candidates: Vec<Candidate> =
+            crate::per_backend!(conn, |c| diesel::sql_query(&sql).bind::<Timestamp, _>(lease.now).bind::<BigInt, _>(lease.limit).load(c))?;
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
@@ -333,7 +331,8 @@ pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Resu
 /// Database errors.
 pub fn retry(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> Result<Option<bool>, RepoError> {
     crate::db::write_tx(conn, |conn| {
-        let Some(status) = outbox_messages::table.filter(outbox_messages::id.eq(id)).select(outbox_messages::status).first::<String>(conn).optional()?
+        let Some(status) =
+            outbox_messages::table.filter(outbox_messages::id.eq(id)).select(outbox_messages::status).first::<String>(conn).optional()?
         else {
             return Ok(None);
         };

@@ -1,0 +1,299 @@
+//! The outbox in the server: which messages a change writes (in the change's transaction), and
+//! the dispatcher thread that delivers them to the configured systems.
+//!
+//! Delivery is at least once: a message is marked sent only after its receiver answered
+//! success, and a dispatcher that dies mid-delivery leaves a lease that runs out, after which
+//! any instance tries again. Receivers are asked to be idempotent (the portal's dossier sync is
+//! an upsert by case code).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use integrations::national::portal::{CaseSnapshot, CaseSync, Party, PortalClient, ProgressEntry, SubmittedDocument};
+use persistence::repo::cases::{CaseRow, EventRow};
+use persistence::repo::outbox::{self, Finished, Lease, MessageRow, NewMessage, Outcome};
+use persistence::{AnyConnection, repo::agencies::AgencyRow};
+
+use crate::background::{Stop, Workers};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The systems this instance can deliver to.
+#[derive(Clone, Default)]
+pub struct Deliverers {
+    /// The national portal (dossier and progress sync).
+    pub portal: Option<Arc<PortalClient>>,
+}
+
+impl Deliverers {
+    /// The clients of the configured systems.
+    ///
+    /// # Errors
+    /// When an HTTP client cannot be built.
+    pub fn from_config(config: &crate::config::Config) -> Result<Self, String> {
+        let portal = match &config.national_portal {
+            Some((adapter, settings)) => Some(Arc::new(PortalClient::new(
+                integrations::AdapterClient::new(adapter.clone()).map_err(|e| e.to_string())?,
+                settings.clone(),
+            ))),
+            None => None,
+        };
+        Ok(Self { portal })
+    }
+
+    /// The targets with a client.
+    pub fn targets(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.portal.is_some() {
+            out.push(domain::outbox::Target::NationalPortal.as_str());
+        }
+        out
+    }
+}
+
+/// A case change, with what the messages need that the caller has at hand.
+pub struct CaseChange<'a> {
+    pub case: &'a CaseRow,
+    /// The event the change appended.
+    pub event: &'a EventRow,
+    pub procedure_name: &'a str,
+    /// The procedure's field (lĩnh vực): code and name.
+    pub field: (&'a str, &'a str),
+    /// The case's agency, when the caller has read it already.
+    pub agency: Option<&'a AgencyRow>,
+}
+
+/// Writes the messages of a case change (call inside its transaction).
+///
+/// # Errors
+/// Database errors.
+pub fn case_changed(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<(), ApiError> {
+    let mut messages = Vec::new();
+    if state.deliverers.portal.is_some() {
+        messages.push(portal_message(conn, change)?);
+    }
+    outbox::enqueue(conn, change.event.at, &messages)?;
+    Ok(())
+}
+
+fn portal_message(conn: &mut AnyConnection, change: &CaseChange<'_>) -> Result<NewMessage, ApiError> {
+    let (case, event) = (change.case, change.event);
+    let agency = match change.agency {
+        Some(a) => a.clone(),
+        None => persistence::repo::agencies::find(conn, &case.agency_id)?.ok_or_else(|| ApiError::internal("case without its agency"))?,
+    };
+    let actor = match &event.actor_id {
+        Some(id) => persistence::repo::users::find(conn, id)?.map(|u| u.full_name),
+        None => None,
+    };
+    let applicant: crate::routes::cases::Person = serde_json::from_str(&case.applicant).map_err(ApiError::internal)?;
+    let documents: Vec<crate::routes::cases::DeclaredDocument> = serde_json::from_str(&case.documents).map_err(ApiError::internal)?;
+    let status = domain::case::CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
+    let utc = |at: Option<chrono::NaiveDateTime>| at.map(|a| a.and_utc());
+    let action_label = domain::case::CaseAction::parse(&event.action, "action")
+        .map_or_else(|_| if event.action == "submit" { "Nộp hồ sơ".to_owned() } else { event.action.clone() }, |a| a.label().vi.to_owned());
+    let sync = CaseSync {
+        case: CaseSnapshot {
+            code: case.code.clone(),
+            procedure_code: case.procedure_code.clone(),
+            procedure_name: change.procedure_name.to_owned(),
+            field_code: Some(change.field.0.to_owned()),
+            field_name: Some(change.field.1.to_owned()),
+            channel: case.channel.clone(),
+            applicant: Party {
+                kind: applicant.kind,
+                full_name: applicant.full_name,
+                id_type: applicant.id_type,
+                id_number: applicant.id_number,
+                phone: applicant.phone,
+                email: applicant.email,
+                address: applicant.address,
+            },
+            summary: case.summary.clone(),
+            status_code: status.code(),
+            submitted_at: case.submitted_at.and_utc(),
+            received_at: utc(case.received_at),
+            due_at: utc(case.due_at),
+            finished_at: utc(case.finished_at),
+            refused_at: if status == domain::case::CaseStatus::Refused { utc(case.finished_at) } else { None },
+            returned_at: utc(case.returned_at),
+            agency_code: agency.code.clone(),
+            agency_name: agency.name.clone(),
+            return_by_post: case.return_method == "postal",
+            documents: documents.into_iter().map(|d| SubmittedDocument { requirement_code: d.requirement_code, name: d.name }).collect(),
+            note: None,
+        },
+        progress: vec![ProgressEntry {
+            actor_name: actor.unwrap_or_default(),
+            actor_title: None,
+            department: Some(agency.name),
+            at: event.at.and_utc(),
+            content: match &event.note {
+                Some(note) if !note.trim().is_empty() => format!("{action_label}: {note}"),
+                _ => action_label,
+            },
+            status_code: status.code(),
+            started_at: Some(event.at.and_utc()),
+            due_at: utc(event.step_due_at.or(event.due_at)),
+        }],
+        first: event.seq == 1,
+    };
+    Ok(NewMessage {
+        target: domain::outbox::Target::NationalPortal.as_str().to_owned(),
+        kind: "case_sync".into(),
+        ordering_key: case.code.clone(),
+        subject: case.code.clone(),
+        payload: serde_json::to_string(&sync).map_err(ApiError::internal)?,
+    })
+}
+
+/// Starts the dispatcher thread when this instance dispatches and a target is configured.
+///
+/// # Errors
+/// When the thread cannot be started.
+pub fn start(workers: &mut Workers, state: web::Data<AppState>) -> std::io::Result<()> {
+    let targets = state.deliverers.targets();
+    if targets.is_empty() || !state.config.outbox.dispatch {
+        return Ok(());
+    }
+    let stop = workers.stop_signal();
+    workers.spawn("motcua-outbox", move || run(&state, &stop, &targets))
+}
+
+fn run(state: &AppState, stop: &Stop, targets: &[&'static str]) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            log::error!("the outbox dispatcher cannot start: {e}");
+            return;
+        }
+    };
+    // Unique per process: a restarted instance never mistakes an old lease for its own.
+    let worker = format!("{}-{}", std::process::id(), persistence::new_id());
+    log::info!("outbox dispatcher {worker} delivers to {}", targets.join(", "));
+    runtime.block_on(async {
+        while !stop.is_stopped() {
+            let handled = round(state, stop, &worker, targets).await;
+            if handled == 0 && stop.wait(state.config.outbox.poll) {
+                break;
+            }
+        }
+    });
+}
+
+/// A random number in `[0, 1)` for the retry jitter.
+fn unit_random() -> f64 {
+    let bits = uuid::Uuid::new_v4().as_u128() >> 75;
+    #[allow(clippy::cast_precision_loss)]
+    let unit = bits as f64 / (1_u64 << 53) as f64;
+    unit
+}
+
+/// What a delivery gave: a receipt, or an error with the HTTP status when one came back.
+type Delivered = Result<Option<String>, (String, Option<u16>)>;
+
+async fn deliver(deliverers: &Deliverers, message: &MessageRow) -> Delivered {
+    match message.target.as_str() {
+        "national_portal" => {
+            let Some(portal) = &deliverers.portal else { return Err(("the national portal is not configured".into(), None)) };
+            let sync: CaseSync = serde_json::from_str(&message.payload).map_err(|e| (format!("unreadable payload: {e}"), None))?;
+            portal.sync(&sync).await.map(|()| None).map_err(|e| (e.to_string(), e.http_status()))
+        }
+        other => Err((format!("no delivery for target `{other}`"), None)),
+    }
+}
+
+/// Claims a batch, delivers it and records the outcomes; returns how many were claimed.
+async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static str]) -> usize {
+    let settings = &state.config.outbox;
+    let now = persistence::now();
+    let lease_length = chrono::TimeDelta::from_std(settings.lease).unwrap_or(chrono::TimeDelta::minutes(2));
+    let lease = Lease { worker, now, until: now + lease_length, limit: settings.batch, targets };
+    let claimed = match state.pool.background(|conn| outbox::claim(conn, &lease)) {
+        Some(Ok(claimed)) => claimed,
+        Some(Err(e)) => {
+            log::warn!("outbox: claiming failed: {e}");
+            return 0;
+        }
+        None => return 0,
+    };
+    let count = claimed.len();
+    if count == 0 {
+        return 0;
+    }
+    let gate = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for message in claimed {
+        let (gate, deliverers) = (gate.clone(), state.deliverers.clone());
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            let started = persistence::now();
+            let outcome = deliver(&deliverers, &message).await;
+            (message, started, outcome)
+        });
+    }
+    let mut done = Vec::with_capacity(count);
+    loop {
+        tokio::select! {
+            next = tasks.join_next() => match next {
+                Some(Ok((message, started, delivered))) => done.push(finished(state, message, started, delivered)),
+                Some(Err(e)) => log::error!("outbox: a delivery task failed: {e}"),
+                None => break,
+            },
+            () = tokio::time::sleep(Duration::from_millis(50)) => {
+                if stop.is_stopped() {
+                    // Unfinished deliveries keep their lease until it runs out; then they are
+                    // tried again (and their attempt is logged as abandoned).
+                    tasks.abort_all();
+                    break;
+                }
+            }
+        }
+    }
+    match state.pool.background(|conn| outbox::finish(conn, worker, &done)) {
+        Some(Ok(recorded)) if recorded < done.len() => {
+            log::warn!("outbox: {} outcomes came after their lease ran out and were not recorded", done.len() - recorded);
+        }
+        Some(Err(e)) => log::warn!("outbox: recording outcomes failed (the messages will be tried again): {e}"),
+        _ => {}
+    }
+    count
+}
+
+fn finished(state: &AppState, message: MessageRow, started: chrono::NaiveDateTime, delivered: Delivered) -> Finished {
+    let finished_at = persistence::now();
+    let (outcome, response_status) = match delivered {
+        Ok(reference) => (Outcome::Sent { reference }, Some(200)),
+        Err((error, status)) => {
+            let age = (finished_at - message.retry_from).to_std().unwrap_or_default();
+            let attempt = u32::try_from(message.attempts).unwrap_or(1);
+            let outcome = match state.config.outbox.policy.after_failure(attempt, age, unit_random()) {
+                Some(delay) => Outcome::Failed {
+                    next_attempt_at: finished_at + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::hours(1)),
+                    error,
+                },
+                None => Outcome::Dead { error },
+            };
+            (outcome, status.map(i32::from))
+        }
+    };
+    state.metrics.count_outbox(
+        &message.target,
+        match outcome {
+            Outcome::Sent { .. } => "sent",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Dead { .. } => "dead",
+        },
+    );
+    Finished {
+        seq: message.seq,
+        attempt: message.attempts,
+        request_digest: Some(domain::audit::digest(message.payload.as_bytes())),
+        id: message.id,
+        started_at: started,
+        finished_at,
+        response_status,
+        outcome,
+    }
+}

@@ -1,0 +1,197 @@
+//! The outbox and the national portal sync under faults (mockito plays the portal).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::cases::{NO_RESULT, World, act, case_body, world_with};
+use crate::fake_portal::{Behaviour, FakePortal};
+use crate::support::*;
+
+/// Submits online and runs the case to its end: national statuses 1, 2, 4, 9, 10.
+async fn full_run(w: &World) -> String {
+    let app = &w.app;
+    let submitted = app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
+    assert_eq!(submitted.status, 201, "{}", submitted.text);
+    let code = submitted.body["code"].as_str().unwrap().to_owned();
+    for (action, body) in [
+        ("accept", json!({})),
+        ("forward", json!({"to_step": "xu_ly"})),
+        ("resolve", json!({"summary": "Đã xác nhận"})),
+        ("return_result", json!({"method": "counter"})),
+    ] {
+        let done = act(app, &w.clerk, &code, action, body).await;
+        assert_eq!(done.status, 200, "{action}: {}", done.text);
+    }
+    code
+}
+
+/// The outbox messages of `subject` (newest first).
+async fn messages(w: &World, subject: &str) -> Vec<Value> {
+    let page = w.app.get(&format!("/api/v1/integrations/outbox?subject={subject}&limit=100"), Some(&w.f.admin)).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    page.body["items"].as_array().unwrap().clone()
+}
+
+/// Waits until every message of `subjects` satisfies `done`.
+async fn wait_for(w: &World, subjects: &[&str], what: &str, done: impl Fn(&Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut all = Vec::new();
+        for subject in subjects {
+            all.extend(messages(w, subject).await);
+        }
+        if !all.is_empty() && all.iter().all(&done) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{:?}: waiting for {what}: {all:#?}", w.app.backend);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn portal_env(portal: &FakePortal) -> impl FnOnce(&mut std::collections::HashMap<String, String>) + use<> {
+    let vars = portal.env();
+    move |env| env.extend(vars)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_down_then_back_gets_every_change_in_order_and_none_twice() {
+    for backend in backends() {
+        let portal = FakePortal::start(Behaviour::Down).await;
+        let w = world_with(backend, portal_env(&portal)).await;
+        let ready = w.app.get("/health/ready", None).await;
+        assert_eq!(ready.body["integrations"]["national_portal"], "on");
+        let codes = [full_run(&w).await, full_run(&w).await];
+        let subjects: Vec<&str> = codes.iter().map(String::as_str).collect();
+        assert_eq!(messages(&w, &codes[0]).await.len(), 5, "{backend:?}: one message per change");
+        // Down: the first message of each case is tried and failed again and again; the later
+        // ones wait for it.
+        wait_for(&w, &subjects, "failed tries", |m| {
+            m["status"] == "pending" || (m["status"] == "failed" && m["attempts"].as_i64() >= Some(2))
+        })
+        .await;
+        let oldest = messages(&w, &codes[0]).await.pop().unwrap();
+        assert_eq!((oldest["last_response_status"].as_i64(), oldest["status_label"].as_str()), (Some(503), Some("Gửi lỗi, sẽ thử lại")));
+        assert!(oldest["last_error"].as_str().unwrap().contains("503"), "{oldest}");
+        assert!(messages(&w, &codes[0]).await[..4].iter().all(|m| m["attempts"] == 0), "{backend:?}: later changes wait");
+        let metrics = w.app.get("/metrics", None).await.text;
+        assert!(metrics.contains("motcua_outbox_messages{target=\"national_portal\",status=\"pending\"} 8"), "{metrics}");
+        assert!(metrics.contains("motcua_outbox_attempts_total{target=\"national_portal\",outcome=\"failed\"}"), "{metrics}");
+        assert!(portal.accepted().is_empty());
+
+        portal.set_mode(Behaviour::Up);
+        wait_for(&w, &subjects, "delivery", |m| m["status"] == "sent").await;
+        for code in &codes {
+            let syncs = portal.dossier_syncs(code);
+            let statuses: Vec<&str> = syncs.iter().map(|(_, s)| s.as_str()).collect();
+            assert_eq!(statuses, ["1", "2", "4", "9", "10"], "{backend:?}: in order, each once: {syncs:?}");
+            assert_eq!(syncs[0].0, "False", "the first creates");
+            assert!(syncs[1..].iter().all(|(u, _)| u == "True"), "the rest update");
+            assert_eq!(portal.progress(code), ["1", "2", "4", "9", "10"], "{backend:?}");
+        }
+        let detail = w.app.get(&format!("/api/v1/integrations/outbox/{}", oldest["id"].as_str().unwrap()), Some(&w.f.admin)).await;
+        let log = detail.body["attempt_log"].as_array().unwrap();
+        assert!(log.len() >= 3, "{}", detail.text);
+        assert!(log[..log.len() - 1].iter().all(|a| a["outcome"] == "failed" && a["response_status"] == 503));
+        assert_eq!((log.last().unwrap()["outcome"].as_str(), log.last().unwrap()["response_status"].as_i64()), (Some("sent"), Some(200)));
+        assert_eq!(log[0]["request_digest"].as_str().unwrap().len(), 64);
+        let metrics = w.app.get("/metrics", None).await.text;
+        assert!(metrics.contains("motcua_outbox_oldest_open_age_seconds 0"), "{metrics}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_time_outs_html_existing_cases_and_expired_sessions_are_survived() {
+    for backend in backends() {
+        let portal = FakePortal::start(Behaviour::Up).await;
+        let w = world_with(backend, portal_env(&portal)).await;
+        // A 500, an HTML page and a time-out, then success.
+        portal.script(&[Behaviour::ServerError, Behaviour::Html, Behaviour::Slow]);
+        let submitted = w.app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
+        let code = submitted.body["code"].as_str().unwrap().to_owned();
+        wait_for(&w, &[&code], "delivery after three failures", |m| m["status"] == "sent").await;
+        let id = messages(&w, &code).await[0]["id"].as_str().unwrap().to_owned();
+        let detail = w.app.get(&format!("/api/v1/integrations/outbox/{id}"), Some(&w.f.admin)).await;
+        let log: Vec<(String, Option<i64>)> = detail.body["attempt_log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["outcome"].as_str().unwrap().to_owned(), a["response_status"].as_i64()))
+            .collect();
+        assert_eq!(
+            log,
+            [("failed".into(), Some(500)), ("failed".into(), Some(200)), ("failed".into(), None), ("sent".into(), Some(200))],
+            "{backend:?}: {}",
+            detail.text
+        );
+        let errors: Vec<&str> = detail.body["attempt_log"].as_array().unwrap().iter().filter_map(|a| a["error"].as_str()).collect();
+        assert!(errors[1].contains("not JSON") && errors[2].contains("in time"), "{errors:?}");
+
+        // The portal knows the case already: the create becomes an update.
+        portal.script(&[Behaviour::Exists]);
+        let second = w.app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
+        let second = second.body["code"].as_str().unwrap().to_owned();
+        wait_for(&w, &[&second], "delivery as an update", |m| m["status"] == "sent").await;
+        assert_eq!(portal.dossier_syncs(&second), [("True".to_owned(), "1".to_owned())], "{backend:?}");
+
+        // The session ends mid-run: the client logs in again once and carries on.
+        let logins = portal.logins();
+        portal.expire_session();
+        assert_eq!(act(&w.app, &w.clerk, &second, "accept", json!({})).await.status, 200);
+        wait_for(&w, &[&second], "delivery after a new login", |m| m["status"] == "sent").await;
+        assert_eq!((portal.logins(), portal.refused_sessions()), (logins + 1, 1), "{backend:?}");
+        assert_eq!(portal.dossier_syncs(&second).last().unwrap().1, "2");
+        let attempts: Vec<i64> = messages(&w, &second).await.iter().map(|m| m["attempts"].as_i64().unwrap()).collect();
+        assert_eq!(attempts, [1, 1], "{backend:?}: a renewed session is no failed try");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_never_succeeds_dies_and_is_replayed_by_hand() {
+    for backend in backends() {
+        let portal = FakePortal::start(Behaviour::ServerError).await;
+        let w = world_with(backend, |env| {
+            portal_env(&portal)(env);
+            env.insert("MOTCUA_OUTBOX_MAX_AGE".into(), "1s".into());
+        })
+        .await;
+        let submitted = w.app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
+        let code = submitted.body["code"].as_str().unwrap().to_owned();
+        wait_for(&w, &[&code], "death", |m| m["status"] == "dead").await;
+        let dead = messages(&w, &code).await.remove(0);
+        let id = dead["id"].as_str().unwrap().to_owned();
+        assert_eq!((dead["status_label"].as_str(), dead["next_attempt_at"].as_str()), (Some("Ngừng gửi"), None));
+        let listed = w.app.get("/api/v1/integrations/outbox?status=dead&target=national_portal", Some(&w.f.admin)).await;
+        assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "{}", listed.text);
+
+        let retry = format!("/api/v1/integrations/outbox/{id}/retry");
+        w.app.post(&retry, Some(&w.f.officer), json!({})).await.assert_problem(403, "forbidden");
+        w.app.post(&retry, None, json!({})).await.assert_problem(401, "unauthorized");
+        w.app.get("/api/v1/integrations/outbox", Some(&w.clerk)).await.assert_problem(403, "forbidden");
+        w.app.get("/api/v1/integrations/outbox?status=lost", Some(&w.f.admin)).await.assert_problem(422, "validation_failed");
+        w.app.get("/api/v1/integrations/outbox?target=fax", Some(&w.f.admin)).await.assert_problem(422, "validation_failed");
+        w.app.post("/api/v1/integrations/outbox/nope/retry", Some(&w.f.admin), json!({})).await.assert_problem(404, "not_found");
+
+        portal.set_mode(Behaviour::Up);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(messages(&w, &code).await[0]["status"], "dead", "{backend:?}: dead stays dead until replayed");
+        let replayed = w.app.post(&retry, Some(&w.f.admin), json!({})).await;
+        assert_eq!(replayed.status, 200, "{}", replayed.text);
+        wait_for(&w, &[&code], "delivery after the replay", |m| m["status"] == "sent").await;
+        w.app.post(&retry, Some(&w.f.admin), json!({})).await.assert_problem(409, "conflict");
+        assert_eq!(portal.dossier_syncs(&code).len(), 1);
+        let trail = w.app.get(&format!("/api/v1/audit?entity_type=outbox_message&entity_id={id}"), Some(&w.f.supervisor)).await;
+        assert_eq!(trail.body["items"].as_array().unwrap().len(), 1, "{}", trail.text);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_portal_nothing_is_queued() {
+    for backend in backends() {
+        let w = world_with(backend, |_| {}).await;
+        let submitted = w.app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
+        let code = submitted.body["code"].as_str().unwrap();
+        assert!(messages(&w, code).await.is_empty());
+        assert_eq!(w.app.get("/health/ready", None).await.body["integrations"]["national_portal"], "off");
+    }
+}
