@@ -293,41 +293,7 @@ async fn two_processes_on_one_postgres_issue_unique_consecutive_case_codes() {
     let db = TestDb::new(Backend::Postgres);
     let env = test_env(&db);
     let (a, b) = (start(&env).await, start(&env).await);
-    let admin = login(&a.base, "admin", ADMIN_PASSWORD).await;
-    let post = |base: &str, token: &str, path: &str, body: Value| {
-        let (base, token, path) = (base.to_owned(), token.to_owned(), path.to_owned());
-        async move { call(&base, reqwest::Method::POST, &path, Some(&token), Some(body)).await }
-    };
-    let agency =
-        post(&a.base, &admin, "/api/v1/agencies", json!({"code": "000.20.01.H14", "name": "UBND phường Thục Phán", "level": "commune"}))
-            .await;
-    let agency_id = agency.body["id"].as_str().unwrap().to_owned();
-    for (username, role, caps) in
-        [("aadmin", "agency_admin", json!([])), ("sup", "supervisor", json!([])), ("clerk", "officer", json!(["reception"]))]
-    {
-        let body = json!({"username": username, "password": PASSWORD, "full_name": username, "role": role, "agency_id": agency_id, "capabilities": caps});
-        assert_eq!(post(&a.base, &admin, "/api/v1/users", body).await.status, 201);
-    }
-    let (aa, sup, clerk) =
-        (login(&a.base, "aadmin", PASSWORD).await, login(&a.base, "sup", PASSWORD).await, login(&b.base, "clerk", PASSWORD).await);
-    let code = "1.001193.000.00.00.H14";
-    assert_eq!(
-        post(&a.base, &admin, "/api/v1/procedures", crate::procedures::procedure(code, "Đăng ký khai sinh", &agency_id)).await.status,
-        201
-    );
-    for (token, action, body) in [
-        (&aa, "propose", json!({})),
-        (&sup, "review", json!({})),
-        (&admin, "verify", json!({})),
-        (&admin, "publish", json!({"decision_ref": "1/QĐ"})),
-    ] {
-        assert_eq!(post(&b.base, token, &format!("/api/v1/procedures/{code}/publication/{action}"), body).await.status, 200, "{action}");
-    }
-    let case = json!({
-        "procedure_code": code, "channel": "counter", "summary": "Khai sinh",
-        "applicant": {"kind": "citizen", "full_name": "Nông Văn Bình", "id_type": "cccd", "id_number": "004099012345"},
-        "documents": [{"requirement_code": "TK01", "name": "Tờ khai", "originals": 1, "copies": 0}]
-    });
+    let (_, clerk, case) = counter_desk(&a.base, &b.base).await;
     let mut tasks = Vec::new();
     for i in 0..40 {
         let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
@@ -342,6 +308,161 @@ async fn two_processes_on_one_postgres_issue_unique_consecutive_case_codes() {
     }
     sequences.sort_unstable();
     assert_eq!(sequences, (1..=40).collect::<Vec<u32>>(), "unique and consecutive across instances");
+    let admin = login(&a.base, "admin", ADMIN_PASSWORD).await;
     let verify = call(&a.base, reqwest::Method::GET, "/api/v1/audit/verify", Some(&admin), None).await;
     assert_eq!(verify.body["ok"], true, "{}", verify.text);
+}
+
+/// A commune with a published procedure and a clerk with every capability, set up through
+/// two instances (the same one twice is fine): the admin token, the clerk's token (from `b`)
+/// and the body of a counter case.
+async fn counter_desk(a: &str, b: &str) -> (String, String, Value) {
+    let admin = login(a, "admin", ADMIN_PASSWORD).await;
+    let post = |base: &str, token: &str, path: &str, body: Value| {
+        let (base, token, path) = (base.to_owned(), token.to_owned(), path.to_owned());
+        async move { call(&base, reqwest::Method::POST, &path, Some(&token), Some(body)).await }
+    };
+    let agency =
+        post(a, &admin, "/api/v1/agencies", json!({"code": "000.20.01.H14", "name": "UBND phường Thục Phán", "level": "commune"})).await;
+    let agency_id = agency.body["id"].as_str().unwrap().to_owned();
+    for (username, role, caps) in [
+        ("aadmin", "agency_admin", json!([])),
+        ("sup", "supervisor", json!([])),
+        ("clerk", "officer", json!(["reception", "processing", "approval", "result_return"])),
+    ] {
+        let body = json!({"username": username, "password": PASSWORD, "full_name": username, "role": role, "agency_id": agency_id, "capabilities": caps});
+        assert_eq!(post(a, &admin, "/api/v1/users", body).await.status, 201);
+    }
+    let (aa, sup, clerk) = (login(a, "aadmin", PASSWORD).await, login(a, "sup", PASSWORD).await, login(b, "clerk", PASSWORD).await);
+    let code = "1.001193.000.00.00.H14";
+    assert_eq!(
+        post(a, &admin, "/api/v1/procedures", crate::procedures::procedure(code, "Đăng ký khai sinh", &agency_id)).await.status,
+        201
+    );
+    for (token, action, body) in [
+        (&aa, "propose", json!({})),
+        (&sup, "review", json!({})),
+        (&admin, "verify", json!({})),
+        (&admin, "publish", json!({"decision_ref": "1/QĐ"})),
+    ] {
+        assert_eq!(post(b, token, &format!("/api/v1/procedures/{code}/publication/{action}"), body).await.status, 200, "{action}");
+    }
+    let case = json!({
+        "procedure_code": code, "channel": "counter", "summary": "Khai sinh",
+        "applicant": {"kind": "citizen", "full_name": "Nông Văn Bình", "id_type": "cccd", "id_number": "004099012345"},
+        "documents": [{"requirement_code": "TK01", "name": "Tờ khai", "originals": 1, "copies": 0}]
+    });
+    (admin, clerk, case)
+}
+
+/// The outbox messages of the database behind `base`, all of them.
+async fn all_messages(base: &str, admin: &str) -> Vec<Value> {
+    let page = call(base, reqwest::Method::GET, "/api/v1/integrations/outbox?limit=100", Some(admin), None).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.body["next_cursor"].is_null(), "tests stay under 100 messages");
+    page.body["items"].as_array().unwrap().clone()
+}
+
+async fn wait_all_sent(base: &str, admin: &str, expected: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(45);
+    loop {
+        let all = all_messages(base, admin).await;
+        if all.len() == expected && all.iter().all(|m| m["status"] == "sent") {
+            return all;
+        }
+        assert!(Instant::now() < deadline, "not all sent: {all:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_pending_at_a_kill_9_are_all_delivered_after_the_restart() {
+    use crate::fake_portal::{Behaviour, FakePortal};
+    for backend in backends() {
+        // Deliveries hang when the process dies: their leases must run out and be taken over.
+        let portal = FakePortal::start(Behaviour::Slow).await;
+        let db = TestDb::new(backend);
+        let mut env = test_env(&db);
+        env.extend(portal.env());
+        env.insert("MOTCUA_OUTBOX_LEASE_SECONDS".into(), "2".into());
+        let mut first = start(&env).await;
+        let (admin, clerk, case) = counter_desk(&first.base, &first.base).await;
+        let mut codes = Vec::new();
+        for _ in 0..6 {
+            let created = call(&first.base, reqwest::Method::POST, "/api/v1/cases", Some(&clerk), Some(case.clone())).await;
+            assert_eq!(created.status, 201, "{}", created.text);
+            codes.push(created.body["code"].as_str().unwrap().to_owned());
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !all_messages(&first.base, &admin).await.iter().any(|m| m["attempts"].as_i64() >= Some(1)) {
+            assert!(Instant::now() < deadline, "{backend:?}: nothing was tried");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        first.child.kill().unwrap(); // SIGKILL: no shutdown, leases left behind
+        first.child.wait().unwrap();
+        portal.set_mode(Behaviour::Up);
+
+        let second = start(&env).await;
+        let sent = wait_all_sent(&second.base, &admin, codes.len()).await;
+        for code in &codes {
+            assert_eq!(portal.dossier_syncs(code), [("False".to_owned(), "2".to_owned())], "{backend:?}: {code} delivered once");
+        }
+        let mut abandoned = 0;
+        for message in &sent {
+            let id = message["id"].as_str().unwrap();
+            let detail = call(&second.base, reqwest::Method::GET, &format!("/api/v1/integrations/outbox/{id}"), Some(&admin), None).await;
+            let log = detail.body["attempt_log"].as_array().unwrap();
+            abandoned += log.iter().filter(|a| a["outcome"] == "abandoned").count();
+            assert_eq!(log.last().unwrap()["outcome"], "sent", "{}", detail.text);
+        }
+        assert!(abandoned >= 1, "{backend:?}: the killed attempt is logged as abandoned");
+        assert!(terminate(second));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_postgres_share_the_outbox_without_double_delivery() {
+    use crate::fake_portal::{Behaviour, FakePortal};
+    if !backends().contains(&Backend::Postgres) {
+        eprintln!("skipped: TEST_PG_URL is not set");
+        return;
+    }
+    let portal = FakePortal::start(Behaviour::Up).await;
+    let db = TestDb::new(Backend::Postgres);
+    let mut env = test_env(&db);
+    env.extend(portal.env());
+    env.insert("MOTCUA_OUTBOX_BATCH".into(), "3".into());
+    let (a, b) = (start(&env).await, start(&env).await);
+    let (admin, clerk, case) = counter_desk(&a.base, &b.base).await;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let (token, body) = (clerk.clone(), case.clone());
+        tasks.push(tokio::spawn(async move {
+            let created = call(&base, reqwest::Method::POST, "/api/v1/cases", Some(&token), Some(body)).await;
+            let code = created.body["code"].as_str().unwrap().to_owned();
+            let path = format!("/api/v1/cases/{code}/actions/forward");
+            let forwarded = call(&base, reqwest::Method::POST, &path, Some(&token), Some(json!({"to_step": "xu_ly"}))).await;
+            assert_eq!(forwarded.status, 200, "{}", forwarded.text);
+            code
+        }));
+    }
+    let mut codes = Vec::new();
+    for task in tasks {
+        codes.push(task.await.unwrap());
+    }
+    let sent = wait_all_sent(&a.base, &admin, 60).await;
+    for code in &codes {
+        let statuses: Vec<String> = portal.dossier_syncs(code).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(statuses, ["2", "4"], "{code}: each change once, in order");
+    }
+    assert!(sent.iter().all(|m| m["attempts"] == 1), "no message tried twice");
+    let mut workers = std::collections::HashSet::new();
+    for message in &sent {
+        let id = message["id"].as_str().unwrap();
+        let detail = call(&b.base, reqwest::Method::GET, &format!("/api/v1/integrations/outbox/{id}"), Some(&admin), None).await;
+        workers.insert(detail.body["attempt_log"][0]["worker"].as_str().unwrap().to_owned());
+    }
+    eprintln!("dispatchers that delivered: {}", workers.len());
+    assert!(!workers.is_empty() && workers.len() <= 2);
 }
