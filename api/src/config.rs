@@ -84,6 +84,19 @@ pub struct Config {
     pub national_portal: Option<(integrations::AdapterConfig, integrations::national::portal::PortalSettings)>,
     /// The outbox's settings.
     pub outbox: OutboxConfig,
+    /// JSON gateways by target (`reporting`, `sms`, `zalo`, `email`): URL and bearer token
+    /// (`MOTCUA_<TARGET>_URL`, `MOTCUA_<TARGET>_TOKEN`).
+    pub gateways: Vec<(domain::outbox::Target, String, Option<String>)>,
+    /// Time-out of one gateway call (`MOTCUA_GATEWAY_TIMEOUT_SECONDS`, default 10).
+    pub gateway_timeout: Duration,
+    /// The public lookup page of a case for notification texts, `{code}` replaced
+    /// (`MOTCUA_LOOKUP_LINK`, e.g. `https://dichvucong.caobang.gov.vn/tra-cuu?ma={code}`).
+    pub lookup_link: Option<String>,
+    /// The token the SMS and Zalo gateways present on inbound messages
+    /// (`MOTCUA_INBOUND_TOKEN`; the inbound endpoint is off without it).
+    pub inbound_token: Option<String>,
+    /// Inbound lookups per sender and hour (`MOTCUA_INBOUND_RATE_PER_HOUR`, default 20).
+    pub inbound_rate_per_hour: u32,
 }
 
 /// How the outbox dispatcher works.
@@ -239,6 +252,24 @@ impl Config {
             stats_incremental: parse(&get, "MOTCUA_STATS_INCREMENTAL", true)?,
             stats_fold_interval: Duration::from_millis(parse(&get, "MOTCUA_STATS_FOLD_MS", 1000)?.max(10)),
             national_portal: portal_config(&get)?,
+            gateways: [
+                (domain::outbox::Target::Reporting, "MOTCUA_REPORTING"),
+                (domain::outbox::Target::Sms, "MOTCUA_SMS"),
+                (domain::outbox::Target::Zalo, "MOTCUA_ZALO"),
+                (domain::outbox::Target::Email, "MOTCUA_EMAIL"),
+            ]
+            .into_iter()
+            .filter_map(|(target, prefix)| get(&format!("{prefix}_URL")).map(|url| (target, url, get(&format!("{prefix}_TOKEN")))))
+            .collect(),
+            gateway_timeout: Duration::from_secs(parse(&get, "MOTCUA_GATEWAY_TIMEOUT_SECONDS", 10_u64)?.max(1)),
+            lookup_link: get("MOTCUA_LOOKUP_LINK"),
+            inbound_token: match get("MOTCUA_INBOUND_TOKEN") {
+                Some(t) if t.trim().len() < 16 => {
+                    return Err(ConfigError { name: "MOTCUA_INBOUND_TOKEN", reason: "use at least 16 characters".into() });
+                }
+                other => other.map(|t| t.trim().to_owned()),
+            },
+            inbound_rate_per_hour: parse(&get, "MOTCUA_INBOUND_RATE_PER_HOUR", 20)?,
             outbox: OutboxConfig {
                 policy: domain::outbox::RetryPolicy {
                     base: Duration::from_millis(parse(&get, "MOTCUA_OUTBOX_BACKOFF_MS", 5000)?.max(1)),

@@ -15,6 +15,9 @@ use persistence::repo::cases::{CaseRow, EventRow};
 use persistence::repo::outbox::{self, Finished, Lease, MessageRow, NewMessage, Outcome};
 use persistence::{AnyConnection, repo::agencies::AgencyRow};
 
+use domain::outbox::Target;
+use integrations::gateway::JsonGateway;
+
 use crate::background::{Stop, Workers};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -24,6 +27,8 @@ use crate::state::AppState;
 pub struct Deliverers {
     /// The national portal (dossier and progress sync).
     pub portal: Option<Arc<PortalClient>>,
+    /// The JSON gateways (reporting system, SMS, Zalo, e-mail) by target.
+    pub gateways: std::collections::BTreeMap<Target, Arc<JsonGateway>>,
 }
 
 impl Deliverers {
@@ -39,16 +44,29 @@ impl Deliverers {
             ))),
             None => None,
         };
-        Ok(Self { portal })
+        let mut gateways = std::collections::BTreeMap::new();
+        for (target, url, token) in &config.gateways {
+            gateways.insert(*target, Arc::new(JsonGateway::new(url, token.clone(), config.gateway_timeout).map_err(|e| e.to_string())?));
+        }
+        Ok(Self { portal, gateways })
     }
 
     /// The targets with a client.
     pub fn targets(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
         if self.portal.is_some() {
-            out.push(domain::outbox::Target::NationalPortal.as_str());
+            out.push(Target::NationalPortal.as_str());
         }
+        out.extend(self.gateways.keys().map(|t| t.as_str()));
         out
+    }
+
+    /// Whether messages to `target` can be delivered here.
+    pub fn has(&self, target: Target) -> bool {
+        match target {
+            Target::NationalPortal => self.portal.is_some(),
+            other => self.gateways.contains_key(&other),
+        }
     }
 }
 
@@ -73,8 +91,58 @@ pub fn case_changed(conn: &mut AnyConnection, state: &AppState, change: &CaseCha
     if state.deliverers.portal.is_some() {
         messages.push(portal_message(conn, change)?);
     }
+    if [Target::Sms, Target::Zalo, Target::Email].into_iter().any(|t| state.deliverers.has(t)) {
+        let status = domain::case::CaseStatus::parse(&change.case.status, "status").map_err(ApiError::internal)?;
+        let agency = match change.agency {
+            Some(a) => a.name.clone(),
+            None => state.names.agency(conn, &change.case.agency_id)?,
+        };
+        let due = change.case.due_at.map(|d| d.and_utc());
+        if let Some(notice) = domain::notification::Notice::of_case_action(&change.event.action, status, due, &agency) {
+            let applicant: crate::routes::cases::Person = serde_json::from_str(&change.case.applicant).map_err(ApiError::internal)?;
+            messages.extend(notifications(state, &notice, &change.case.code, applicant.phone.as_deref(), applicant.email.as_deref())?);
+        }
+    }
     outbox::enqueue(conn, change.event.at, &messages)?;
     Ok(())
+}
+
+/// The messages of `notice` about `code` to the applicant's phone (SMS, Zalo) and e-mail, on
+/// the gateways configured here.
+///
+/// # Errors
+/// Serialisation errors only.
+pub fn notifications(
+    state: &AppState,
+    notice: &domain::notification::Notice,
+    code: &str,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> Result<Vec<NewMessage>, ApiError> {
+    let link = state.config.lookup_link.as_deref().map(|template| template.replace("{code}", code));
+    let message = domain::notification::render(notice, code, link.as_deref());
+    let phone = phone.map(str::trim).filter(|p| !p.is_empty());
+    let email = email.map(str::trim).filter(|e| !e.is_empty());
+    let mut out = Vec::new();
+    for target in [Target::Sms, Target::Zalo, Target::Email] {
+        if !state.deliverers.has(target) {
+            continue;
+        }
+        let payload = match (target, phone, email) {
+            (Target::Sms, Some(phone), _) => serde_json::json!({"to": phone, "text": message.text}),
+            (Target::Zalo, Some(phone), _) => serde_json::json!({"phone": phone, "text": message.text}),
+            (Target::Email, _, Some(email)) => serde_json::json!({"to": email, "subject": message.subject, "text": message.text}),
+            _ => continue,
+        };
+        out.push(NewMessage {
+            target: target.as_str().to_owned(),
+            kind: format!("notification.{}", notice.kind()),
+            ordering_key: code.to_owned(),
+            subject: code.to_owned(),
+            payload: payload.to_string(),
+        });
+    }
+    Ok(out)
 }
 
 fn portal_message(conn: &mut AnyConnection, change: &CaseChange<'_>) -> Result<NewMessage, ApiError> {
@@ -200,7 +268,12 @@ async fn deliver(deliverers: &Deliverers, message: &MessageRow) -> Delivered {
             let sync: CaseSync = serde_json::from_str(&message.payload).map_err(|e| (format!("unreadable payload: {e}"), None))?;
             portal.sync(&sync).await.map(|()| None).map_err(|e| (e.to_string(), e.http_status()))
         }
-        other => Err((format!("no delivery for target `{other}`"), None)),
+        other => {
+            let gateway = Target::parse(other, "target").ok().and_then(|t| deliverers.gateways.get(&t));
+            let Some(gateway) = gateway else { return Err((format!("no delivery for target `{other}`"), None)) };
+            let body: serde_json::Value = serde_json::from_str(&message.payload).map_err(|e| (format!("unreadable payload: {e}"), None))?;
+            gateway.post(&body).await.map_err(|e| (e.to_string(), e.http_status()))
+        }
     }
 }
 
@@ -222,6 +295,8 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
     if count == 0 {
         return 0;
     }
+    let reports: std::collections::HashMap<i64, String> =
+        claimed.iter().filter(|m| m.kind == "report").map(|m| (m.seq, m.subject.clone())).collect();
     let gate = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     for message in claimed {
@@ -251,7 +326,24 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
             }
         }
     }
-    match state.pool.background(|conn| outbox::finish(conn, worker, &done)) {
+    let recorded = state.pool.background(|conn| {
+        persistence::write_tx(conn, |conn| -> Result<usize, persistence::RepoError> {
+            let recorded = outbox::finish(conn, worker, &done)?;
+            // A frozen report's submission state follows its message, in the same transaction.
+            for item in done.iter().filter(|d| recorded.contains(&d.seq) && reports.contains_key(&d.seq)) {
+                let snapshot = &reports[&item.seq];
+                match &item.outcome {
+                    Outcome::Sent { reference } => {
+                        persistence::repo::reports::mark_submission(conn, snapshot, "sent", reference.as_deref(), Some(item.finished_at))?
+                    }
+                    Outcome::Dead { .. } => persistence::repo::reports::mark_submission(conn, snapshot, "failed", None, None)?,
+                    Outcome::Failed { .. } => {}
+                }
+            }
+            Ok(recorded.len())
+        })
+    });
+    match recorded {
         Some(Ok(recorded)) if recorded < done.len() => {
             log::warn!("outbox: {} outcomes came after their lease ran out and were not recorded", done.len() - recorded);
         }

@@ -258,6 +258,7 @@ pub fn build_app(
                 .service(integrations::list_outbox)
                 .service(integrations::get_outbox_message)
                 .service(integrations::retry_outbox_message)
+                .service(integrations::inbound_message)
                 .service(audit::list_audit)
                 .service(audit::verify_audit),
         )

@@ -4,6 +4,7 @@
 //! `yyyyMMddHHmmss` dates) stay in this crate. It depends on `domain` only and hands neutral,
 //! already-validated values to its callers.
 
+pub mod gateway;
 pub mod national;
 
 pub use national::adapter::{AdapterClient, AdapterConfig, AdapterError, Answer};

@@ -13,6 +13,7 @@ mod fake_portal;
 mod feedback;
 mod forms;
 mod idempotency;
+mod notifications;
 mod outbox;
 mod procedures;
 mod processes;

@@ -315,3 +315,89 @@ pub async fn retry_outbox_message(
     .await?;
     Ok(web::Json(outbox_view(row, None, lang)))
 }
+
+/// A message a citizen sent to the province's SMS number or Zalo account.
+#[derive(Debug, Deserialize, ToSchema, validator::Validate)]
+pub struct InboundMessage {
+    /// `sms` or `zalo`.
+    pub channel: String,
+    /// The sender (phone number or Zalo id); used for the rate limit only, never stored or logged.
+    #[validate(length(min = 1, max = 100))]
+    pub from: String,
+    /// The text, e.g. `TRACUU 000.20.01.H14-261128-0001`.
+    #[validate(length(max = 1000))]
+    pub text: String,
+}
+
+/// The answer the gateway sends back to the sender.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboundReply {
+    /// The text to send back (public facts only: status and due date).
+    pub reply: String,
+    /// The case code found in the message, if any.
+    pub case_code: Option<String>,
+}
+
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Lookup by message (Art. 26.3): the SMS and Zalo gateways forward a citizen's message here
+/// and send back the reply, which carries the case's public status only. Gateways present
+/// `X-Gateway-Token` (`MOTCUA_INBOUND_TOKEN`); each sender is rate limited.
+#[utoipa::path(
+    tag = "integrations",
+    security(()),
+    request_body = InboundMessage,
+    params(("X-Gateway-Token" = String, Header, description = "The gateways' shared token")),
+    responses(
+        (status = 200, description = "The reply to send", body = InboundReply),
+        (status = 401, description = "Missing or wrong gateway token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Lookup by message is not configured", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad channel, sender or text", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many messages from this sender", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/integrations/messages/inbound")]
+pub async fn inbound_message(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<InboundMessage>,
+) -> Result<web::Json<InboundReply>, ApiError> {
+    let Some(expected) = state.config.inbound_token.as_deref() else { return Err(ApiError::not_found()) };
+    let presented = req.headers().get("x-gateway-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !same_secret(presented, expected) {
+        return Err(ApiError::new(Code::Unauthorized));
+    }
+    let body = body.into_inner();
+    validator::Validate::validate(&body)?;
+    if !matches!(body.channel.as_str(), "sms" | "zalo") {
+        return Err(ApiError::invalid("channel", "must be sms or zalo"));
+    }
+    let sender = domain::audit::digest(body.from.trim().as_bytes());
+    state
+        .limiter
+        .check("inbound", &sender, state.config.inbound_rate_per_hour, std::time::Duration::from_secs(3600))
+        .map_err(ApiError::rate_limited)?;
+    let Some(code) = domain::notification::find_case_code(&body.text) else {
+        return Ok(web::Json(InboundReply {
+            reply: "Để tra cứu hồ sơ, vui lòng gửi: TRACUU <mã hồ sơ>".into(), case_code: None
+        }));
+    };
+    let wanted = code.clone();
+    let found = crate::db::read(&state.pool, state.backend, move |conn| Ok(persistence::repo::cases::lookup(conn, &wanted)?)).await?;
+    log::info!("inbound {} lookup: {}", body.channel, if found.is_some() { "found" } else { "unknown code" });
+    let reply = match found {
+        None => format!("Không tìm thấy hồ sơ {code}. Vui lòng kiểm tra lại mã hồ sơ."),
+        Some(row) => {
+            let status = domain::case::CaseStatus::parse(&row.status, "status").map_err(ApiError::internal)?;
+            let due = row
+                .due_at
+                .filter(|_| !status.is_terminal() && status != domain::case::CaseStatus::Resolved)
+                .map(|d| format!(" Hẹn trả: {}.", d.and_utc().with_timezone(&domain::time::VN).format("%H:%M %d/%m/%Y")))
+                .unwrap_or_default();
+            format!("Hồ sơ {code}: {}.{due}", status.label().vi)
+        }
+    };
+    Ok(web::Json(InboundReply { reply, case_code: Some(code) }))
+}

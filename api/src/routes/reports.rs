@@ -589,8 +589,9 @@ pub struct SnapshotView {
     pub trigger: String,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<String>,
-    /// `not_sent` until the government reporting system integration takes it; then `queued`,
-    /// `sent` (with `submission_ref`).
+    /// `not_sent` (no reporting system configured), `queued` (in the outbox), `sent` (with
+    /// `submission_ref`, the reporting system's reference) or `failed` (given up; replay the
+    /// outbox message).
     pub submission_status: String,
     pub submission_ref: Option<String>,
     /// The report as frozen (absent in lists).
@@ -622,14 +623,15 @@ fn snapshot_view(row: &SnapshotRow, with_report: bool) -> Result<SnapshotView, A
 /// Database errors.
 pub fn freeze(
     conn: &mut AnyConnection,
-    names: &Names,
+    state: &AppState,
     period: &Period,
     agency: Option<&AgencyRow>,
     group_by: GroupBy,
     trigger: &str,
     created_by: Option<String>,
 ) -> Result<Option<SnapshotRow>, ApiError> {
-    let report = build_report(conn, names, period, agency, group_by)?;
+    let report = build_report(conn, &state.names, period, agency, group_by)?;
+    let submit = state.deliverers.has(domain::outbox::Target::Reporting);
     let row = SnapshotRow {
         id: persistence::new_id(),
         template: period.template.as_str().to_owned(),
@@ -642,11 +644,40 @@ pub fn freeze(
         content: serde_json::to_string(&report).map_err(ApiError::internal)?,
         created_by,
         created_at: persistence::now(),
-        submission_status: "not_sent".into(),
+        submission_status: if submit { "queued" } else { "not_sent" }.into(),
         submission_ref: None,
         submitted_at: None,
     };
-    Ok(repo::insert(conn, &row)?.then_some(row))
+    if !repo::insert(conn, &row)? {
+        return Ok(None);
+    }
+    if submit {
+        // Pushed to the government reporting system through the outbox, in freezing order.
+        let payload = serde_json::json!({
+            "id": row.id,
+            "template": row.template,
+            "period": row.period,
+            "from": row.from_date,
+            "to": row.to_date,
+            "agency_code": agency.map(|a| a.code.clone()),
+            "agency_name": agency.map(|a| a.name.clone()),
+            "group_by": row.group_by,
+            "frozen_at": row.created_at.and_utc(),
+            "report": report,
+        });
+        persistence::repo::outbox::enqueue(
+            conn,
+            row.created_at,
+            &[persistence::repo::outbox::NewMessage {
+                target: domain::outbox::Target::Reporting.as_str().into(),
+                kind: "report".into(),
+                ordering_key: "reports".into(),
+                subject: row.id.clone(),
+                payload: payload.to_string(),
+            }],
+        )?;
+    }
+    Ok(Some(row))
 }
 
 /// Freezes a report snapshot for submission (agency administrators for their subtree, system
@@ -678,7 +709,7 @@ pub async fn freeze_report(
     let shared = state.get_ref().clone();
     let view = crate::db::write(&state.pool, move |conn| {
         let agency = scope_agency(conn, &principal, body.agency_id.as_deref())?;
-        let row = freeze(conn, &shared.names, &period, agency.as_ref(), group_by, "manual", Some(principal.user_id.clone()))?
+        let row = freeze(conn, &shared, &period, agency.as_ref(), group_by, "manual", Some(principal.user_id.clone()))?
             .ok_or_else(|| ApiError::internal("a manual snapshot cannot conflict"))?;
         crate::auditing::record(
             conn,
@@ -812,7 +843,7 @@ pub fn run_schedule(conn: &mut AnyConnection, state: &AppState, now: DateTime<Ut
             continue;
         }
         let period = domain::report::parse_period(template, &code)?;
-        let done = persistence::write_tx(conn, |conn| freeze(conn, &state.names, &period, None, GroupBy::Agency, "scheduled", None))?;
+        let done = persistence::write_tx(conn, |conn| freeze(conn, state, &period, None, GroupBy::Agency, "scheduled", None))?;
         if let Some(row) = done {
             log::info!("froze report {} {} ({})", row.template, row.period, row.id);
             frozen += 1;

@@ -247,16 +247,18 @@ pub struct Finished {
 }
 
 /// Records the outcomes of `worker`'s tries in one transaction; a try whose lease was taken
-/// over in the meantime (it ran out) is not recorded. Returns how many were recorded.
+/// over in the meantime (it ran out) is not recorded. Returns the sequence numbers of the
+/// messages whose outcome was recorded.
 ///
 /// # Errors
 /// Database errors.
-pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Result<usize, RepoError> {
+pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Result<Vec<i64>, RepoError> {
     if done.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     crate::db::write_tx(conn, |conn| {
         let mut recorded = Vec::with_capacity(done.len());
+        let mut seqs = Vec::with_capacity(done.len());
         for item in done {
             let mine = outbox_messages::table
                 .filter(outbox_messages::seq.eq(item.seq))
@@ -298,6 +300,7 @@ pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Resu
                     .execute(conn)?,
             };
             if changed == 1 {
+                seqs.push(item.seq);
                 let (outcome, error) = match &item.outcome {
                     Outcome::Sent { .. } => ("sent", None),
                     Outcome::Failed { error, .. } => ("failed", Some(error.clone())),
@@ -319,7 +322,7 @@ pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Resu
         for chunk in recorded.chunks(500) {
             crate::per_backend!(conn, |c| diesel::insert_into(outbox_attempts::table).values(chunk).execute(c))?;
         }
-        Ok(recorded.len())
+        Ok(seqs)
     })
 }
 

@@ -45,6 +45,28 @@ pub fn insert(conn: &mut AnyConnection, row: &SnapshotRow) -> Result<bool, RepoE
     }
 }
 
+/// Records the reporting system's answer to a snapshot's submission (`queued`, `sent` with its
+/// reference, or `failed`); the frozen content stays as it is.
+///
+/// # Errors
+/// Database errors.
+pub fn mark_submission(
+    conn: &mut AnyConnection,
+    id: &str,
+    status: &str,
+    reference: Option<&str>,
+    at: Option<NaiveDateTime>,
+) -> Result<(), RepoError> {
+    diesel::update(report_snapshots::table.find(id))
+        .set((
+            report_snapshots::submission_status.eq(status),
+            report_snapshots::submission_ref.eq(reference),
+            report_snapshots::submitted_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// One snapshot.
 ///
 /// # Errors
