@@ -84,6 +84,8 @@ pub struct Config {
     pub national_portal: Option<(integrations::AdapterConfig, integrations::national::portal::PortalSettings)>,
     /// The outbox's settings.
     pub outbox: OutboxConfig,
+    /// The reconciliation job's settings.
+    pub reconcile: ReconcileConfig,
     /// JSON gateways by target (`reporting`, `sms`, `zalo`, `email`): URL and bearer token
     /// (`MOTCUA_<TARGET>_URL`, `MOTCUA_<TARGET>_TOKEN`).
     pub gateways: Vec<(domain::outbox::Target, String, Option<String>)>,
@@ -116,6 +118,17 @@ pub struct OutboxConfig {
     pub batch: i64,
     /// Deliveries in flight at once (`MOTCUA_OUTBOX_CONCURRENCY`, 32).
     pub concurrency: usize,
+}
+
+/// What the reconciliation job compares and how often.
+#[derive(Debug, Clone)]
+pub struct ReconcileConfig {
+    /// How often (`MOTCUA_RECONCILE_MS`, default six hours; 0 turns it off).
+    pub interval: Option<Duration>,
+    /// Cases changed within this many days (`MOTCUA_RECONCILE_DAYS`, default 30).
+    pub days: u32,
+    /// At most this many cases per run, the most recently changed first (`MOTCUA_RECONCILE_LIMIT`, 2000).
+    pub limit: i64,
 }
 
 /// Parses a duration such as `72h`, `30m`, `45s`, `500ms` or a number of seconds.
@@ -252,6 +265,14 @@ impl Config {
             stats_incremental: parse(&get, "MOTCUA_STATS_INCREMENTAL", true)?,
             stats_fold_interval: Duration::from_millis(parse(&get, "MOTCUA_STATS_FOLD_MS", 1000)?.max(10)),
             national_portal: portal_config(&get)?,
+            reconcile: ReconcileConfig {
+                interval: match parse(&get, "MOTCUA_RECONCILE_MS", 6 * 3600 * 1000_u64)? {
+                    0 => None,
+                    ms => Some(Duration::from_millis(ms.max(100))),
+                },
+                days: parse(&get, "MOTCUA_RECONCILE_DAYS", 30_u32)?.clamp(1, 3660),
+                limit: parse(&get, "MOTCUA_RECONCILE_LIMIT", 2000_i64)?.clamp(1, 100_000),
+            },
             gateways: [
                 (domain::outbox::Target::Reporting, "MOTCUA_REPORTING"),
                 (domain::outbox::Target::Sms, "MOTCUA_SMS"),

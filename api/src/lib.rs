@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod pagination;
 pub mod pdf;
 pub mod ratelimit;
+pub mod reconcile;
 pub mod routes;
 pub mod seed;
 pub mod server;

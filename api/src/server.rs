@@ -259,6 +259,7 @@ pub fn build_app(
                 .service(integrations::get_outbox_message)
                 .service(integrations::retry_outbox_message)
                 .service(integrations::inbound_message)
+                .service(integrations::reconciliation)
                 .service(audit::list_audit)
                 .service(audit::verify_audit),
         )
@@ -405,6 +406,8 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started>
     }
     // The outbox dispatcher: delivers messages to the configured national systems and gateways.
     crate::outbox::start(&mut background, data.clone())?;
+    // The reconciliation job: where the national portal's view of recent cases differs from ours.
+    crate::reconcile::start(&mut background, data.clone())?;
     // Database work is gated to the pool size (`db::DbPool`), so more blocking threads per
     // worker than connections would only hold memory (stacks and allocator arenas).
     let blocking = usize::try_from(data.config.db_pool_size).unwrap_or(16).max(4);

@@ -559,7 +559,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reconciliation_findings (target, case_code) {
+        target -> Text,
+        case_code -> Text,
+        kind -> Text,
+        ours_status -> Integer,
+        theirs_status -> Nullable<Integer>,
+        ours_due -> Nullable<Text>,
+        theirs_due -> Nullable<Text>,
+        checked_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    reconciliation_findings,
     outbox_messages,
     outbox_attempts,
     agency_evaluations,

@@ -48,6 +48,8 @@ struct State {
     decided: HashMap<String, Behaviour>,
     accepted: Vec<Call>,
     refused: usize,
+    /// What the portal knows of each case: status and due date (`TraCuuHoSo`).
+    known: HashMap<String, (String, String)>,
 }
 
 pub struct FakePortal {
@@ -67,6 +69,7 @@ impl FakePortal {
             decided: HashMap::new(),
             accepted: Vec::new(),
             refused: 0,
+            known: HashMap::new(),
         }));
         let login_state = state.clone();
         let login = server
@@ -125,6 +128,18 @@ impl FakePortal {
                     status: first[status_field].as_str().unwrap_or("").to_owned(),
                     entries: data.len(),
                 };
+                if service == "TraCuuHoSo" {
+                    let code = body["MaHoSo"].as_str().unwrap_or("");
+                    let result = s
+                        .known
+                        .get(code)
+                        .map_or(json!([]), |(status, due)| json!([{"MaHoSo": code, "TrangThaiHoSo": status, "NgayHenTra": due}]));
+                    return json!({"error_code": 0, "result": result}).to_string().into_bytes();
+                }
+                if service == "DongBoHoSoMC" {
+                    let due = first["NgayHenTra"].as_str().unwrap_or("").to_owned();
+                    s.known.insert(call.case_code.clone(), (call.status.clone(), due));
+                }
                 if behaviour == Behaviour::Exists && service == "DongBoHoSoMC" && updating.as_deref() == Some("False") {
                     return json!({"error_code": 3, "message": "Hồ sơ đã tồn tại trên hệ thống"}).to_string().into_bytes();
                 }
@@ -165,6 +180,18 @@ impl FakePortal {
     /// Ends the current session: calls with it are refused until the client logs in again.
     pub fn expire_session(&self) {
         self.state.lock().unwrap().session += 1;
+    }
+
+    /// The portal loses a case.
+    pub fn forget(&self, code: &str) {
+        self.state.lock().unwrap().known.remove(code);
+    }
+
+    /// The portal shows another status for a case.
+    pub fn set_status(&self, code: &str, status: &str) {
+        if let Some(entry) = self.state.lock().unwrap().known.get_mut(code) {
+            entry.0 = status.to_owned();
+        }
     }
 
     pub fn logins(&self) -> u32 {

@@ -195,3 +195,62 @@ async fn without_a_portal_nothing_is_queued() {
         assert_eq!(w.app.get("/health/ready", None).await.body["integrations"]["national_portal"], "off");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_lists_the_cases_the_portal_sees_otherwise() {
+    for backend in backends() {
+        let portal = FakePortal::start(Behaviour::Up).await;
+        let w = world_with(backend, |env| {
+            portal_env(&portal)(env);
+            env.insert("MOTCUA_RECONCILE_MS".into(), "150".into());
+        })
+        .await;
+        let codes = [full_run(&w).await, full_run(&w).await, full_run(&w).await];
+        let subjects: Vec<&str> = codes.iter().map(String::as_str).collect();
+        wait_for(&w, &subjects, "delivery", |m| m["status"] == "sent").await;
+        portal.forget(&codes[0]);
+        portal.set_status(&codes[1], "4");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let found = loop {
+            let page = w.app.get("/api/v1/integrations/reconciliation?target=national_portal", Some(&w.f.supervisor)).await;
+            assert_eq!(page.status, 200, "{}", page.text);
+            let items = page.body["items"].as_array().unwrap().clone();
+            if items.len() == 2 {
+                break items;
+            }
+            assert!(Instant::now() < deadline, "{backend:?}: {}", page.text);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let mut got: Vec<(String, String, Option<i64>, Option<i64>)> = found
+            .iter()
+            .map(|f| {
+                (
+                    f["case_code"].as_str().unwrap().to_owned(),
+                    f["kind"].as_str().unwrap().to_owned(),
+                    f["ours_status"].as_i64(),
+                    f["theirs_status"].as_i64(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [(codes[0].clone(), "missing".into(), Some(10), None), (codes[1].clone(), "status".into(), Some(10), Some(4))],
+            "{backend:?}"
+        );
+        w.app.get("/api/v1/integrations/reconciliation", Some(&w.clerk)).await.assert_problem(403, "forbidden");
+        w.app.get("/api/v1/integrations/reconciliation?target=sms", Some(&w.f.admin)).await.assert_problem(422, "validation_failed");
+        // The portal is put right: the next run clears the findings.
+        portal.set_status(&codes[1], "10");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let page = w.app.get("/api/v1/integrations/reconciliation", Some(&w.f.admin)).await;
+            let items = page.body["items"].as_array().unwrap();
+            if items.len() == 1 && items[0]["case_code"] == codes[0].as_str() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{backend:?}: {}", page.text);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

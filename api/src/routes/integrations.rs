@@ -401,3 +401,67 @@ pub async fn inbound_message(
     };
     Ok(web::Json(InboundReply { reply, case_code: Some(code) }))
 }
+
+/// A case on which the national portal and we disagree.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FindingView {
+    pub case_code: String,
+    /// `missing` (the portal does not know the case), `status` or `due_date`.
+    pub kind: String,
+    /// Our status, as the portal's code.
+    pub ours_status: i32,
+    pub theirs_status: Option<i32>,
+    /// Due dates as the portal writes them (`yyyyMMddHHmmss`, Vietnam time).
+    pub ours_due: Option<String>,
+    pub theirs_due: Option<String>,
+    pub checked_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Which system to reconcile.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReconciliationQuery {
+    /// `national_portal` (the only one with a lookup service).
+    pub target: Option<String>,
+}
+
+/// Where the national portal's view of a recently changed case differs from ours, as found by
+/// the periodic reconciliation job (`MOTCUA_RECONCILE_MS`); cases with messages still on their
+/// way are not compared.
+#[utoipa::path(
+    tag = "integrations",
+    security(("bearer" = [])),
+    params(ReconciliationQuery, crate::pagination::PageQuery),
+    responses(
+        (status = 200, description = "Differences by case code", body = crate::pagination::Paged<FindingView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a system administrator or supervisor", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown target, bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/integrations/reconciliation")]
+pub async fn reconciliation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<ReconciliationQuery>,
+    page: web::Query<crate::pagination::PageQuery>,
+) -> Result<web::Json<crate::pagination::Paged<FindingView>>, ApiError> {
+    principal.require(&[Role::SystemAdmin, Role::Supervisor])?;
+    let target = query.into_inner().target.unwrap_or_else(|| "national_portal".into());
+    if target != "national_portal" {
+        return Err(ApiError::invalid("target", "only `national_portal` is reconciled"));
+    }
+    let (limit, after) = page.resolve()?;
+    let page =
+        crate::db::run(&state.pool, move |conn| Ok(persistence::repo::reconciliation::list(conn, &target, after.as_deref(), limit)?))
+            .await?;
+    Ok(web::Json(crate::pagination::Paged::from_page(page, |row| FindingView {
+        case_code: row.case_code,
+        kind: row.kind,
+        ours_status: row.ours_status,
+        theirs_status: row.theirs_status,
+        ours_due: row.ours_due,
+        theirs_due: row.theirs_due,
+        checked_at: utc(row.checked_at),
+    })))
+}

@@ -123,7 +123,8 @@ impl PortalSettings {
         Ok(map)
     }
 
-    fn status(&self, ours: u8) -> u8 {
+    /// The portal's code for our national status code.
+    pub fn status(&self, ours: u8) -> u8 {
         self.status_map.get(usize::from(ours).saturating_sub(1)).copied().unwrap_or(ours)
     }
 }

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod outbox;
 pub mod procedures;
+pub mod reconciliation;
 pub mod reports;
 pub mod sessions;
 pub mod stats;
