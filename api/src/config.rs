@@ -86,6 +86,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// The reconciliation job's settings.
     pub reconcile: ReconcileConfig,
+    /// Login through the national portal, when `MOTCUA_OIDC_ISSUER_URL` is set.
+    pub oidc: Option<integrations::oidc::OidcConfig>,
     /// JSON gateways by target (`reporting`, `sms`, `zalo`, `email`): URL and bearer token
     /// (`MOTCUA_<TARGET>_URL`, `MOTCUA_<TARGET>_TOKEN`).
     pub gateways: Vec<(domain::outbox::Target, String, Option<String>)>,
@@ -265,6 +267,7 @@ impl Config {
             stats_incremental: parse(&get, "MOTCUA_STATS_INCREMENTAL", true)?,
             stats_fold_interval: Duration::from_millis(parse(&get, "MOTCUA_STATS_FOLD_MS", 1000)?.max(10)),
             national_portal: portal_config(&get)?,
+            oidc: oidc_config(&get)?,
             reconcile: ReconcileConfig {
                 interval: match parse(&get, "MOTCUA_RECONCILE_MS", 6 * 3600 * 1000_u64)? {
                     0 => None,
@@ -380,6 +383,31 @@ fn portal_config(
             .map_err(|reason| ConfigError { name: "MOTCUA_NATIONAL_PORTAL_STATUS_MAP", reason })?;
     }
     Ok(Some((adapter, settings)))
+}
+
+/// Login through the national portal: `MOTCUA_OIDC_ISSUER_URL`, `_CLIENT_ID`, `_CLIENT_SECRET`,
+/// `_REDIRECT_URL` (all required once the issuer is set), `_AUTHORIZE_PATH`, `_TOKEN_PATH`,
+/// `_USERINFO_PATH`, `_ACR_VALUES`.
+fn oidc_config(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<integrations::oidc::OidcConfig>, ConfigError> {
+    let Some(issuer) = get("MOTCUA_OIDC_ISSUER_URL") else { return Ok(None) };
+    let required = |name: &'static str| get(name).ok_or(ConfigError { name, reason: "is required with MOTCUA_OIDC_ISSUER_URL".into() });
+    let mut config = integrations::oidc::OidcConfig::new(
+        &issuer,
+        &required("MOTCUA_OIDC_CLIENT_ID")?,
+        &required("MOTCUA_OIDC_CLIENT_SECRET")?,
+        &required("MOTCUA_OIDC_REDIRECT_URL")?,
+    );
+    for (name, slot) in [
+        ("MOTCUA_OIDC_AUTHORIZE_PATH", &mut config.authorize_path),
+        ("MOTCUA_OIDC_TOKEN_PATH", &mut config.token_path),
+        ("MOTCUA_OIDC_USERINFO_PATH", &mut config.userinfo_path),
+        ("MOTCUA_OIDC_ACR_VALUES", &mut config.acr_values),
+    ] {
+        if let Some(v) = get(name) {
+            *slot = v;
+        }
+    }
+    Ok(Some(config))
 }
 
 /// Parses `07:00-11:30,13:30-17:00`.

@@ -21,7 +21,7 @@ use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    agencies, audit, auth, calendar, cases, evaluations, faqs, feedback, forms, health, integrations, procedures, reports, statistics,
+    agencies, audit, auth, calendar, cases, evaluations, faqs, feedback, forms, health, integrations, procedures, reports, sso, statistics,
     templates, users,
 };
 use crate::state::AppState;
@@ -187,6 +187,8 @@ pub fn build_app(
             scope::scope("/api/v1")
                 .map(|scope| scope.route("/openapi.json", web::get().to(openapi_json)))
                 .service(auth::login)
+                .service(sso::authorize)
+                .service(sso::callback)
                 .service(auth::refresh_session)
                 .service(auth::logout)
                 .service(auth::register)
@@ -336,7 +338,14 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         None
     };
     let deliverers = crate::outbox::Deliverers::from_config(&config).map_err(|e| StartError::Io(std::io::Error::other(e)))?;
+    let sso = match &config.oidc {
+        Some(oidc) => Some(Arc::new(
+            ::integrations::oidc::OidcClient::new(oidc.clone()).map_err(|e| StartError::Io(std::io::Error::other(e.to_string())))?,
+        )),
+        None => None,
+    };
     Ok(AppState {
+        sso,
         deliverers,
         lookup_batch,
         pool: crate::db::DbPool::new(pool, backend),

@@ -32,6 +32,8 @@ pub struct AppState {
     pub lookups: Arc<crate::lookup_cache::LookupCache>,
     /// Uploaded files, by content hash, under the data directory.
     pub files: persistence::files::FileStore,
+    /// The national portal's authorization server (login through the portal), when configured.
+    pub sso: Option<Arc<integrations::oidc::OidcClient>>,
     /// Clients of the systems the outbox delivers to.
     pub deliverers: crate::outbox::Deliverers,
     /// The generated default holidays (the overrides are read from the database per use).

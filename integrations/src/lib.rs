@@ -6,5 +6,6 @@
 
 pub mod gateway;
 pub mod national;
+pub mod oidc;
 
 pub use national::adapter::{AdapterClient, AdapterConfig, AdapterError, Answer};

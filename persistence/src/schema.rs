@@ -572,7 +572,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sso_states (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        return_to -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    sso_states,
     reconciliation_findings,
     outbox_messages,
     outbox_attempts,

@@ -18,6 +18,7 @@ mod outbox;
 mod procedures;
 mod processes;
 mod reports;
+mod sso;
 mod statistics;
 mod support;
 mod templates;

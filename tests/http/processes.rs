@@ -405,7 +405,11 @@ async fn messages_pending_at_a_kill_9_are_all_delivered_after_the_restart() {
         let second = start(&env).await;
         let sent = wait_all_sent(&second.base, &admin, codes.len()).await;
         for code in &codes {
-            assert_eq!(portal.dossier_syncs(code), [("False".to_owned(), "2".to_owned())], "{backend:?}: {code} delivered once");
+            // At least once: a request in flight at the kill may have reached the portal before
+            // the retry (the dossier sync is an upsert, so a repeat changes nothing).
+            let syncs = portal.dossier_syncs(code);
+            assert!(!syncs.is_empty(), "{backend:?}: {code} lost");
+            assert!(syncs.iter().all(|s| s == &("False".to_owned(), "2".to_owned())), "{backend:?}: {syncs:?}");
         }
         let mut abandoned = 0;
         for message in &sent {

@@ -96,7 +96,7 @@ pub struct MeResponse {
     pub agency: Option<AgencyView>,
 }
 
-fn refresh_digest(token: &str) -> String {
+pub(crate) fn refresh_digest(token: &str) -> String {
     domain::audit::digest(token.as_bytes())
 }
 
@@ -104,7 +104,7 @@ fn ttl_delta(ttl: Duration) -> TimeDelta {
     TimeDelta::from_std(ttl).unwrap_or(TimeDelta::hours(1))
 }
 
-fn token_pair(
+pub(crate) fn token_pair(
     state: &AppState,
     user_id: &str,
     role: &str,

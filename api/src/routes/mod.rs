@@ -14,6 +14,7 @@ pub mod health;
 pub mod integrations;
 pub mod procedures;
 pub mod reports;
+pub mod sso;
 pub mod statistics;
 pub mod templates;
 pub mod users;

@@ -16,6 +16,7 @@ pub mod procedures;
 pub mod reconciliation;
 pub mod reports;
 pub mod sessions;
+pub mod sso;
 pub mod stats;
 pub mod templates;
 pub mod users;

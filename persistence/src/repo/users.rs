@@ -94,6 +94,11 @@ pub fn find_by_username(conn: &mut AnyConnection, username: &str) -> Result<Opti
     Ok(users::table.filter(users::username.eq(username)).select(UserRow::as_select()).first(conn).optional()?)
 }
 
+/// The account linked to a personal id number (or, with a prefix, a national portal key).
+pub fn find_by_id_number(conn: &mut AnyConnection, id_number: &str) -> Result<Option<UserRow>, RepoError> {
+    Ok(users::table.filter(users::id_number.eq(id_number)).select(UserRow::as_select()).first(conn).optional()?)
+}
+
 /// Whether an active system administrator exists.
 pub fn any_system_admin(conn: &mut AnyConnection) -> Result<bool, RepoError> {
     let n: i64 = users::table.filter(users::role.eq("system_admin")).count().get_result(conn)?;

@@ -1,0 +1,205 @@
+//! Login through the national portal (VNeID-backed OIDC, domain.md §12.2): the redirect to the
+//! portal's authorization server, and the callback that maps the portal's account to a local
+//! citizen account (created on first login, linked by personal id number afterwards) and
+//! returns our own token pair.
+
+use actix_web::http::header::{ACCEPT, LOCATION};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use domain::Role;
+use integrations::oidc::{AccountKind, NationalIdentity};
+use persistence::repo::{sessions, sso, users};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auditing::{self, Change};
+use crate::auth::RequestMeta;
+use crate::auth::jwt::random_token;
+use crate::error::{ApiError, Code, Problem};
+use crate::routes::auth::TokenResponse;
+use crate::state::AppState;
+
+/// How long a started login waits for its callback.
+const STATE_TTL_MINUTES: i64 = 10;
+
+fn not_configured() -> ApiError {
+    ApiError::new(Code::Conflict).with_detail(
+        "Chưa cấu hình đăng nhập qua Cổng Dịch vụ công quốc gia (MOTCUA_OIDC_ISSUER_URL).",
+        "Login through the national portal is not configured (MOTCUA_OIDC_ISSUER_URL).",
+    )
+}
+
+fn refused(why: &str) -> ApiError {
+    log::info!("national portal login refused: {why}");
+    ApiError::new(Code::Unauthorized).with_detail(
+        "Đăng nhập qua Cổng Dịch vụ công quốc gia không thành công; vui lòng đăng nhập lại.",
+        "The login through the national portal failed; please start again.",
+    )
+}
+
+/// Where to go after the login.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorizeQuery {
+    /// A path of the front end to return to (kept with the login, echoed by the callback).
+    pub return_to: Option<String>,
+}
+
+/// The authorization server's address for this login.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizeView {
+    pub authorize_url: String,
+}
+
+/// Starts a login through the national portal: redirects (302) to its authorization server
+/// with a fresh `state` and `nonce`; with `Accept: application/json`, answers the address.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    params(AuthorizeQuery),
+    responses(
+        (status = 200, description = "The address (Accept: application/json)", body = AuthorizeView),
+        (status = 302, description = "Redirect to the national portal"),
+        (status = 409, description = "Not configured", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`return_to` is not a path", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/auth/sso/national/authorize")]
+pub async fn authorize(state: web::Data<AppState>, req: HttpRequest, query: web::Query<AuthorizeQuery>) -> Result<HttpResponse, ApiError> {
+    let client = state.sso.clone().ok_or_else(not_configured)?;
+    let return_to = query.into_inner().return_to.filter(|r| !r.is_empty());
+    if return_to.as_deref().is_some_and(|r| !r.starts_with('/') || r.starts_with("//") || r.len() > 500) {
+        return Err(ApiError::invalid("return_to", "must be a path of this site (starting with a single `/`)"));
+    }
+    let (login_state, nonce) = (random_token(24), random_token(24));
+    let url = client.authorize_url(&login_state, &nonce).map_err(ApiError::internal)?;
+    let (hash, now) = (domain::audit::digest(login_state.as_bytes()), persistence::now());
+    let expires = now + chrono::TimeDelta::minutes(STATE_TTL_MINUTES);
+    crate::db::write(&state.pool, move |conn| Ok(sso::start(conn, &hash, &nonce, return_to.as_deref(), now, expires)?)).await?;
+    let wants_json = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
+    if wants_json {
+        Ok(HttpResponse::Ok().json(AuthorizeView { authorize_url: url }))
+    } else {
+        Ok(HttpResponse::Found().insert_header((LOCATION, url)).finish())
+    }
+}
+
+/// What the authorization server sends back.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// Set by the server when the citizen cancelled or the login failed.
+    pub error: Option<String>,
+}
+
+/// The token pair of a national portal login.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SsoLoginView {
+    #[serde(flatten)]
+    pub tokens: TokenResponse,
+    /// Whether the local account was created by this login.
+    pub account_created: bool,
+    /// The `return_to` given when the login started.
+    pub return_to: Option<String>,
+}
+
+/// The id number key of an identity: the personal id number for citizens, prefixed keys for
+/// enterprises and organisations (so they never collide with a person's).
+fn link_key(identity: &NationalIdentity) -> String {
+    match identity.kind {
+        AccountKind::Citizen => identity.key.clone(),
+        AccountKind::Enterprise => format!("mst:{}", identity.key),
+        AccountKind::Organisation => format!("techid:{}", identity.key),
+    }
+}
+
+/// Finishes a login through the national portal: checks `state` (known, unexpired, unused),
+/// exchanges the code, checks the id token's nonce, reads the account and returns our token
+/// pair for the linked local citizen account.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    params(CallbackQuery),
+    responses(
+        (status = 200, description = "Logged in", body = SsoLoginView),
+        (status = 401, description = "Unknown, expired or replayed state; refused code; id token not of this login", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The id number belongs to a staff or disabled account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not configured", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/auth/sso/national/callback")]
+pub async fn callback(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    query: web::Query<CallbackQuery>,
+) -> Result<web::Json<SsoLoginView>, ApiError> {
+    let client = state.sso.clone().ok_or_else(not_configured)?;
+    let query = query.into_inner();
+    let Some(presented) = query.state.filter(|s| !s.is_empty() && s.len() <= 200) else { return Err(refused("no state")) };
+    let hash = domain::audit::digest(presented.as_bytes());
+    let now = persistence::now();
+    let consumed = crate::db::write(&state.pool, move |conn| Ok(sso::consume(conn, &hash, now)?)).await?;
+    let Some((nonce, return_to)) = consumed else { return Err(refused("unknown, expired or used state")) };
+    if let Some(error) = query.error {
+        return Err(refused(&format!("the server reported `{}`", error.chars().take(50).collect::<String>())));
+    }
+    let Some(code) = query.code.filter(|c| !c.is_empty() && c.len() <= 2000) else { return Err(refused("no code")) };
+    let tokens = client.exchange(&code).await.map_err(|e| refused(&e.to_string()))?;
+    integrations::oidc::check_id_token(&tokens.id_token, &nonce, &client.config().client_id, chrono::Utc::now().timestamp())
+        .map_err(|e| refused(&e.to_string()))?;
+    let identity = client.userinfo(&tokens.access_token).await.map_err(|e| refused(&e.to_string()))?;
+    if identity.kind == AccountKind::Citizen && domain::PersonalIdNumber::parse(&identity.key).is_err() {
+        return Err(refused("the personal id number is malformed"));
+    }
+    let key = link_key(&identity);
+    let unusable_password = crate::routes::auth::hash_password(random_token(32)).await?;
+    let refresh = random_token(32);
+    let refresh_hash = crate::routes::auth::refresh_digest(&refresh);
+    let expires = now + chrono::TimeDelta::from_std(state.config.refresh_token_ttl).unwrap_or(chrono::TimeDelta::days(7));
+    let (user, session, created) = crate::db::write(&state.pool, move |conn| {
+        let (user, created) = match users::find_by_id_number(conn, &key)? {
+            Some(user) if user.role != Role::Citizen.as_str() || !user.active => {
+                return Err(ApiError::forbidden().with_detail(
+                    "Số định danh này thuộc một tài khoản không đăng nhập được qua Cổng Dịch vụ công quốc gia.",
+                    "This id number belongs to an account that cannot log in through the national portal.",
+                ));
+            }
+            Some(user) => (user, false),
+            None => {
+                let suffix = key.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+                let new = users::NewUser {
+                    username: format!("dvcqg.{suffix}"),
+                    password_hash: unusable_password,
+                    full_name: if identity.full_name.is_empty() { format!("Tài khoản {suffix}") } else { identity.full_name.clone() },
+                    role: Role::Citizen.as_str().to_owned(),
+                    capabilities: Vec::new(),
+                    agency_id: None,
+                    id_number: Some(key.clone()),
+                    phone: identity.phone.as_deref().and_then(|p| domain::Phone::parse(p).ok()).map(|p| p.as_str().to_owned()),
+                    email: identity.email.as_deref().and_then(|e| domain::Email::parse(e).ok()).map(|e| e.as_str().to_owned()),
+                };
+                let row = users::insert(conn, new)?;
+                auditing::record(
+                    conn,
+                    &meta,
+                    Change::<(), _> {
+                        actor_id: Some(&row.id),
+                        action: "user.register_national",
+                        entity_type: "user",
+                        entity_id: &row.id,
+                        before: None,
+                        after: Some(&(&row.username, &row.role)),
+                    },
+                )?;
+                (row, true)
+            }
+        };
+        users::record_login_success(conn, &user.id)?;
+        let session = sessions::create(conn, &user.id, expires, Some(&refresh_hash))?;
+        Ok((user, session, created))
+    })
+    .await?;
+    let tokens = crate::routes::auth::token_pair(&state, &user.id, &user.role, user.token_version, &session.id, Some(refresh))?;
+    Ok(web::Json(SsoLoginView { tokens, account_created: created, return_to }))
+}
