@@ -86,6 +86,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// The reconciliation job's settings.
     pub reconcile: ReconcileConfig,
+    /// The national PAKN system, when `MOTCUA_PAKN_URL` is set.
+    pub pakn: Option<PaknConfig>,
     /// Login through the national portal, when `MOTCUA_OIDC_ISSUER_URL` is set.
     pub oidc: Option<integrations::oidc::OidcConfig>,
     /// JSON gateways by target (`reporting`, `sms`, `zalo`, `email`): URL and bearer token
@@ -120,6 +122,21 @@ pub struct OutboxConfig {
     pub batch: i64,
     /// Deliveries in flight at once (`MOTCUA_OUTBOX_CONCURRENCY`, 32).
     pub concurrency: usize,
+}
+
+/// The national feedback (PAKN) system.
+#[derive(Debug, Clone)]
+pub struct PaknConfig {
+    /// The system's base URL (`MOTCUA_PAKN_URL`).
+    pub url: String,
+    /// Bearer token (`MOTCUA_PAKN_TOKEN`).
+    pub token: Option<String>,
+    /// Where items are pushed (`MOTCUA_PAKN_PUSH_PATH`, default `/pakn`).
+    pub push_path: String,
+    /// Where assigned items are read (`MOTCUA_PAKN_PULL_PATH`, default `/pakn/assigned`).
+    pub pull_path: String,
+    /// How often they are read (`MOTCUA_PAKN_PULL_MS`, default 15 minutes; 0 turns it off).
+    pub pull_interval: Option<Duration>,
 }
 
 /// What the reconciliation job compares and how often.
@@ -268,6 +285,19 @@ impl Config {
             stats_fold_interval: Duration::from_millis(parse(&get, "MOTCUA_STATS_FOLD_MS", 1000)?.max(10)),
             national_portal: portal_config(&get)?,
             oidc: oidc_config(&get)?,
+            pakn: match get("MOTCUA_PAKN_URL") {
+                None => None,
+                Some(url) => Some(PaknConfig {
+                    url,
+                    token: get("MOTCUA_PAKN_TOKEN"),
+                    push_path: get("MOTCUA_PAKN_PUSH_PATH").unwrap_or_else(|| "/pakn".into()),
+                    pull_path: get("MOTCUA_PAKN_PULL_PATH").unwrap_or_else(|| "/pakn/assigned".into()),
+                    pull_interval: match parse(&get, "MOTCUA_PAKN_PULL_MS", 15 * 60 * 1000_u64)? {
+                        0 => None,
+                        ms => Some(Duration::from_millis(ms.max(100))),
+                    },
+                }),
+            },
             reconcile: ReconcileConfig {
                 interval: match parse(&get, "MOTCUA_RECONCILE_MS", 6 * 3600 * 1000_u64)? {
                     0 => None,

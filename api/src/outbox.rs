@@ -29,6 +29,8 @@ pub struct Deliverers {
     pub portal: Option<Arc<PortalClient>>,
     /// The JSON gateways (reporting system, SMS, Zalo, e-mail) by target.
     pub gateways: std::collections::BTreeMap<Target, Arc<JsonGateway>>,
+    /// The national PAKN system.
+    pub pakn: Option<Arc<integrations::pakn::PaknClient>>,
 }
 
 impl Deliverers {
@@ -48,7 +50,14 @@ impl Deliverers {
         for (target, url, token) in &config.gateways {
             gateways.insert(*target, Arc::new(JsonGateway::new(url, token.clone(), config.gateway_timeout).map_err(|e| e.to_string())?));
         }
-        Ok(Self { portal, gateways })
+        let pakn = match &config.pakn {
+            Some(p) => Some(Arc::new(
+                integrations::pakn::PaknClient::new(&p.url, &p.push_path, &p.pull_path, p.token.clone(), config.gateway_timeout)
+                    .map_err(|e| e.to_string())?,
+            )),
+            None => None,
+        };
+        Ok(Self { portal, gateways, pakn })
     }
 
     /// The targets with a client.
@@ -56,6 +65,9 @@ impl Deliverers {
         let mut out = Vec::new();
         if self.portal.is_some() {
             out.push(Target::NationalPortal.as_str());
+        }
+        if self.pakn.is_some() {
+            out.push(Target::Pakn.as_str());
         }
         out.extend(self.gateways.keys().map(|t| t.as_str()));
         out
@@ -65,6 +77,7 @@ impl Deliverers {
     pub fn has(&self, target: Target) -> bool {
         match target {
             Target::NationalPortal => self.portal.is_some(),
+            Target::Pakn => self.pakn.is_some(),
             other => self.gateways.contains_key(&other),
         }
     }
@@ -268,6 +281,12 @@ async fn deliver(deliverers: &Deliverers, message: &MessageRow) -> Delivered {
             let sync: CaseSync = serde_json::from_str(&message.payload).map_err(|e| (format!("unreadable payload: {e}"), None))?;
             portal.sync(&sync).await.map(|()| None).map_err(|e| (e.to_string(), e.http_status()))
         }
+        "pakn" => {
+            let Some(pakn) = &deliverers.pakn else { return Err(("the national PAKN system is not configured".into(), None)) };
+            let item: integrations::pakn::FeedbackSnapshot =
+                serde_json::from_str(&message.payload).map_err(|e| (format!("unreadable payload: {e}"), None))?;
+            pakn.push(&item).await.map_err(|e| (e.to_string(), e.http_status()))
+        }
         other => {
             let gateway = Target::parse(other, "target").ok().and_then(|t| deliverers.gateways.get(&t));
             let Some(gateway) = gateway else { return Err((format!("no delivery for target `{other}`"), None)) };
@@ -388,4 +407,75 @@ fn finished(state: &AppState, message: MessageRow, started: chrono::NaiveDateTim
         response_status,
         outcome,
     }
+}
+
+/// Starts the periodic pull of the feedback the national PAKN system assigned to the province.
+///
+/// # Errors
+/// When the thread cannot be started.
+pub fn start_pakn_pull(workers: &mut Workers, state: web::Data<AppState>) -> std::io::Result<()> {
+    let (Some(client), Some(interval)) = (state.deliverers.pakn.clone(), state.config.pakn.as_ref().and_then(|p| p.pull_interval)) else {
+        return Ok(());
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    workers.every("motcua-pakn-pull", interval, move || {
+        let items = match runtime.block_on(client.pull()) {
+            Ok(items) => items,
+            Err(e) => {
+                log::warn!("PAKN pull failed: {e}");
+                return;
+            }
+        };
+        let mut taken = 0;
+        for item in items {
+            match state.pool.background(|conn| take_assigned(conn, &state, item)) {
+                Some(Ok(true)) => taken += 1,
+                Some(Err(e)) => log::warn!("PAKN pull: an item could not be taken over: {e}"),
+                _ => {}
+            }
+        }
+        if taken > 0 {
+            log::info!("PAKN pull: {taken} new items assigned by the national system");
+        }
+    })
+}
+
+/// Creates an assigned item locally unless it exists already; returns whether it was created.
+fn take_assigned(conn: &mut AnyConnection, state: &AppState, item: integrations::pakn::AssignedFeedback) -> Result<bool, ApiError> {
+    persistence::write_tx(conn, |conn| {
+        if persistence::repo::feedback::find_by_external_id(conn, &item.external_id)?.is_some() {
+            return Ok(false);
+        }
+        let agency = match item.agency_code.as_deref() {
+            Some(code) => persistence::repo::agencies::find_by_code(conn, code)?,
+            None => None,
+        };
+        let Some(agency) = agency.map_or_else(|| persistence::repo::agencies::root(conn), |a| Ok(Some(a)))? else {
+            return Err(ApiError::internal("no agency to assign national feedback to"));
+        };
+        let meta =
+            crate::auth::RequestMeta { request_id: Some(format!("pakn-{}", item.external_id)), reason: Some("national PAKN pull".into()) };
+        crate::routes::feedback::create_item(
+            conn,
+            state,
+            &meta,
+            crate::routes::feedback::NewItem {
+                kind: domain::feedback::FeedbackKind::Reflection,
+                category: domain::feedback::FeedbackCategory::Regulation,
+                title: item.title.chars().take(300).collect(),
+                content: item.content,
+                contact: crate::routes::feedback::Contact {
+                    full_name: if item.full_name.is_empty() { "Không rõ".into() } else { item.full_name },
+                    phone: item.phone,
+                    email: item.email,
+                    address: item.address,
+                },
+                submitter_id: None,
+                agency,
+                case: None,
+                external_id: Some(item.external_id),
+            },
+        )?;
+        Ok(true)
+    })
 }

@@ -417,6 +417,8 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started>
     crate::outbox::start(&mut background, data.clone())?;
     // The reconciliation job: where the national portal's view of recent cases differs from ours.
     crate::reconcile::start(&mut background, data.clone())?;
+    // Feedback the national PAKN system assigns to the province.
+    crate::outbox::start_pakn_pull(&mut background, data.clone())?;
     // Database work is gated to the pool size (`db::DbPool`), so more blocking threads per
     // worker than connections would only hold memory (stacks and allocator arenas).
     let blocking = usize::try_from(data.config.db_pool_size).unwrap_or(16).max(4);

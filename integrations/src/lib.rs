@@ -7,5 +7,6 @@
 pub mod gateway;
 pub mod national;
 pub mod oidc;
+pub mod pakn;
 
 pub use national::adapter::{AdapterClient, AdapterConfig, AdapterError, Answer};

@@ -473,6 +473,7 @@ diesel::table! {
         revision -> Integer,
         updated_at -> Timestamp,
         search -> Text,
+        external_id -> Nullable<Text>,
     }
 }
 

@@ -195,3 +195,84 @@ async fn lookup_by_message_answers_the_public_status_to_authenticated_gateways_o
         .await;
     off.assert_problem(404, "not_found");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_is_pushed_to_and_assigned_items_are_pulled_once_from_the_national_pakn_system() {
+    for backend in backends() {
+        let pushed = Gateway::start("/unused", json!({})).await;
+        let code_holder = Arc::new(Mutex::new(String::new()));
+        let answer_code = code_holder.clone();
+        let mut server = mockito::Server::new_async().await;
+        let _assigned = server
+            .mock("GET", "/pakn/assigned")
+            .match_header("authorization", "Bearer pakn-token")
+            .with_body_from_request(move |_| {
+                let agency = answer_code.lock().unwrap().clone();
+                if agency.is_empty() {
+                    return b"[]".to_vec(); // nothing assigned until the test knows commune A's code
+                }
+                json!([{"MaPAKNQuocGia": "QG-100", "TieuDe": "Đường liên xã bị sạt lở", "NoiDung": "Đề nghị sửa chữa.", "HoTen": "Lò Văn Chung", "SoDienThoai": "0911222333", "MaDonVi": agency}, {"TieuDe": "không có mã"}])
+                    .to_string()
+                    .into_bytes()
+            })
+            .create_async()
+            .await;
+        // Push and pull at one base URL: the pull on this server, the push forwarded to the recorder.
+        let _push = server
+            .mock("POST", "/pakn")
+            .with_body_from_request({
+                let record = pushed.got.clone();
+                move |request| {
+                    let body = serde_json::from_str(&request.utf8_lossy_body().unwrap_or_default()).unwrap_or(Value::Null);
+                    record.lock().unwrap().push((body, String::new()));
+                    json!({"id": "QG-PUSH"}).to_string().into_bytes()
+                }
+            })
+            .create_async()
+            .await;
+        let base = server.url();
+        let w = world_with(backend, move |env| {
+            env.insert("MOTCUA_PAKN_URL".into(), base);
+            env.insert("MOTCUA_PAKN_TOKEN".into(), "pakn-token".into());
+            env.insert("MOTCUA_PAKN_PULL_MS".into(), "150".into());
+            env.insert("MOTCUA_OUTBOX_POLL_MS".into(), "20".into());
+        })
+        .await;
+        let commune = w.app.get(&format!("/api/v1/agencies/{}", w.f.commune_a), None).await;
+        *code_holder.lock().unwrap() = commune.body["code"].as_str().unwrap().to_owned();
+        let find = "/api/v1/feedback?q=duong%20lien%20xa&limit=100";
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let item = loop {
+            let found = w.app.get(find, Some(&w.f.supervisor)).await;
+            if let Some(item) = found.body["items"].as_array().and_then(|i| i.first()) {
+                break item.clone();
+            }
+            assert!(Instant::now() < deadline, "{backend:?}: nothing pulled: {}", found.text);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(w.app.get(find, Some(&w.f.supervisor)).await.body["items"].as_array().unwrap().len(), 1, "{backend:?}: pulled once");
+        let code = item["code"].as_str().unwrap().to_owned();
+        assert!(pushed.bodies().is_empty(), "{backend:?}: an item from the national system is not pushed back as new");
+
+        let act = |action: &'static str, body: Value| {
+            let (app, clerk, code) = (&w.app, w.clerk.clone(), code.clone());
+            async move { app.post(&format!("/api/v1/feedback/{code}/actions/{action}"), Some(&clerk), body).await }
+        };
+        assert_eq!(act("accept", json!({})).await.status, 200, "{backend:?}: assigned to commune A");
+        let answered = act("respond", json!({"answer": "Huyện đã bố trí kinh phí sửa chữa."})).await;
+        assert_eq!(answered.status, 200, "{}", answered.text);
+        let bodies = pushed.wait(1).await;
+        assert_eq!(
+            (bodies[0]["MaPAKN"].as_str(), bodies[0]["MaPAKNQuocGia"].as_str(), bodies[0]["TrangThai"].as_str()),
+            (Some(code.as_str()), Some("QG-100"), Some("answered"))
+        );
+        assert_eq!(bodies[0]["NoiDungTraLoi"], "Huyện đã bố trí kinh phí sửa chữa.");
+
+        let local = w.app.post("/api/v1/feedback", Some(&w.citizen), json!({"kind": "recommendation", "category": "regulation", "title": "Kéo dài giờ làm việc", "content": "Đề nghị mở cửa sáng thứ Bảy."})).await;
+        assert_eq!(local.status, 201, "{}", local.text);
+        let bodies = pushed.wait(2).await;
+        assert_eq!((bodies[1]["MaPAKN"].as_str(), bodies[1]["MaPAKNQuocGia"].as_str()), (local.body["code"].as_str(), None));
+        assert_eq!(bodies[1]["TieuDe"], "Kéo dài giờ làm việc");
+    }
+}

@@ -410,60 +410,141 @@ pub async fn submit_feedback(
             (None, Some(case)) => agencies::find(conn, &case.agency_id)?.ok_or_else(ApiError::not_found)?,
             (None, None) => agencies::root(conn)?.ok_or_else(|| ApiError::invalid("agency_id", "no agency exists yet"))?,
         };
-        let now = persistence::now();
-        let calendar = super::calendar::load(conn, &shared)?;
-        let deadlines = rules::deadlines(&calendar, now.and_utc())?;
-        let local = now.and_utc().with_timezone(&domain::time::VN).date_naive();
-        let number = repo::next_number(conn, local)?;
-        let code = rules::code(local, number);
-        let row = FeedbackRow {
-            id: persistence::new_id(),
-            search: format!("{} {} {}", code.to_lowercase(), domain::text::fold(&body.title), domain::text::fold(&body.content)),
-            code,
-            kind: kind.as_str().to_owned(),
-            category: category.as_str().to_owned(),
-            title: body.title.trim().to_owned(),
-            content: body.content,
-            contact: serde_json::to_string(&contact).map_err(ApiError::internal)?,
-            submitter_id: principal.as_ref().map(|p| p.user_id.clone()),
-            agency_id: agency.id,
-            related_case_id: case.as_ref().map(|c| c.id.clone()),
-            related_case_code: case.map(|c| c.code),
-            status: FeedbackStatus::Received.as_str().to_owned(),
-            submitted_at: now,
-            reception_due_at: deadlines.reception_due.naive_utc(),
-            supplement_due_at: deadlines.supplement_due.naive_utc(),
-            answer_due_at: deadlines.answer_due.naive_utc(),
-            publish_due_at: None,
-            decided_at: None,
-            accepted_at: None,
-            first_supplement_at: None,
-            answered_at: None,
-            published_at: None,
-            reason: None,
-            answer: None,
-            answered_by: None,
-            useful: None,
-            revision: 1,
-            updated_at: now,
-        };
-        let event = FeedbackEventRow {
-            feedback_id: row.id.clone(),
-            seq: 1,
-            at: now,
-            actor_id: principal.as_ref().map(|p| p.user_id.clone()),
-            action: "submit".into(),
-            from_status: None,
-            to_status: row.status.clone(),
-            note: None,
-        };
-        repo::insert(conn, &row, &event)?;
-        audit(conn, &meta, principal.as_ref().map(|p| p.user_id.as_str()), "feedback.submit", &row.code, &(&row.title, &row.status))?;
+        let row = create_item(
+            conn,
+            &shared,
+            &meta,
+            NewItem {
+                kind,
+                category,
+                title: body.title,
+                content: body.content,
+                contact,
+                submitter_id: principal.as_ref().map(|p| p.user_id.clone()),
+                agency,
+                case,
+                external_id: None,
+            },
+        )?;
         let access = if principal.is_some() { Access::Sender } else { Access::ReadOnly };
         view(conn, &shared, &row, &access, lang)
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// A new item's content, from a sender or from the national PAKN system.
+pub(crate) struct NewItem {
+    pub kind: FeedbackKind,
+    pub category: FeedbackCategory,
+    pub title: String,
+    pub content: String,
+    pub contact: Contact,
+    pub submitter_id: Option<String>,
+    pub agency: persistence::repo::agencies::AgencyRow,
+    pub case: Option<persistence::repo::cases::CaseRow>,
+    /// The national id of an item assigned from the national system.
+    pub external_id: Option<String>,
+}
+
+/// Stores a new item with its code and deadlines, audits it, and queues its push to the
+/// national PAKN system (unless it came from there).
+///
+/// # Errors
+/// Database errors.
+pub(crate) fn create_item(conn: &mut AnyConnection, shared: &AppState, meta: &RequestMeta, item: NewItem) -> Result<FeedbackRow, ApiError> {
+    let now = persistence::now();
+    let calendar = super::calendar::load(conn, shared)?;
+    let deadlines = rules::deadlines(&calendar, now.and_utc())?;
+    let local = now.and_utc().with_timezone(&domain::time::VN).date_naive();
+    let number = repo::next_number(conn, local)?;
+    let code = rules::code(local, number);
+    let row = FeedbackRow {
+        id: persistence::new_id(),
+        search: format!("{} {} {}", code.to_lowercase(), domain::text::fold(&item.title), domain::text::fold(&item.content)),
+        code,
+        kind: item.kind.as_str().to_owned(),
+        category: item.category.as_str().to_owned(),
+        title: item.title.trim().to_owned(),
+        content: item.content,
+        contact: serde_json::to_string(&item.contact).map_err(ApiError::internal)?,
+        submitter_id: item.submitter_id.clone(),
+        agency_id: item.agency.id.clone(),
+        related_case_id: item.case.as_ref().map(|c| c.id.clone()),
+        related_case_code: item.case.map(|c| c.code),
+        status: FeedbackStatus::Received.as_str().to_owned(),
+        submitted_at: now,
+        reception_due_at: deadlines.reception_due.naive_utc(),
+        supplement_due_at: deadlines.supplement_due.naive_utc(),
+        answer_due_at: deadlines.answer_due.naive_utc(),
+        publish_due_at: None,
+        decided_at: None,
+        accepted_at: None,
+        first_supplement_at: None,
+        answered_at: None,
+        published_at: None,
+        reason: None,
+        answer: None,
+        answered_by: None,
+        useful: None,
+        revision: 1,
+        updated_at: now,
+        external_id: item.external_id,
+    };
+    let event = FeedbackEventRow {
+        feedback_id: row.id.clone(),
+        seq: 1,
+        at: now,
+        actor_id: item.submitter_id.clone(),
+        action: "submit".into(),
+        from_status: None,
+        to_status: row.status.clone(),
+        note: None,
+    };
+    repo::insert(conn, &row, &event)?;
+    audit(conn, meta, item.submitter_id.as_deref(), "feedback.submit", &row.code, &(&row.title, &row.status))?;
+    if row.external_id.is_none() {
+        pakn_push(conn, shared, &row, "feedback.submitted")?;
+    }
+    Ok(row)
+}
+
+/// Queues the push of an item's current state to the national PAKN system, when configured.
+///
+/// # Errors
+/// Database errors.
+pub(crate) fn pakn_push(conn: &mut AnyConnection, shared: &AppState, row: &FeedbackRow, kind: &str) -> Result<(), ApiError> {
+    if !shared.deliverers.has(domain::outbox::Target::Pakn) {
+        return Ok(());
+    }
+    let contact: Contact = serde_json::from_str(&row.contact).map_err(ApiError::internal)?;
+    let snapshot = integrations::pakn::FeedbackSnapshot {
+        code: row.code.clone(),
+        external_id: row.external_id.clone(),
+        title: row.title.clone(),
+        content: row.content.clone(),
+        full_name: contact.full_name,
+        phone: contact.phone,
+        email: contact.email,
+        address: contact.address,
+        submitted_at: row.submitted_at.and_utc(),
+        status: row.status.clone(),
+        answer: row.answer.clone(),
+        answered_at: row.answered_at.map(|a| a.and_utc()),
+        agency_name: shared.names.agency(conn, &row.agency_id)?,
+    };
+    persistence::repo::outbox::enqueue(
+        conn,
+        row.updated_at,
+        &[persistence::repo::outbox::NewMessage {
+            target: domain::outbox::Target::Pakn.as_str().into(),
+            kind: kind.into(),
+            ordering_key: row.code.clone(),
+            subject: row.code.clone(),
+            payload: serde_json::to_string(&snapshot).map_err(ApiError::internal)?,
+        }],
+    )?;
+    Ok(())
 }
 
 /// Filters of the feedback list.
@@ -726,6 +807,16 @@ pub async fn feedback_action(
                 after: Some(&(&row.status, row.revision)),
             },
         )?;
+        // The national PAKN system hears of decisions and answers; the sender of the answer.
+        if matches!(action, FeedbackAction::Refuse | FeedbackAction::Respond | FeedbackAction::Publish) {
+            pakn_push(conn, &shared, &row, &format!("feedback.{}", action.as_str()))?;
+        }
+        if action == FeedbackAction::Respond {
+            let contact: Contact = serde_json::from_str(&row.contact).map_err(ApiError::internal)?;
+            let notice = domain::notification::Notice::FeedbackAnswered;
+            let messages = crate::outbox::notifications(&shared, &notice, &row.code, contact.phone.as_deref(), contact.email.as_deref())?;
+            persistence::repo::outbox::enqueue(conn, now, &messages)?;
+        }
         Ok((etag(&row), view(conn, &shared, &row, &access, lang)?))
     })
     .await?;

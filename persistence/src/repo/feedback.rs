@@ -45,6 +45,8 @@ pub struct FeedbackRow {
     pub updated_at: NaiveDateTime,
     /// Folded code, title and content, for search.
     pub search: String,
+    /// The national PAKN system's id, for items assigned from there.
+    pub external_id: Option<String>,
 }
 
 /// One step of an item's history.
@@ -99,6 +101,14 @@ pub fn insert(conn: &mut AnyConnection, row: &FeedbackRow, event: &FeedbackEvent
     diesel::insert_into(feedback::table).values(row).execute(conn)?;
     diesel::insert_into(feedback_events::table).values(event).execute(conn)?;
     Ok(())
+}
+
+/// The item with a national PAKN id, if it was taken over already.
+///
+/// # Errors
+/// Database errors.
+pub fn find_by_external_id(conn: &mut AnyConnection, external_id: &str) -> Result<Option<FeedbackRow>, RepoError> {
+    Ok(feedback::table.filter(feedback::external_id.eq(external_id)).select(FeedbackRow::as_select()).first(conn).optional()?)
 }
 
 /// One item by code.
