@@ -454,6 +454,113 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     let cost = if bare.ok == 0 { 0.0 } else { (1.0 - intake.ok as f64 / bare.ok as f64) * 100.0 };
     println!("  counters cost {cost:.1}% of intake throughput (target <= 10%)");
     drop(server);
+
+    outbox(&env, &setup, &body, &database_url, intake.ok).await;
+}
+
+/// A national portal adapter that answers at once: the local fast receiver of the dispatcher
+/// benchmark (one worker thread of its own).
+fn fast_portal() -> String {
+    use actix_web::{HttpResponse, web};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let answer = |body: &'static str| move || async move { HttpResponse::Ok().content_type("application/json").body(body) };
+            actix_web::HttpServer::new(move || {
+                actix_web::App::new()
+                    .route("/auth", web::post().to(answer(r#"{"error_code":0,"session":"bench"}"#)))
+                    .route("/integration", web::post().to(answer(r#"{"error_code":0,"message":"Đồng bộ thành công"}"#)))
+            })
+            .workers(1)
+            .listen(listener)
+            .expect("listen")
+            .run()
+            .await
+        })
+    });
+    url
+}
+
+#[derive(QueryableByName)]
+struct Drained {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+    seconds: Option<f64>,
+}
+
+/// The outbox: intake with every case writing its national portal message (delivered meanwhile
+/// to a local fast receiver) against `bare_intake` cases without; then the dispatcher's rate
+/// on a backlog queued with dispatching off (target: >= 2,000 messages/s on PostgreSQL; intake
+/// within 15%).
+async fn outbox(env: &HashMap<&str, String>, setup: &Setup, body: &serde_json::Value, database_url: &str, bare_intake: usize) {
+    let mut with_portal = env.clone();
+    with_portal.insert("MOTCUA_NATIONAL_PORTAL_URL", fast_portal());
+    with_portal.insert("MOTCUA_NATIONAL_PORTAL_USERNAME", "bench".into());
+    with_portal.insert("MOTCUA_NATIONAL_PORTAL_PASSWORD", "bench".into());
+    with_portal.insert("MOTCUA_NATIONAL_PORTAL_DSTCODE", "G22".into());
+    let mut queued = with_portal.clone();
+    queued.insert("MOTCUA_OUTBOX_DISPATCH", "false".into());
+    let mut runs = Vec::new();
+    for settings in [&with_portal, &queued] {
+        let server = serve(settings).await;
+        let mut tokens = Vec::new();
+        for officer in &setup.officers {
+            tokens.push(login(&server.base, officer, "bench-pass-2026").await);
+        }
+        let bodies = bodies_for(setup, body);
+        let run = hammer(
+            &server.base,
+            Arc::new(tokens),
+            INTAKE_CONNECTIONS,
+            Arc::new(move |connection, _| Call {
+                method: reqwest::Method::POST,
+                path: "/api/v1/cases".into(),
+                body: Some(bodies[connection % bodies.len().max(1)].clone()),
+                token: Some(connection % INTAKE_AGENCIES),
+            }),
+        )
+        .await;
+        runs.push(run);
+    }
+    report("intake, outbox on, delivering", &runs[0], "cases/s");
+    report("intake, outbox on, queueing", &runs[1], "cases/s");
+    #[expect(clippy::cast_precision_loss, reason = "ratios for display")]
+    let cost = |n: usize| if bare_intake == 0 { 0.0 } else { (1.0 - n as f64 / bare_intake as f64) * 100.0 };
+    println!(
+        "  outbox cost: {:.1}% while delivering, {:.1}% writing only, of intake without it (target <= 15%)",
+        cost(runs[0].ok),
+        cost(runs[1].ok)
+    );
+
+    let mut conn = persistence::build_pool(database_url, 1, false).expect("pool").get().expect("connection");
+    let backlog = persistence::repo::outbox::open_count(&mut conn, "national_portal").expect("count");
+    let mark = persistence::now();
+    let started = Instant::now();
+    let server = serve(&with_portal).await;
+    while persistence::repo::outbox::open_count(&mut conn, "national_portal").expect("count") > 0 {
+        assert!(started.elapsed() < Duration::from_secs(600), "the backlog does not drain");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let span = if conn.backend() == persistence::Backend::Postgres {
+        "EXTRACT(EPOCH FROM MAX(sent_at) - MIN(sent_at))::float8"
+    } else {
+        "(julianday(MAX(sent_at)) - julianday(MIN(sent_at))) * 86400.0"
+    };
+    let drained: Drained = persistence::per_backend!(&mut *conn, |c| diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n, {span} AS seconds FROM outbox_messages WHERE sent_at >= $1"
+    ))
+    .bind::<diesel::sql_types::Timestamp, _>(mark)
+    .get_result(c))
+    .expect("drained");
+    #[expect(clippy::cast_precision_loss, reason = "rates for display")]
+    let (from_start, steady) = (backlog as f64 / wall, drained.n as f64 / drained.seconds.unwrap_or(f64::NAN));
+    println!(
+        "  dispatcher: {backlog} queued messages delivered in {wall:.2} s from process start = {from_start:.0} msg/s; first to last delivery {steady:.0} msg/s (target >= 2,000/s)"
+    );
+    drop(server);
 }
 
 fn bodies_for(setup: &Setup, body: &serde_json::Value) -> Vec<serde_json::Value> {

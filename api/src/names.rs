@@ -1,7 +1,8 @@
 //! Display names that answers repeat on every row: the name of a pinned procedure version
 //! (immutable once a case pins it) and agency names (kept for a minute: a renamed agency shows
-//! its new name everywhere within that time). Only names live here; nothing that decides
-//! anything, so instances may differ for a moment without harm.
+//! its new name everywhere within that time), and staff names for outgoing messages (likewise).
+//! Only names live here; nothing that decides anything, so instances may differ for a moment
+//! without harm.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -19,7 +20,8 @@ const MAX_ENTRIES: usize = 20_000;
 #[derive(Debug, Default)]
 pub struct Names {
     procedures: RwLock<HashMap<(String, i32), String>>,
-    agencies: RwLock<HashMap<String, (Instant, String)>>,
+    agencies: RwLock<HashMap<String, (Instant, String, String)>>,
+    users: RwLock<HashMap<String, (Instant, String)>>,
 }
 
 impl Names {
@@ -47,13 +49,40 @@ impl Names {
     /// # Errors
     /// Database errors; an unknown agency.
     pub fn agency(&self, conn: &mut AnyConnection, id: &str) -> Result<String, ApiError> {
-        if let Some((at, name)) = self.agencies.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id)
+        Ok(self.agency_label(conn, id)?.1)
+    }
+
+    /// The code and current name of agency `id` (at most a minute old).
+    ///
+    /// # Errors
+    /// Database errors; an unknown agency.
+    pub fn agency_label(&self, conn: &mut AnyConnection, id: &str) -> Result<(String, String), ApiError> {
+        if let Some((at, code, name)) = self.agencies.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id)
+            && at.elapsed() < AGENCY_TTL
+        {
+            return Ok((code.clone(), name.clone()));
+        }
+        let agency = persistence::repo::agencies::find(conn, id)?.ok_or_else(|| ApiError::internal("unknown agency"))?;
+        let mut map = self.agencies.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(id.to_owned(), (Instant::now(), agency.code.clone(), agency.name.clone()));
+        Ok((agency.code, agency.name))
+    }
+
+    /// The full name of user `id` (at most a minute old); empty for an unknown user.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn user(&self, conn: &mut AnyConnection, id: &str) -> Result<String, ApiError> {
+        if let Some((at, name)) = self.users.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id)
             && at.elapsed() < AGENCY_TTL
         {
             return Ok(name.clone());
         }
-        let name = persistence::repo::agencies::find(conn, id)?.map(|a| a.name).ok_or_else(|| ApiError::internal("unknown agency"))?;
-        let mut map = self.agencies.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let name = persistence::repo::users::find(conn, id)?.map(|u| u.full_name).unwrap_or_default();
+        let mut map = self.users.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }

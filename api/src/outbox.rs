@@ -102,7 +102,7 @@ pub struct CaseChange<'a> {
 pub fn case_changed(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<(), ApiError> {
     let mut messages = Vec::new();
     if state.deliverers.portal.is_some() {
-        messages.push(portal_message(conn, change)?);
+        messages.push(portal_message(conn, state, change)?);
     }
     if [Target::Sms, Target::Zalo, Target::Email].into_iter().any(|t| state.deliverers.has(t)) {
         let status = domain::case::CaseStatus::parse(&change.case.status, "status").map_err(ApiError::internal)?;
@@ -158,14 +158,14 @@ pub fn notifications(
     Ok(out)
 }
 
-fn portal_message(conn: &mut AnyConnection, change: &CaseChange<'_>) -> Result<NewMessage, ApiError> {
+fn portal_message(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<NewMessage, ApiError> {
     let (case, event) = (change.case, change.event);
-    let agency = match change.agency {
-        Some(a) => a.clone(),
-        None => persistence::repo::agencies::find(conn, &case.agency_id)?.ok_or_else(|| ApiError::internal("case without its agency"))?,
+    let (agency_code, agency_name) = match change.agency {
+        Some(a) => (a.code.clone(), a.name.clone()),
+        None => state.names.agency_label(conn, &case.agency_id)?,
     };
     let actor = match &event.actor_id {
-        Some(id) => persistence::repo::users::find(conn, id)?.map(|u| u.full_name),
+        Some(id) => Some(state.names.user(conn, id)?),
         None => None,
     };
     let applicant: crate::routes::cases::Person = serde_json::from_str(&case.applicant).map_err(ApiError::internal)?;
@@ -199,8 +199,8 @@ fn portal_message(conn: &mut AnyConnection, change: &CaseChange<'_>) -> Result<N
             finished_at: utc(case.finished_at),
             refused_at: if status == domain::case::CaseStatus::Refused { utc(case.finished_at) } else { None },
             returned_at: utc(case.returned_at),
-            agency_code: agency.code.clone(),
-            agency_name: agency.name.clone(),
+            agency_code,
+            agency_name: agency_name.clone(),
             return_by_post: case.return_method == "postal",
             documents: documents.into_iter().map(|d| SubmittedDocument { requirement_code: d.requirement_code, name: d.name }).collect(),
             note: None,
@@ -208,7 +208,7 @@ fn portal_message(conn: &mut AnyConnection, change: &CaseChange<'_>) -> Result<N
         progress: vec![ProgressEntry {
             actor_name: actor.unwrap_or_default(),
             actor_title: None,
-            department: Some(agency.name),
+            department: Some(agency_name),
             at: event.at.and_utc(),
             content: match &event.note {
                 Some(note) if !note.trim().is_empty() => format!("{action_label}: {note}"),

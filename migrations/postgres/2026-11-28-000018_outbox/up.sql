@@ -26,7 +26,8 @@ CREATE TABLE outbox_messages (
 CREATE INDEX outbox_messages_open_idx ON outbox_messages (next_attempt_at, seq) WHERE status IN ('pending', 'failed');
 -- "Is an earlier message of the same case still open?" (delivery in order per key).
 CREATE INDEX outbox_messages_order_idx ON outbox_messages (target, ordering_key, seq) WHERE status IN ('pending', 'failed');
-CREATE INDEX outbox_messages_list_idx ON outbox_messages (status, target, seq);
+-- Lists by status: dead messages are few and looked for; open ones are in the indexes above.
+CREATE INDEX outbox_messages_dead_idx ON outbox_messages (seq) WHERE status = 'dead';
 CREATE INDEX outbox_messages_subject_idx ON outbox_messages (subject, seq);
 
 -- Every try of a message: who tried, what was sent (digest), what came back.

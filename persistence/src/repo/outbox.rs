@@ -259,7 +259,39 @@ pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Resu
     crate::db::write_tx(conn, |conn| {
         let mut recorded = Vec::with_capacity(done.len());
         let mut seqs = Vec::with_capacity(done.len());
-        for item in done {
+        // The common case, delivered without a receipt, in one statement per 500: the messages
+        // whose lease this worker still holds (rows locked on PostgreSQL) are marked sent.
+        let (plain, rest): (Vec<&Finished>, Vec<&Finished>) =
+            done.iter().partition(|d| matches!(d.outcome, Outcome::Sent { reference: None }) && d.response_status == Some(200));
+        for chunk in plain.chunks(500) {
+            let wanted: Vec<i64> = chunk.iter().map(|d| d.seq).collect();
+            let list = wanted.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            let lock = if conn.backend() == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
+            let sql = format!("SELECT seq, attempts FROM outbox_messages WHERE seq IN ({list}) AND lease_owner = $1{lock}");
+            let held: Vec<Held> = crate::per_backend!(conn, |c| diesel::sql_query(&sql).bind::<Text, _>(worker).load(c))?;
+            let held: std::collections::HashMap<i64, i32> = held.into_iter().map(|h| (h.seq, h.attempts)).collect();
+            let mine: Vec<&Finished> = chunk.iter().copied().filter(|d| held.get(&d.seq) == Some(&d.attempt)).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let at = mine.iter().map(|d| d.finished_at).max().unwrap_or(mine[0].finished_at);
+            diesel::update(outbox_messages::table.filter(outbox_messages::seq.eq_any(mine.iter().map(|d| d.seq))))
+                .set((
+                    outbox_messages::status.eq("sent"),
+                    outbox_messages::sent_at.eq(Some(at)),
+                    outbox_messages::lease_owner.eq(None::<String>),
+                    outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+                    outbox_messages::last_error.eq(None::<String>),
+                    outbox_messages::last_response_status.eq(Some(200)),
+                    outbox_messages::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+            for item in mine {
+                seqs.push(item.seq);
+                recorded.push(attempt_row(worker, item));
+            }
+        }
+        for item in rest {
             let mine = outbox_messages::table
                 .filter(outbox_messages::seq.eq(item.seq))
                 .filter(outbox_messages::lease_owner.eq(worker))
@@ -301,22 +333,7 @@ pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Resu
             };
             if changed == 1 {
                 seqs.push(item.seq);
-                let (outcome, error) = match &item.outcome {
-                    Outcome::Sent { .. } => ("sent", None),
-                    Outcome::Failed { error, .. } => ("failed", Some(error.clone())),
-                    Outcome::Dead { error } => ("dead", Some(error.clone())),
-                };
-                recorded.push(AttemptRow {
-                    message_id: item.id.clone(),
-                    attempt: item.attempt,
-                    worker: worker.to_owned(),
-                    started_at: item.started_at,
-                    finished_at: Some(item.finished_at),
-                    outcome: outcome.into(),
-                    request_digest: item.request_digest.clone(),
-                    response_status: item.response_status,
-                    error,
-                });
+                recorded.push(attempt_row(worker, item));
             }
         }
         for chunk in recorded.chunks(500) {
@@ -324,6 +341,33 @@ pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Resu
         }
         Ok(seqs)
     })
+}
+
+#[derive(QueryableByName)]
+struct Held {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+}
+
+fn attempt_row(worker: &str, item: &Finished) -> AttemptRow {
+    let (outcome, error) = match &item.outcome {
+        Outcome::Sent { .. } => ("sent", None),
+        Outcome::Failed { error, .. } => ("failed", Some(error.clone())),
+        Outcome::Dead { error } => ("dead", Some(error.clone())),
+    };
+    AttemptRow {
+        message_id: item.id.clone(),
+        attempt: item.attempt,
+        worker: worker.to_owned(),
+        started_at: item.started_at,
+        finished_at: Some(item.finished_at),
+        outcome: outcome.into(),
+        request_digest: item.request_digest.clone(),
+        response_status: item.response_status,
+        error,
+    }
 }
 
 /// Puts a `failed` or `dead` message back in line at once, with a fresh retry horizon.
