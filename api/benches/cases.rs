@@ -252,6 +252,20 @@ struct Server {
     base: String,
 }
 
+impl Server {
+    /// SIGTERM, and waits for the process to end (the outbox gives its leases back).
+    fn stop(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -523,6 +537,7 @@ async fn outbox(env: &HashMap<&str, String>, setup: &Setup, body: &serde_json::V
         )
         .await;
         runs.push(run);
+        server.stop();
     }
     report("intake, outbox on, delivering", &runs[0], "cases/s");
     report("intake, outbox on, queueing", &runs[1], "cases/s");

@@ -328,6 +328,7 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
         });
     }
     let mut done = Vec::with_capacity(count);
+    let mut stopped = false;
     loop {
         tokio::select! {
             next = tasks.join_next() => match next {
@@ -337,9 +338,11 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
             },
             () = tokio::time::sleep(Duration::from_millis(50)) => {
                 if stop.is_stopped() {
-                    // Unfinished deliveries keep their lease until it runs out; then they are
-                    // tried again (and their attempt is logged as abandoned).
+                    // Stopping: unfinished deliveries are abandoned and their leases given
+                    // back, so another instance takes them at once (after a crash, the leases
+                    // run out instead).
                     tasks.abort_all();
+                    stopped = true;
                     break;
                 }
             }
@@ -362,6 +365,13 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
             Ok(recorded.len())
         })
     });
+    if stopped {
+        match state.pool.background(|conn| outbox::release(conn, worker, persistence::now())) {
+            Some(Ok(n)) if n > 0 => log::info!("outbox: {n} deliveries in flight given back at shutdown"),
+            Some(Err(e)) => log::warn!("outbox: giving back leases failed (they run out instead): {e}"),
+            _ => {}
+        }
+    }
     match recorded {
         Some(Ok(recorded)) if recorded < done.len() => {
             log::warn!("outbox: {} outcomes came after their lease ran out and were not recorded", done.len() - recorded);

@@ -500,6 +500,20 @@ mod outbox_queue {
     }
 
     #[test]
+    fn a_stopping_dispatcher_gives_its_leases_back() {
+        for db in databases(true) {
+            let mut conn = db.pool.get().unwrap();
+            outbox::enqueue(&mut conn, at(0), &[message("A", 1), message("B", 1)]).unwrap();
+            assert_eq!(outbox::claim(&mut conn, &lease("w1", 1, 10)).unwrap().len(), 2);
+            assert_eq!(outbox::release(&mut conn, "w1", at(2)).unwrap(), 2);
+            let again = outbox::claim(&mut conn, &lease("w2", 3, 10)).unwrap();
+            assert_eq!(again.iter().map(|m| m.attempts).collect::<Vec<_>>(), [2, 2], "{:?}: at once, not after the lease", db.backend);
+            let log = outbox::attempts(&mut conn, std::slice::from_ref(&again[0].id)).unwrap();
+            assert_eq!((log[0].attempt, log[0].outcome.as_str()), (1, "abandoned"));
+        }
+    }
+
+    #[test]
     fn concurrent_dispatchers_never_share_an_attempt_and_deliver_each_message_once() {
         for db in databases(true) {
             let keys = 40;

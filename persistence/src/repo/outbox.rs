@@ -370,6 +370,45 @@ fn attempt_row(worker: &str, item: &Finished) -> AttemptRow {
     }
 }
 
+/// Gives back the leases `worker` still holds (a stopping dispatcher), logging their attempts
+/// as abandoned; the messages are due again at once. Returns how many.
+///
+/// # Errors
+/// Database errors.
+pub fn release(conn: &mut AnyConnection, worker: &str, now: NaiveDateTime) -> Result<usize, RepoError> {
+    crate::db::write_tx(conn, |conn| {
+        let held: Vec<(String, i32)> = outbox_messages::table
+            .filter(outbox_messages::lease_owner.eq(worker))
+            .select((outbox_messages::id, outbox_messages::attempts))
+            .load(conn)?;
+        let log: Vec<AttemptRow> = held
+            .iter()
+            .map(|(id, attempt)| AttemptRow {
+                message_id: id.clone(),
+                attempt: *attempt,
+                worker: worker.to_owned(),
+                started_at: now,
+                finished_at: Some(now),
+                outcome: "abandoned".into(),
+                request_digest: None,
+                response_status: None,
+                error: Some("the instance stopped before an answer".into()),
+            })
+            .collect();
+        for chunk in log.chunks(500) {
+            crate::per_backend!(conn, |c| diesel::insert_into(outbox_attempts::table).values(chunk).execute(c))?;
+        }
+        diesel::update(outbox_messages::table.filter(outbox_messages::lease_owner.eq(worker)))
+            .set((
+                outbox_messages::lease_owner.eq(None::<String>),
+                outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+                outbox_messages::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(held.len())
+    })
+}
+
 /// Puts a `failed` or `dead` message back in line at once, with a fresh retry horizon.
 /// `Ok(None)` when there is no such message; `Ok(Some(false))` when its status does not allow
 /// a replay (pending or sent).
