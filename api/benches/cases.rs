@@ -417,19 +417,7 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
         "applicant": {"kind": "citizen", "full_name": "Nông Văn Bình", "id_type": "cccd", "id_number": "004099012345"},
         "documents": [{"requirement_code": "TK01", "name": "Tờ khai", "originals": 1, "copies": 0}]
     });
-    let bodies = bodies_for(&setup, &body);
-    let intake = hammer(
-        &base,
-        tokens.clone(),
-        INTAKE_CONNECTIONS,
-        Arc::new(move |connection, _| Call {
-            method: reqwest::Method::POST,
-            path: "/api/v1/cases".into(),
-            body: Some(bodies[connection % bodies.len().max(1)].clone()),
-            token: Some(connection % INTAKE_AGENCIES),
-        }),
-    )
-    .await;
+    let intake = intake_run(&base, tokens.clone(), &setup, &body).await;
     report("intake (counter, 8 agencies)", &intake, "cases/s");
     let unique: HashSet<&String> = intake.codes.iter().collect();
     println!(
@@ -450,19 +438,7 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     for officer in &setup.officers {
         fresh.push(login(&server.base, officer, "bench-pass-2026").await);
     }
-    let bodies_again = bodies_for(&setup, &body);
-    let bare = hammer(
-        &server.base,
-        Arc::new(fresh),
-        INTAKE_CONNECTIONS,
-        Arc::new(move |connection, _| Call {
-            method: reqwest::Method::POST,
-            path: "/api/v1/cases".into(),
-            body: Some(bodies_again[connection % bodies_again.len().max(1)].clone()),
-            token: Some(connection % INTAKE_AGENCIES),
-        }),
-    )
-    .await;
+    let bare = intake_run(&server.base, Arc::new(fresh), &setup, &body).await;
     report("intake without statistics counters", &bare, "cases/s");
     #[expect(clippy::cast_precision_loss, reason = "a ratio for display")]
     let cost = if bare.ok == 0 { 0.0 } else { (1.0 - intake.ok as f64 / bare.ok as f64) * 100.0 };
@@ -523,19 +499,7 @@ async fn outbox(env: &HashMap<&str, String>, setup: &Setup, body: &serde_json::V
         for officer in &setup.officers {
             tokens.push(login(&server.base, officer, "bench-pass-2026").await);
         }
-        let bodies = bodies_for(setup, body);
-        let run = hammer(
-            &server.base,
-            Arc::new(tokens),
-            INTAKE_CONNECTIONS,
-            Arc::new(move |connection, _| Call {
-                method: reqwest::Method::POST,
-                path: "/api/v1/cases".into(),
-                body: Some(bodies[connection % bodies.len().max(1)].clone()),
-                token: Some(connection % INTAKE_AGENCIES),
-            }),
-        )
-        .await;
+        let run = intake_run(&server.base, Arc::new(tokens), setup, body).await;
         runs.push(run);
         server.stop();
     }
@@ -576,6 +540,24 @@ async fn outbox(env: &HashMap<&str, String>, setup: &Setup, body: &serde_json::V
         "  dispatcher: {backlog} queued messages delivered in {wall:.2} s from process start = {from_start:.0} msg/s; first to last delivery {steady:.0} msg/s (target >= 2,000/s)"
     );
     drop(server);
+}
+
+/// Counter intake at `INTAKE_CONNECTIONS`, each connection an officer of one of the load-test
+/// communes.
+async fn intake_run(base: &str, tokens: Arc<Vec<String>>, setup: &Setup, body: &serde_json::Value) -> Run {
+    let bodies = bodies_for(setup, body);
+    hammer(
+        base,
+        tokens,
+        INTAKE_CONNECTIONS,
+        Arc::new(move |connection, _| Call {
+            method: reqwest::Method::POST,
+            path: "/api/v1/cases".into(),
+            body: Some(bodies[connection % bodies.len().max(1)].clone()),
+            token: Some(connection % INTAKE_AGENCIES),
+        }),
+    )
+    .await
 }
 
 fn bodies_for(setup: &Setup, body: &serde_json::Value) -> Vec<serde_json::Value> {

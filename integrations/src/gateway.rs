@@ -77,25 +77,35 @@ impl JsonGateway {
     /// # Errors
     /// See [`GatewayError`].
     pub async fn post(&self, body: &Value) -> Result<Option<String>, GatewayError> {
-        let mut request = self.http.post(&self.url).json(body);
+        let text = self.send(self.http.post(&self.url).json(body)).await?;
+        Ok(reference(&text))
+    }
+
+    /// GETs the endpoint; returns its JSON answer (`null` when it is not JSON).
+    ///
+    /// # Errors
+    /// See [`GatewayError`].
+    pub async fn get(&self) -> Result<Value, GatewayError> {
+        let text = self.send(self.http.get(&self.url)).await?;
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Sends with the bearer token; the body of a 2xx answer.
+    async fn send(&self, mut request: reqwest::RequestBuilder) -> Result<String, GatewayError> {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| if e.is_timeout() { GatewayError::Timeout } else { GatewayError::Unreachable(e.without_url().to_string()) })?;
+        let failed =
+            |e: reqwest::Error| if e.is_timeout() { GatewayError::Timeout } else { GatewayError::Unreachable(e.without_url().to_string()) };
+        let response = request.send().await.map_err(failed)?;
         let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| if e.is_timeout() { GatewayError::Timeout } else { GatewayError::Unreachable(e.to_string()) })?;
+        let text = response.text().await.map_err(failed)?;
         if !status.is_success() {
             // Only the start of the answer: enough to diagnose, never a whole echoed message.
             let detail: String = text.chars().take(200).collect();
             return Err(GatewayError::Status { status: status.as_u16(), detail });
         }
-        Ok(reference(&text))
+        Ok(text)
     }
 }
 

@@ -103,9 +103,7 @@ pub fn assigned(item: &Value) -> Option<AssignedFeedback> {
 /// The national PAKN system.
 pub struct PaknClient {
     push: JsonGateway,
-    http: reqwest::Client,
-    pull_url: String,
-    token: Option<String>,
+    pull: JsonGateway,
 }
 
 impl PaknClient {
@@ -115,12 +113,9 @@ impl PaknClient {
     /// When the HTTP client cannot be built.
     pub fn new(base: &str, push_path: &str, pull_path: &str, token: Option<String>, timeout: Duration) -> Result<Self, GatewayError> {
         let base = base.trim_end_matches('/');
-        let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| GatewayError::Unreachable(e.to_string()))?;
         Ok(Self {
             push: JsonGateway::new(&format!("{base}{push_path}"), token.clone(), timeout)?,
-            http,
-            pull_url: format!("{base}{pull_path}"),
-            token,
+            pull: JsonGateway::new(&format!("{base}{pull_path}"), token, timeout)?,
         })
     }
 
@@ -137,19 +132,7 @@ impl PaknClient {
     /// # Errors
     /// See [`GatewayError`]; an answer that is not a list is a `Status` error with 200.
     pub async fn pull(&self) -> Result<Vec<AssignedFeedback>, GatewayError> {
-        let mut request = self.http.get(&self.pull_url);
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| if e.is_timeout() { GatewayError::Timeout } else { GatewayError::Unreachable(e.without_url().to_string()) })?;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(GatewayError::Status { status: status.as_u16(), detail: "pull refused".into() });
-        }
+        let body = self.pull.get().await?;
         let items = match &body {
             Value::Array(items) => items.clone(),
             Value::Object(_) => body.get("data").and_then(Value::as_array).cloned().unwrap_or_default(),

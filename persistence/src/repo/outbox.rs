@@ -309,27 +309,9 @@ pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Resu
                         outbox_messages::updated_at.eq(item.finished_at),
                     ))
                     .execute(conn)?,
-                Outcome::Failed { next_attempt_at, error } => diesel::update(mine)
-                    .set((
-                        outbox_messages::status.eq("failed"),
-                        outbox_messages::next_attempt_at.eq(next_attempt_at),
-                        outbox_messages::lease_owner.eq(None::<String>),
-                        outbox_messages::lease_until.eq(None::<NaiveDateTime>),
-                        outbox_messages::last_error.eq(Some(error)),
-                        outbox_messages::last_response_status.eq(item.response_status),
-                        outbox_messages::updated_at.eq(item.finished_at),
-                    ))
-                    .execute(conn)?,
-                Outcome::Dead { error } => diesel::update(mine)
-                    .set((
-                        outbox_messages::status.eq("dead"),
-                        outbox_messages::lease_owner.eq(None::<String>),
-                        outbox_messages::lease_until.eq(None::<NaiveDateTime>),
-                        outbox_messages::last_error.eq(Some(error)),
-                        outbox_messages::last_response_status.eq(item.response_status),
-                        outbox_messages::updated_at.eq(item.finished_at),
-                    ))
-                    .execute(conn)?,
+                Outcome::Failed { next_attempt_at, error } => mark_failure(conn, worker, item, "failed", *next_attempt_at, error)?,
+                // A dead message waits for a replay by hand; its next-try time does not matter.
+                Outcome::Dead { error } => mark_failure(conn, worker, item, "dead", item.finished_at, error)?,
             };
             if changed == 1 {
                 seqs.push(item.seq);
@@ -341,6 +323,32 @@ pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Resu
         }
         Ok(seqs)
     })
+}
+
+/// Records a failed try of `worker` (only while it holds the lease of that attempt).
+fn mark_failure(
+    conn: &mut AnyConnection,
+    worker: &str,
+    item: &Finished,
+    status: &str,
+    next_attempt_at: NaiveDateTime,
+    error: &str,
+) -> Result<usize, RepoError> {
+    let mine = outbox_messages::table
+        .filter(outbox_messages::seq.eq(item.seq))
+        .filter(outbox_messages::lease_owner.eq(worker))
+        .filter(outbox_messages::attempts.eq(item.attempt));
+    Ok(diesel::update(mine)
+        .set((
+            outbox_messages::status.eq(status),
+            outbox_messages::next_attempt_at.eq(next_attempt_at),
+            outbox_messages::lease_owner.eq(None::<String>),
+            outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+            outbox_messages::last_error.eq(Some(error)),
+            outbox_messages::last_response_status.eq(item.response_status),
+            outbox_messages::updated_at.eq(item.finished_at),
+        ))
+        .execute(conn)?)
 }
 
 #[derive(QueryableByName)]
