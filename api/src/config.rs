@@ -122,6 +122,9 @@ pub struct OutboxConfig {
     pub batch: i64,
     /// Deliveries in flight at once (`MOTCUA_OUTBOX_CONCURRENCY`, 32).
     pub concurrency: usize,
+    /// How long sent messages and their tries are kept (`MOTCUA_OUTBOX_RETENTION_DAYS`, 90;
+    /// 0 keeps them). Open and dead messages are kept whatever their age.
+    pub retention: Option<chrono::TimeDelta>,
 }
 
 /// The national feedback (PAKN) system.
@@ -338,6 +341,10 @@ impl Config {
                 lease: Duration::from_secs(parse(&get, "MOTCUA_OUTBOX_LEASE_SECONDS", 120)?.max(1)),
                 batch: parse(&get, "MOTCUA_OUTBOX_BATCH", 200_i64)?.clamp(1, 5000),
                 concurrency: parse(&get, "MOTCUA_OUTBOX_CONCURRENCY", 32_usize)?.clamp(1, 1024),
+                retention: match parse(&get, "MOTCUA_OUTBOX_RETENTION_DAYS", 90_i64)? {
+                    days if days <= 0 => None,
+                    days => Some(chrono::TimeDelta::days(days.min(36_500))),
+                },
             },
             database_url,
             data_dir,

@@ -379,14 +379,35 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started>
     let workers = state.config.workers.max(1);
     let data = web::Data::new(state);
     let mut background = crate::background::Workers::default();
-    // Housekeeping: forget idempotency keys older than 24 hours.
-    let pool = data.pool.clone();
+    // Housekeeping: forget idempotency keys older than 24 hours, and sent outbox messages past
+    // their retention (in slices, so that no transaction holds the writer for long).
+    let (pool, retention) = (data.pool.clone(), data.config.outbox.retention);
     background.every("motcua-housekeeping", std::time::Duration::from_secs(3600), move || {
         let cutoff = persistence::now() - chrono::TimeDelta::hours(24);
         match pool.background(|conn| persistence::repo::idempotency::purge(conn, cutoff)) {
             Some(Ok(n)) if n > 0 => log::info!("purged {n} expired idempotency keys"),
             Some(Err(e)) => log::warn!("idempotency purge failed: {e}"),
             _ => {}
+        }
+        if let Some(keep) = retention {
+            let before = persistence::now() - keep;
+            loop {
+                match pool.background(|conn| persistence::repo::outbox::purge_sent(conn, before, 5000)) {
+                    Some(Ok(n)) => {
+                        if n > 0 {
+                            log::info!("purged {n} sent outbox messages");
+                        }
+                        if n < 5000 {
+                            break;
+                        }
+                    }
+                    Some(Err(e)) => {
+                        log::warn!("outbox purge failed: {e}");
+                        break;
+                    }
+                    None => break,
+                }
+            }
         }
     })?;
     // The audit chainer: links entries committed by any instance into the one hash chain.

@@ -500,6 +500,28 @@ mod outbox_queue {
     }
 
     #[test]
+    fn old_sent_messages_are_purged_with_their_tries_and_open_ones_kept() {
+        for db in databases(true) {
+            let mut conn = db.pool.get().unwrap();
+            outbox::enqueue(&mut conn, at(0), &[message("A", 1), message("B", 1), message("C", 1)]).unwrap();
+            let claimed = outbox::claim(&mut conn, &lease("w1", 1, 10)).unwrap();
+            let failed = Finished {
+                outcome: Outcome::Failed { next_attempt_at: at(100), error: "x".into() },
+                response_status: Some(500),
+                ..sent(&claimed[2], 2)
+            };
+            // Outcomes recorded together share their recording time; these come one by one.
+            outbox::finish(&mut conn, "w1", &[sent(&claimed[0], 2), failed]).unwrap();
+            outbox::finish(&mut conn, "w1", &[sent(&claimed[1], 50)]).unwrap();
+            assert_eq!(outbox::purge_sent(&mut conn, at(10), 100).unwrap(), 1, "{:?}: only the old sent one", db.backend);
+            assert!(outbox::find(&mut conn, &claimed[0].id).unwrap().is_none());
+            assert!(outbox::attempts(&mut conn, std::slice::from_ref(&claimed[0].id)).unwrap().is_empty());
+            assert!(outbox::find(&mut conn, &claimed[1].id).unwrap().is_some());
+            assert_eq!(outbox::purge_sent(&mut conn, at(1000), 100).unwrap(), 1, "the failed one stays");
+        }
+    }
+
+    #[test]
     fn a_stopping_dispatcher_gives_its_leases_back() {
         for db in databases(true) {
             let mut conn = db.pool.get().unwrap();

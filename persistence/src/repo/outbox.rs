@@ -417,6 +417,30 @@ pub fn release(conn: &mut AnyConnection, worker: &str, now: NaiveDateTime) -> Re
     })
 }
 
+/// Forgets messages sent before `before`, with their tries, at most `limit` at a time; returns
+/// how many. Open and dead messages are kept whatever their age.
+///
+/// # Errors
+/// Database errors.
+pub fn purge_sent(conn: &mut AnyConnection, before: NaiveDateTime, limit: i64) -> Result<usize, RepoError> {
+    crate::db::write_tx(conn, |conn| {
+        let old: Vec<(i64, String)> = outbox_messages::table
+            .filter(outbox_messages::status.eq("sent"))
+            .filter(outbox_messages::sent_at.lt(before))
+            .order(outbox_messages::seq)
+            .limit(limit)
+            .select((outbox_messages::seq, outbox_messages::id))
+            .load(conn)?;
+        for chunk in old.chunks(500) {
+            let ids: Vec<&String> = chunk.iter().map(|(_, id)| id).collect();
+            let seqs: Vec<i64> = chunk.iter().map(|(seq, _)| *seq).collect();
+            diesel::delete(outbox_attempts::table.filter(outbox_attempts::message_id.eq_any(ids))).execute(conn)?;
+            diesel::delete(outbox_messages::table.filter(outbox_messages::seq.eq_any(seqs))).execute(conn)?;
+        }
+        Ok(old.len())
+    })
+}
+
 /// Puts a `failed` or `dead` message back in line at once, with a fresh retry horizon.
 /// `Ok(None)` when there is no such message; `Ok(Some(false))` when its status does not allow
 /// a replay (pending or sent).
