@@ -16,6 +16,11 @@ pub fn to_storage_precision(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
+/// The local (Asia/Ho_Chi_Minh) date of a stored UTC instant.
+pub fn local_date(at: chrono::NaiveDateTime) -> chrono::NaiveDate {
+    (at + chrono::TimeDelta::seconds(i64::from(VN_OFFSET_SECONDS))).date()
+}
+
 /// The instants from the start of local day `from` to the end of local day `to` (both
 /// inclusive), as a half-open range.
 ///
@@ -47,5 +52,8 @@ mod tests {
     #[test]
     fn vietnam_is_utc_plus_seven() {
         assert_eq!(VN.local_minus_utc(), 25_200);
+        let evening = Utc.with_ymd_and_hms(2026, 11, 28, 16, 59, 59).single().unwrap_or_default().naive_utc();
+        assert_eq!(local_date(evening).to_string(), "2026-11-28");
+        assert_eq!(local_date(evening + chrono::TimeDelta::seconds(1)).to_string(), "2026-11-29", "local midnight");
     }
 }

@@ -319,13 +319,15 @@ fn etag(case: &CaseRow) -> String {
     format!("\"{}-r{}\"", case.id, case.revision)
 }
 
-pub(super) fn vn_date(at: NaiveDateTime) -> chrono::NaiveDate {
-    at.and_utc().with_timezone(&domain::time::VN).date_naive()
-}
-
 pub(super) fn timeliness(case: &CaseRow, now: NaiveDateTime) -> Option<Timeliness> {
     let status = CaseStatus::parse(&case.status, "status").ok()?;
-    case_timeliness(status, case.received_at.is_some(), case.due_at.map(vn_date), case.finished_at.map(vn_date), vn_date(now))
+    case_timeliness(
+        status,
+        case.received_at.is_some(),
+        case.due_at.map(domain::time::local_date),
+        case.finished_at.map(domain::time::local_date),
+        domain::time::local_date(now),
+    )
 }
 
 pub(super) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
@@ -645,8 +647,13 @@ pub async fn create_case(
         }
         // The code is taken last, so the agency's sequence row stays locked only for the
         // inserts and the commit.
-        let sequence = case_sequences::next(conn, &agency.id, vn_date(now))?;
-        let code = CaseCode::new(&agency_code, vn_date(now), u64::try_from(sequence).unwrap_or(0), shared.config.case_sequence_width)?;
+        let sequence = case_sequences::next(conn, &agency.id, domain::time::local_date(now))?;
+        let code = CaseCode::new(
+            &agency_code,
+            domain::time::local_date(now),
+            u64::try_from(sequence).unwrap_or(0),
+            shared.config.case_sequence_width,
+        )?;
         row.code = code.as_str().to_owned();
         row.search = format!(
             "{} {} {}",

@@ -98,7 +98,7 @@ type Event = (DateTime<Utc>, Option<CaseAction>, Option<DateTime<Utc>>);
 
 /// Per-case indicators 1, 2, 3, 4 and 7 of one finished case.
 fn case_scores(case: &FinishedCase, events: &[Event], complained: bool, now: DateTime<Utc>) -> [Score; 5] {
-    let day = |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&domain::time::VN).date_naive();
+    let day = domain::time::local_date;
     let finished = Some(report_timeliness(case.due_at.map(day), case.finished_at.map(day), day(now.naive_utc())));
     let handovers: Vec<_> = events
         .iter()

@@ -456,7 +456,7 @@ pub(crate) fn create_item(conn: &mut AnyConnection, shared: &AppState, meta: &Re
     let now = persistence::now();
     let calendar = super::calendar::load(conn, shared)?;
     let deadlines = rules::deadlines(&calendar, now.and_utc())?;
-    let local = now.and_utc().with_timezone(&domain::time::VN).date_naive();
+    let local = domain::time::local_date(now);
     let number = repo::next_number(conn, local)?;
     let code = rules::code(local, number);
     let row = FeedbackRow {

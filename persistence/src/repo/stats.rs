@@ -53,10 +53,6 @@ pub type Key = (String, String, String);
 /// Every counter cell: (agency, procedure, channel) → day → counters.
 pub type Cells = BTreeMap<Key, BTreeMap<NaiveDate, Counters>>;
 
-fn local_date(at: NaiveDateTime) -> NaiveDate {
-    (at + chrono::TimeDelta::seconds(i64::from(domain::time::VN_OFFSET_SECONDS))).date()
-}
-
 fn month_of(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
 }
@@ -72,9 +68,9 @@ pub fn facts(
     Some(CaseFacts {
         status: CaseStatus::parse(status, "status").ok()?,
         online: channel == "online",
-        received: received.map(local_date),
-        finished: finished.map(local_date),
-        due: due.map(local_date),
+        received: received.map(domain::time::local_date),
+        finished: finished.map(domain::time::local_date),
+        due: due.map(domain::time::local_date),
     })
 }
 
@@ -180,7 +176,7 @@ pub fn apply(conn: &mut AnyConnection, key: (&str, &str, &str), cells: &[(NaiveD
 /// Database errors.
 pub fn on_insert(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoError> {
     let Some(after) = facts_of(row).filter(|_| incremental()) else { return Ok(()) };
-    let cells = domain::stats::diff(None, &after, 0, local_date(row.updated_at));
+    let cells = domain::stats::diff(None, &after, 0, domain::time::local_date(row.updated_at));
     apply(conn, (&row.agency_id, &row.procedure_code, &row.channel), &cells)
 }
 
@@ -191,7 +187,7 @@ pub fn on_insert(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoErro
 pub fn on_save(conn: &mut AnyConnection, before: &CaseRow, after: &CaseRow) -> Result<(), RepoError> {
     let Some(new) = facts_of(after).filter(|_| incremental()) else { return Ok(()) };
     let requests = i64::from(after.supplement_count - before.supplement_count).max(0);
-    let cells = domain::stats::diff(facts_of(before).as_ref(), &new, requests, local_date(after.updated_at));
+    let cells = domain::stats::diff(facts_of(before).as_ref(), &new, requests, domain::time::local_date(after.updated_at));
     apply(conn, (&after.agency_id, &after.procedure_code, &after.channel), &cells)
 }
 
@@ -240,7 +236,7 @@ pub fn recount(conn: &mut AnyConnection) -> Result<Cells, RepoError> {
         .select((cases::agency_id, cases::procedure_code, cases::channel, case_events::at))
         .load(conn)?;
     for (agency, procedure, channel, at) in requests {
-        add((agency, procedure, channel), local_date(at), Counters { supplement_requested: 1, ..Counters::default() });
+        add((agency, procedure, channel), domain::time::local_date(at), Counters { supplement_requested: 1, ..Counters::default() });
     }
     for days in cells.values_mut() {
         days.retain(|_, c| !c.is_zero());
