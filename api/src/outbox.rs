@@ -100,24 +100,43 @@ pub struct CaseChange<'a> {
 /// # Errors
 /// Database errors.
 pub fn case_changed(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<(), ApiError> {
-    let mut messages = Vec::new();
-    if state.deliverers.portal.is_some() {
-        messages.push(portal_message(conn, state, change)?);
+    let portal = state.deliverers.portal.is_some();
+    let notify = [Target::Sms, Target::Zalo, Target::Email].into_iter().any(|t| state.deliverers.has(t));
+    if !portal && !notify {
+        return Ok(());
     }
-    if [Target::Sms, Target::Zalo, Target::Email].into_iter().any(|t| state.deliverers.has(t)) {
-        let status = domain::case::CaseStatus::parse(&change.case.status, "status").map_err(ApiError::internal)?;
-        let agency = match change.agency {
-            Some(a) => a.name.clone(),
-            None => state.names.agency(conn, &change.case.agency_id)?,
-        };
-        let due = change.case.due_at.map(|d| d.and_utc());
-        if let Some(notice) = domain::notification::Notice::of_case_action(&change.event.action, status, due, &agency) {
-            let applicant: crate::routes::cases::Person = serde_json::from_str(&change.case.applicant).map_err(ApiError::internal)?;
-            messages.extend(notifications(state, &notice, &change.case.code, applicant.phone.as_deref(), applicant.email.as_deref())?);
-        }
+    let case = change.case;
+    let facts = CaseFacts {
+        status: domain::case::CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?,
+        applicant: serde_json::from_str(&case.applicant).map_err(ApiError::internal)?,
+        agency: match change.agency {
+            Some(a) => (a.code.clone(), a.name.clone()),
+            None => state.names.agency_label(conn, &case.agency_id)?,
+        },
+    };
+    let mut messages = Vec::new();
+    if portal {
+        messages.push(portal_message(conn, state, change, &facts)?);
+    }
+    if notify
+        && let Some(notice) = domain::notification::Notice::of_case_action(
+            &change.event.action,
+            facts.status,
+            case.due_at.map(|d| d.and_utc()),
+            &facts.agency.1,
+        )
+    {
+        messages.extend(notifications(state, &notice, &case.code, facts.applicant.phone.as_deref(), facts.applicant.email.as_deref())?);
     }
     outbox::enqueue(conn, change.event.at, &messages)?;
     Ok(())
+}
+
+/// What every message of a case change reads: its status, applicant and agency (code, name).
+struct CaseFacts {
+    status: domain::case::CaseStatus,
+    applicant: crate::routes::cases::Person,
+    agency: (String, String),
 }
 
 /// The messages of `notice` about `code` to the applicant's phone (SMS, Zalo) and e-mail, on
@@ -158,22 +177,17 @@ pub fn notifications(
     Ok(out)
 }
 
-fn portal_message(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<NewMessage, ApiError> {
-    let (case, event) = (change.case, change.event);
-    let (agency_code, agency_name) = match change.agency {
-        Some(a) => (a.code.clone(), a.name.clone()),
-        None => state.names.agency_label(conn, &case.agency_id)?,
-    };
+fn portal_message(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>, facts: &CaseFacts) -> Result<NewMessage, ApiError> {
+    let (case, event, status) = (change.case, change.event, facts.status);
+    let (agency_code, agency_name) = facts.agency.clone();
+    let applicant = facts.applicant.clone();
     let actor = match &event.actor_id {
         Some(id) => Some(state.names.user(conn, id)?),
         None => None,
     };
-    let applicant: crate::routes::cases::Person = serde_json::from_str(&case.applicant).map_err(ApiError::internal)?;
     let documents: Vec<crate::routes::cases::DeclaredDocument> = serde_json::from_str(&case.documents).map_err(ApiError::internal)?;
-    let status = domain::case::CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
     let utc = |at: Option<chrono::NaiveDateTime>| at.map(|a| a.and_utc());
-    let action_label = domain::case::CaseAction::parse(&event.action, "action")
-        .map_or_else(|_| if event.action == "submit" { "Nộp hồ sơ".to_owned() } else { event.action.clone() }, |a| a.label().vi.to_owned());
+    let action_label = domain::case::event_label(&event.action).map_or_else(|| event.action.clone(), |l| l.vi.to_owned());
     let sync = CaseSync {
         case: CaseSnapshot {
             code: case.code.clone(),

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use integrations::national::portal::{PortalClient, portal_date};
+use integrations::national::portal::{PortalClient, difference};
 use persistence::repo::reconciliation::{self, FindingRow};
 
 use crate::state::AppState;
@@ -50,22 +50,15 @@ pub async fn run_once(state: &AppState, portal: &Arc<PortalClient>) -> usize {
                 continue;
             }
         };
-        let ours = domain::case::CaseStatus::parse(&status, "status").map_or(0, |s| portal.settings().status(s.code()));
-        let ours_due = due.map(|d| portal_date(d.and_utc()));
-        let kind = match &view {
-            None => Some("missing"),
-            Some(v) if v.status_code != Some(ours) => Some("status"),
-            Some(v) if v.due.is_some() && v.due != ours_due => Some("due_date"),
-            Some(_) => None,
-        };
-        if let Some(kind) = kind {
+        let status_code = domain::case::CaseStatus::parse(&status, "status").map_or(0, domain::case::CaseStatus::code);
+        if let Some(found) = difference(portal.settings(), view.as_ref(), status_code, due.map(|d| d.and_utc())) {
             findings.push(FindingRow {
                 target: TARGET.into(),
                 case_code: code.clone(),
-                kind: kind.into(),
-                ours_status: i32::from(ours),
+                kind: found.kind.into(),
+                ours_status: i32::from(found.ours_status),
                 theirs_status: view.as_ref().and_then(|v| v.status_code).map(i32::from),
-                ours_due,
+                ours_due: found.ours_due,
                 theirs_due: view.and_then(|v| v.due),
                 checked_at: now,
             });

@@ -32,6 +32,15 @@ wire_enum! {
     }
 }
 
+/// The label of an event's action: a [`CaseAction`], or `submit` (the online submission that
+/// opens a case's history); `None` for an unknown name.
+pub fn event_label(action: &str) -> Option<crate::Label> {
+    match action {
+        "submit" => Some(crate::Label { vi: "Nộp hồ sơ", en: "Submit" }),
+        other => CaseAction::parse(other, "action").ok().map(CaseAction::label),
+    }
+}
+
 impl CaseStatus {
     /// The national status code (1–10) used by the national portal and the reports.
     pub fn code(self) -> u8 {
@@ -343,6 +352,13 @@ mod tests {
     use super::*;
 
     const MODE: SupplementMode = SupplementMode::PauseAndExtend;
+
+    #[test]
+    fn events_are_labelled_by_their_action() {
+        assert_eq!(event_label("submit").map(|l| l.vi), Some("Nộp hồ sơ"));
+        assert_eq!(event_label("refuse").map(|l| l.vi), Some("Từ chối tiếp nhận"));
+        assert_eq!(event_label("dance"), None);
+    }
 
     #[test]
     fn every_status_has_its_national_code() {

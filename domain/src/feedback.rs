@@ -74,6 +74,12 @@ pub enum FeedbackActor {
 }
 
 impl FeedbackAction {
+    /// Whether the national PAKN system hears of the action: decisions and answers
+    /// (refusal, answer, publication).
+    pub fn is_reported_nationally(self) -> bool {
+        matches!(self, Self::Refuse | Self::Respond | Self::Publish)
+    }
+
     /// The status after the action from `from`; `accepted_before` says whether the item had been
     /// accepted before a supplement request (the sender's completion returns it there).
     ///

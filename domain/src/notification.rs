@@ -83,6 +83,24 @@ pub fn render(notice: &Notice, code: &str, lookup_link: Option<&str>) -> Message
     Message { subject, text }
 }
 
+/// The reply to a lookup by message (Art. 26.3) about `code`: the case's status and, while it
+/// runs, its due date; nothing personal. `found` is `None` for an unknown code.
+pub fn lookup_reply(code: &str, found: Option<(CaseStatus, Option<DateTime<Utc>>)>) -> String {
+    match found {
+        None => format!("Không tìm thấy hồ sơ {code}. Vui lòng kiểm tra lại mã hồ sơ."),
+        Some((status, due)) => {
+            let due = due
+                .filter(|_| !status.is_terminal() && status != CaseStatus::Resolved)
+                .map(|d| format!(" Hẹn trả: {}.", d.with_timezone(&crate::time::VN).format("%H:%M %d/%m/%Y")))
+                .unwrap_or_default();
+            format!("Hồ sơ {code}: {}.{due}", status.label().vi)
+        }
+    }
+}
+
+/// The reply to a message without a case code.
+pub const LOOKUP_HELP: &str = "Để tra cứu hồ sơ, vui lòng gửi: TRACUU <mã hồ sơ>";
+
 /// The first case code in an inbound SMS or Zalo text (`TRACUU 000.20.01.H14-261128-0001`),
 /// as written.
 pub fn find_case_code(text: &str) -> Option<String> {
@@ -119,6 +137,14 @@ mod tests {
         assert_eq!(Notice::of_case_action("forward", CaseStatus::Processing, None, ""), None);
         assert_eq!(Notice::of_case_action("apologize", CaseStatus::Processing, None, ""), None, "no new date, no apology text");
         assert_eq!(Notice::of_case_action("submit_supplement", CaseStatus::Processing, None, ""), None);
+    }
+
+    #[test]
+    fn lookup_replies_show_the_status_and_a_running_due_date_only() {
+        let due = Utc.with_ymd_and_hms(2026, 12, 2, 10, 0, 0).unwrap();
+        assert_eq!(lookup_reply("C-1", Some((CaseStatus::Accepted, Some(due)))), "Hồ sơ C-1: Được tiếp nhận. Hẹn trả: 17:00 02/12/2026.");
+        assert_eq!(lookup_reply("C-1", Some((CaseStatus::Returned, Some(due)))), "Hồ sơ C-1: Đã trả kết quả.");
+        assert!(lookup_reply("C-1", None).starts_with("Không tìm thấy"));
     }
 
     #[test]

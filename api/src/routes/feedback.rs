@@ -808,7 +808,7 @@ pub async fn feedback_action(
             },
         )?;
         // The national PAKN system hears of decisions and answers; the sender of the answer.
-        if matches!(action, FeedbackAction::Refuse | FeedbackAction::Respond | FeedbackAction::Publish) {
+        if action.is_reported_nationally() {
             pakn_push(conn, &shared, &row, &format!("feedback.{}", action.as_str()))?;
         }
         if action == FeedbackAction::Respond {

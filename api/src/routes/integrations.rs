@@ -380,25 +380,18 @@ pub async fn inbound_message(
         .check("inbound", &sender, state.config.inbound_rate_per_hour, std::time::Duration::from_secs(3600))
         .map_err(ApiError::rate_limited)?;
     let Some(code) = domain::notification::find_case_code(&body.text) else {
-        return Ok(web::Json(InboundReply {
-            reply: "Để tra cứu hồ sơ, vui lòng gửi: TRACUU <mã hồ sơ>".into(), case_code: None
-        }));
+        return Ok(web::Json(InboundReply { reply: domain::notification::LOOKUP_HELP.into(), case_code: None }));
     };
     let wanted = code.clone();
     let found = crate::db::read(&state.pool, state.backend, move |conn| Ok(persistence::repo::cases::lookup(conn, &wanted)?)).await?;
     log::info!("inbound {} lookup: {}", body.channel, if found.is_some() { "found" } else { "unknown code" });
-    let reply = match found {
-        None => format!("Không tìm thấy hồ sơ {code}. Vui lòng kiểm tra lại mã hồ sơ."),
+    let found = match found {
         Some(row) => {
-            let status = domain::case::CaseStatus::parse(&row.status, "status").map_err(ApiError::internal)?;
-            let due = row
-                .due_at
-                .filter(|_| !status.is_terminal() && status != domain::case::CaseStatus::Resolved)
-                .map(|d| format!(" Hẹn trả: {}.", d.and_utc().with_timezone(&domain::time::VN).format("%H:%M %d/%m/%Y")))
-                .unwrap_or_default();
-            format!("Hồ sơ {code}: {}.{due}", status.label().vi)
+            Some((domain::case::CaseStatus::parse(&row.status, "status").map_err(ApiError::internal)?, row.due_at.map(|d| d.and_utc())))
         }
+        None => None,
     };
+    let reply = domain::notification::lookup_reply(&code, found);
     Ok(web::Json(InboundReply { reply, case_code: Some(code) }))
 }
 

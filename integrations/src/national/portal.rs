@@ -228,6 +228,30 @@ pub struct PortalView {
     pub due: Option<String>,
 }
 
+/// How the portal's view of a case differs from ours (reconciliation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// `missing` (the portal does not know the case), `status` or `due_date`.
+    pub kind: &'static str,
+    /// Our status, as the portal's code.
+    pub ours_status: u8,
+    /// Our due date as the portal writes dates.
+    pub ours_due: Option<String>,
+}
+
+/// Compares the portal's `view` of a case with our national status code and due date.
+pub fn difference(settings: &PortalSettings, view: Option<&PortalView>, status_code: u8, due: Option<DateTime<Utc>>) -> Option<Difference> {
+    let ours_status = settings.status(status_code);
+    let ours_due = due.map(portal_date);
+    let kind = match view {
+        None => "missing",
+        Some(v) if v.status_code != Some(ours_status) => "status",
+        Some(v) if v.due.is_some() && v.due != ours_due => "due_date",
+        Some(_) => return None,
+    };
+    Some(Difference { kind, ours_status, ours_due })
+}
+
 /// The national portal, through the adapter.
 pub struct PortalClient {
     adapter: AdapterClient,
