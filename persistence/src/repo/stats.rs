@@ -343,6 +343,10 @@ fn lock_state(conn: &mut AnyConnection) -> Result<bool, RepoError> {
     })
 }
 
+fn flat(cells: &Cells) -> Vec<(Key, NaiveDate, Counters)> {
+    cells.iter().flat_map(|(k, days)| days.iter().map(move |(d, c)| (k.clone(), *d, *c))).collect()
+}
+
 /// Writes `cells` into the four sum tables, in key order: added to what is there, or plainly
 /// inserted when the tables are `empty` (a rebuild; much faster on SQLite, which has no batch
 /// upsert in diesel).
@@ -350,42 +354,24 @@ fn add_to_tables(conn: &mut AnyConnection, daily: &Cells, empty: bool) -> Result
     let monthly = by_month(daily);
     let agency_daily = by_agency(daily);
     let agency_monthly = by_month(&agency_daily);
-    let flat = |cells: &Cells| -> Vec<(Key, NaiveDate, Counters)> {
-        cells.iter().flat_map(|(k, days)| days.iter().map(move |(d, c)| (k.clone(), *d, *c))).collect()
-    };
-    // 14 columns a row: stay well under SQLite's bind limit.
-    for chunk in flat(daily).chunks(1000) {
-        let rows: Vec<DailyRow<'_>> = chunk.iter().map(|((a, p, ch), d, c)| DailyRow::new((a, p, ch), *d, *c)).collect();
-        if empty {
-            crate::per_backend!(conn, |c| diesel::insert_into(case_stats_daily::table).values(&rows).execute(c))?;
-        } else {
-            upsert!(conn, case_stats_daily, &rows, (agency_id, procedure_code, channel, day))?;
-        }
+    /// One sum table: its rows in chunks of 1,000 (14 columns a row: well under SQLite's bind
+    /// limit), inserted into an empty table or added to what is there.
+    macro_rules! write_sums {
+        ($cells:expr, $table:ident, $row:ident, $key:pat => $parts:expr, ($($col:ident),+)) => {
+            for chunk in flat($cells).chunks(1000) {
+                let rows: Vec<$row<'_>> = chunk.iter().map(|($key, d, c)| $row::new($parts, *d, *c)).collect();
+                if empty {
+                    crate::per_backend!(conn, |c| diesel::insert_into($table::table).values(&rows).execute(c))?;
+                } else {
+                    upsert!(conn, $table, &rows, ($($col),+))?;
+                }
+            }
+        };
     }
-    for chunk in flat(&monthly).chunks(1000) {
-        let rows: Vec<MonthlyRow<'_>> = chunk.iter().map(|((a, p, ch), d, c)| MonthlyRow::new((a, p, ch), *d, *c)).collect();
-        if empty {
-            crate::per_backend!(conn, |c| diesel::insert_into(case_stats_monthly::table).values(&rows).execute(c))?;
-        } else {
-            upsert!(conn, case_stats_monthly, &rows, (agency_id, procedure_code, channel, day))?;
-        }
-    }
-    for chunk in flat(&agency_daily).chunks(1000) {
-        let rows: Vec<AgencyDailyRow<'_>> = chunk.iter().map(|((a, _, _), d, c)| AgencyDailyRow::new((a,), *d, *c)).collect();
-        if empty {
-            crate::per_backend!(conn, |c| diesel::insert_into(case_stats_agency_daily::table).values(&rows).execute(c))?;
-        } else {
-            upsert!(conn, case_stats_agency_daily, &rows, (agency_id, day))?;
-        }
-    }
-    for chunk in flat(&agency_monthly).chunks(1000) {
-        let rows: Vec<AgencyMonthlyRow<'_>> = chunk.iter().map(|((a, _, _), d, c)| AgencyMonthlyRow::new((a,), *d, *c)).collect();
-        if empty {
-            crate::per_backend!(conn, |c| diesel::insert_into(case_stats_agency_monthly::table).values(&rows).execute(c))?;
-        } else {
-            upsert!(conn, case_stats_agency_monthly, &rows, (agency_id, day))?;
-        }
-    }
+    write_sums!(daily, case_stats_daily, DailyRow, (a, p, ch) => (a, p, ch), (agency_id, procedure_code, channel, day));
+    write_sums!(&monthly, case_stats_monthly, MonthlyRow, (a, p, ch) => (a, p, ch), (agency_id, procedure_code, channel, day));
+    write_sums!(&agency_daily, case_stats_agency_daily, AgencyDailyRow, (a, _, _) => (a,), (agency_id, day));
+    write_sums!(&agency_monthly, case_stats_agency_monthly, AgencyMonthlyRow, (a, _, _) => (a,), (agency_id, day));
     Ok(())
 }
 
