@@ -301,18 +301,21 @@ fn a_failed_write_transaction_leaves_nothing_behind() {
     }
 }
 
+/// A commune to hang cases and counters on; its id.
+fn commune(db: &Db) -> String {
+    let mut conn = db.pool.get().unwrap();
+    agencies::insert(
+        &mut conn,
+        agencies::NewAgency { code: "000.20.01.H14".into(), name: "UBND".into(), level: "commune".into(), parent_id: None },
+    )
+    .unwrap()
+    .id
+}
+
 #[test]
 fn case_sequences_never_repeat_under_concurrent_intake() {
     for db in databases(true) {
-        let agency = {
-            let mut conn = db.pool.get().unwrap();
-            agencies::insert(
-                &mut conn,
-                agencies::NewAgency { code: "000.20.01.H14".into(), name: "UBND".into(), level: "commune".into(), parent_id: None },
-            )
-            .unwrap()
-            .id
-        };
+        let agency = commune(&db);
         let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
         let threads: Vec<_> = (0..8)
             .map(|_| {
@@ -346,15 +349,7 @@ fn concurrent_counter_changes_and_folders_count_everything_once() {
     use domain::stats::Counters;
     use persistence::repo::stats::{self, Group};
     for db in databases(true) {
-        let agency = {
-            let mut conn = db.pool.get().unwrap();
-            agencies::insert(
-                &mut conn,
-                agencies::NewAgency { code: "000.20.01.H14".into(), name: "UBND".into(), level: "commune".into(), parent_id: None },
-            )
-            .unwrap()
-            .id
-        };
+        let agency = commune(&db);
         let day = |n: u64| chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(n);
         let writers: Vec<_> = (0..6_u64)
             .map(|w| {
