@@ -153,7 +153,11 @@ pub async fn callback(
         return Err(refused("the personal id number is malformed"));
     }
     let key = link_key(&identity);
-    let unusable_password = crate::routes::auth::hash_password(random_token(32)).await?;
+    // A new account gets a password nobody knows (hashed like any other, so that logins by its
+    // user name take the usual time); an existing one needs no hashing.
+    let wanted = key.clone();
+    let known = crate::db::run(&state.pool, move |conn| Ok(users::find_by_id_number(conn, &wanted)?.is_some())).await?;
+    let unusable_password = if known { None } else { Some(crate::routes::auth::hash_password(random_token(32)).await?) };
     let refresh = random_token(32);
     let refresh_hash = crate::routes::auth::refresh_digest(&refresh);
     let expires = now + chrono::TimeDelta::from_std(state.config.refresh_token_ttl).unwrap_or(chrono::TimeDelta::days(7));
@@ -167,6 +171,9 @@ pub async fn callback(
             }
             Some(user) => (user, false),
             None => {
+                let Some(unusable_password) = unusable_password else {
+                    return Err(ApiError::internal("an account linked to this id number vanished during the login"));
+                };
                 let suffix = key.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
                 let new = users::NewUser {
                     username: format!("dvcqg.{suffix}"),
