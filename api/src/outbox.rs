@@ -161,9 +161,9 @@ pub fn notifications(
             continue;
         }
         let payload = match (target, phone, email) {
-            (Target::Sms, Some(phone), _) => serde_json::json!({"to": phone, "text": message.text}),
-            (Target::Zalo, Some(phone), _) => serde_json::json!({"phone": phone, "text": message.text}),
-            (Target::Email, _, Some(email)) => serde_json::json!({"to": email, "subject": message.subject, "text": message.text}),
+            (Target::Sms, Some(phone), _) => integrations::gateway::sms(phone, &message.text),
+            (Target::Zalo, Some(phone), _) => integrations::gateway::zalo(phone, &message.text),
+            (Target::Email, _, Some(email)) => integrations::gateway::email(email, &message.subject, &message.text),
             _ => continue,
         };
         out.push(NewMessage {

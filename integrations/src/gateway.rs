@@ -14,6 +14,40 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// The SMS gateway's message to `phone`.
+pub fn sms(phone: &str, text: &str) -> Value {
+    serde_json::json!({"to": phone, "text": text})
+}
+
+/// The Zalo gateway's message to `phone`.
+pub fn zalo(phone: &str, text: &str) -> Value {
+    serde_json::json!({"phone": phone, "text": text})
+}
+
+/// The e-mail relay's message to `address`.
+pub fn email(address: &str, subject: &str, text: &str) -> Value {
+    serde_json::json!({"to": address, "subject": subject, "text": text})
+}
+
+/// A frozen report as the government reporting system receives it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportSubmission {
+    /// Our snapshot id.
+    pub id: String,
+    /// `06`, `weekly` or `monthly`.
+    pub template: String,
+    pub period: String,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    /// The agency reported on; none for the whole province.
+    pub agency_code: Option<String>,
+    pub agency_name: Option<String>,
+    pub group_by: String,
+    pub frozen_at: chrono::DateTime<chrono::Utc>,
+    /// The report's numbers, as frozen.
+    pub report: Value,
+}
+
 /// Why a gateway call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GatewayError {

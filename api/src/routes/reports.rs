@@ -653,18 +653,18 @@ pub fn freeze(
     }
     if submit {
         // Pushed to the government reporting system through the outbox, in freezing order.
-        let payload = serde_json::json!({
-            "id": row.id,
-            "template": row.template,
-            "period": row.period,
-            "from": row.from_date,
-            "to": row.to_date,
-            "agency_code": agency.map(|a| a.code.clone()),
-            "agency_name": agency.map(|a| a.name.clone()),
-            "group_by": row.group_by,
-            "frozen_at": row.created_at.and_utc(),
-            "report": report,
-        });
+        let payload = ::integrations::gateway::ReportSubmission {
+            id: row.id.clone(),
+            template: row.template.clone(),
+            period: row.period.clone(),
+            from: row.from_date,
+            to: row.to_date,
+            agency_code: agency.map(|a| a.code.clone()),
+            agency_name: agency.map(|a| a.name.clone()),
+            group_by: row.group_by.clone(),
+            frozen_at: row.created_at.and_utc(),
+            report: serde_json::to_value(&report).map_err(ApiError::internal)?,
+        };
         persistence::repo::outbox::enqueue(
             conn,
             row.created_at,
@@ -673,7 +673,7 @@ pub fn freeze(
                 kind: "report".into(),
                 ordering_key: "reports".into(),
                 subject: row.id.clone(),
-                payload: payload.to_string(),
+                payload: serde_json::to_string(&payload).map_err(ApiError::internal)?,
             }],
         )?;
     }
