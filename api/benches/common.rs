@@ -16,9 +16,15 @@ where
     let id = uuid::Uuid::new_v4().simple().to_string();
     let dir = std::env::temp_dir().join(format!("motcua-{prefix}-{id}"));
     std::fs::create_dir_all(&dir).expect("dir");
-    run("SQLite", dir.join("bench.db").to_string_lossy().into_owned(), dir.clone()).await;
+    // `MOTCUA_BENCH_BACKENDS=postgres` (or `sqlite`) runs one backend only.
+    let only = std::env::var("MOTCUA_BENCH_BACKENDS").unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only.contains(name);
+    if wanted("sqlite") {
+        run("SQLite", dir.join("bench.db").to_string_lossy().into_owned(), dir.clone()).await;
+    }
     if let Ok(admin) = std::env::var("TEST_PG_URL")
         && !admin.is_empty()
+        && wanted("postgres")
     {
         let name = format!("{prefix}_{}", &id[..12]);
         let mut conn = diesel::PgConnection::establish(&admin).expect("admin connection");

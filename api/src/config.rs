@@ -402,7 +402,8 @@ fn adapter_config(get: &dyn Fn(&str) -> Option<String>, prefix: &'static str) ->
 
 /// The national portal: the adapter settings under `MOTCUA_NATIONAL_PORTAL` (retries inside
 /// one delivery default to none: the outbox retries), `_INTEGRATION_PATH` (default
-/// `/integration`), and `_STATUS_MAP` (ten codes, default `1,…,10`).
+/// `/integration`), `_STATUS_MAP` (ten codes, default `1,…,10`) and `_BATCH` (cases per
+/// dossier call, default 20).
 fn portal_config(
     get: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<(integrations::AdapterConfig, integrations::national::portal::PortalSettings)>, ConfigError> {
@@ -418,6 +419,10 @@ fn portal_config(
     if let Some(map) = get("MOTCUA_NATIONAL_PORTAL_STATUS_MAP") {
         settings.status_map = integrations::national::portal::PortalSettings::parse_status_map(&map)
             .map_err(|reason| ConfigError { name: "MOTCUA_NATIONAL_PORTAL_STATUS_MAP", reason })?;
+    }
+    if let Some(batch) = get("MOTCUA_NATIONAL_PORTAL_BATCH") {
+        let name = "MOTCUA_NATIONAL_PORTAL_BATCH";
+        settings.batch = batch.trim().parse::<usize>().map_err(|e| ConfigError { name, reason: e.to_string() })?.clamp(1, 500);
     }
     Ok(Some((adapter, settings)))
 }

@@ -319,6 +319,54 @@ async fn deliver(deliverers: &Deliverers, message: &MessageRow) -> Delivered {
     }
 }
 
+/// The claimed messages in delivery groups: national portal messages (of different cases: a
+/// claim holds one message per case and target) by the portal's batch size, every other alone.
+fn groups(deliverers: &Deliverers, claimed: Vec<MessageRow>) -> Vec<Vec<MessageRow>> {
+    let batch = deliverers.portal.as_ref().map_or(1, |p| p.settings().batch.max(1));
+    let (portal, others): (Vec<_>, Vec<_>) = claimed.into_iter().partition(|m| m.target == Target::NationalPortal.as_str());
+    let mut out: Vec<Vec<MessageRow>> = Vec::new();
+    for message in portal {
+        match out.last_mut() {
+            Some(group) if group.len() < batch => group.push(message),
+            _ => out.push(vec![message]),
+        }
+    }
+    out.extend(others.into_iter().map(|m| vec![m]));
+    out
+}
+
+/// Delivers a group: several national portal messages in one batched sync, any other alone.
+async fn deliver_group(deliverers: &Deliverers, group: Vec<MessageRow>) -> Vec<(MessageRow, Delivered)> {
+    let portal = deliverers.portal.as_ref().filter(|_| group.len() > 1);
+    let Some(portal) = portal else {
+        let mut out = Vec::with_capacity(group.len());
+        for message in group {
+            let delivered = deliver(deliverers, &message).await;
+            out.push((message, delivered));
+        }
+        return out;
+    };
+    let mut out: Vec<(MessageRow, Delivered)> = Vec::with_capacity(group.len());
+    let (mut readable, mut syncs) = (Vec::new(), Vec::new());
+    for message in group {
+        match serde_json::from_str::<CaseSync>(&message.payload) {
+            Ok(sync) => {
+                syncs.push(sync);
+                readable.push(message);
+            }
+            Err(e) => out.push((message, Err((format!("unreadable payload: {e}"), None)))),
+        }
+    }
+    let outcomes = portal.sync_many(&syncs).await;
+    out.extend(
+        readable
+            .into_iter()
+            .zip(outcomes)
+            .map(|(message, outcome)| (message, outcome.map(|()| None).map_err(|e| (e.to_string(), e.http_status())))),
+    );
+    out
+}
+
 /// Claims a batch, delivers it and records the outcomes; returns how many were claimed.
 async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static str]) -> usize {
     let settings = &state.config.outbox;
@@ -341,13 +389,12 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
         claimed.iter().filter(|m| m.kind == "report").map(|m| (m.seq, m.subject.clone())).collect();
     let gate = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
-    for message in claimed {
+    for group in groups(&state.deliverers, claimed) {
         let (gate, deliverers) = (gate.clone(), state.deliverers.clone());
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await;
             let started = persistence::now();
-            let outcome = deliver(&deliverers, &message).await;
-            (message, started, outcome)
+            deliver_group(&deliverers, group).await.into_iter().map(|(message, outcome)| (message, started, outcome)).collect::<Vec<_>>()
         });
     }
     let mut done = Vec::with_capacity(count);
@@ -355,7 +402,7 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
     loop {
         tokio::select! {
             next = tasks.join_next() => match next {
-                Some(Ok((message, started, delivered))) => done.push(finished(state, message, started, delivered)),
+                Some(Ok(delivered)) => done.extend(delivered.into_iter().map(|(message, started, outcome)| finished(state, message, started, outcome))),
                 Some(Err(e)) => log::error!("outbox: a delivery task failed: {e}"),
                 None => break,
             },

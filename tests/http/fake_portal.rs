@@ -35,7 +35,7 @@ pub struct Call {
     pub case_code: String,
     /// `TrangThaiHoSo`, or `TrangThai` of a progress entry.
     pub status: String,
-    /// Progress entries in the call.
+    /// Items (cases or progress entries) in the call.
     pub entries: usize,
 }
 
@@ -50,6 +50,8 @@ struct State {
     refused: usize,
     /// What the portal knows of each case: status and due date (`TraCuuHoSo`).
     known: HashMap<String, (String, String)>,
+    /// Cases whose dossier the portal refuses (`error_code` 5), alone or in a list.
+    invalid: Vec<String>,
 }
 
 pub struct FakePortal {
@@ -70,6 +72,7 @@ impl FakePortal {
             accepted: Vec::new(),
             refused: 0,
             known: HashMap::new(),
+            invalid: Vec::new(),
         }));
         let login_state = state.clone();
         let login = server
@@ -119,15 +122,18 @@ impl FakePortal {
                 let service = body["service"].as_str().unwrap_or("").to_owned();
                 let updating = body["isUpdating"].as_str().map(str::to_owned);
                 let data = body["data"].as_array().cloned().unwrap_or_default();
-                let first = data.first().cloned().unwrap_or(Value::Null);
                 let status_field = if service == "DongBoHoSoMC" { "TrangThaiHoSo" } else { "TrangThai" };
-                let call = Call {
-                    service: service.clone(),
-                    updating: updating.clone(),
-                    case_code: first["MaHoSo"].as_str().unwrap_or("").to_owned(),
-                    status: first[status_field].as_str().unwrap_or("").to_owned(),
-                    entries: data.len(),
-                };
+                // One record per case (or progress entry) of the list.
+                let calls: Vec<Call> = data
+                    .iter()
+                    .map(|item| Call {
+                        service: service.clone(),
+                        updating: updating.clone(),
+                        case_code: item["MaHoSo"].as_str().unwrap_or("").to_owned(),
+                        status: item[status_field].as_str().unwrap_or("").to_owned(),
+                        entries: data.len(),
+                    })
+                    .collect();
                 if service == "TraCuuHoSo" {
                     let code = body["MaHoSo"].as_str().unwrap_or("");
                     let result = s
@@ -136,14 +142,19 @@ impl FakePortal {
                         .map_or(json!([]), |(status, due)| json!([{"MaHoSo": code, "TrangThaiHoSo": status, "NgayHenTra": due}]));
                     return json!({"error_code": 0, "result": result}).to_string().into_bytes();
                 }
+                if service == "DongBoHoSoMC" && calls.iter().any(|c| s.invalid.contains(&c.case_code)) {
+                    return json!({"error_code": 5, "message": "Dữ liệu hồ sơ không hợp lệ"}).to_string().into_bytes();
+                }
                 if service == "DongBoHoSoMC" {
-                    let due = first["NgayHenTra"].as_str().unwrap_or("").to_owned();
-                    s.known.insert(call.case_code.clone(), (call.status.clone(), due));
+                    for (item, call) in data.iter().zip(&calls) {
+                        let due = item["NgayHenTra"].as_str().unwrap_or("").to_owned();
+                        s.known.insert(call.case_code.clone(), (call.status.clone(), due));
+                    }
                 }
                 if behaviour == Behaviour::Exists && service == "DongBoHoSoMC" && updating.as_deref() == Some("False") {
                     return json!({"error_code": 3, "message": "Hồ sơ đã tồn tại trên hệ thống"}).to_string().into_bytes();
                 }
-                s.accepted.push(call);
+                s.accepted.extend(calls);
                 json!({"error_code": 0, "message": "Đồng bộ thành công"}).to_string().into_bytes()
             })
             .create_async()
@@ -180,6 +191,16 @@ impl FakePortal {
     /// Ends the current session: calls with it are refused until the client logs in again.
     pub fn expire_session(&self) {
         self.state.lock().unwrap().session += 1;
+    }
+
+    /// The portal refuses the dossier of `code` (and any list holding it) until `accept`.
+    pub fn refuse(&self, code: &str) {
+        self.state.lock().unwrap().invalid.push(code.to_owned());
+    }
+
+    /// The portal takes every dossier again.
+    pub fn accept_all(&self) {
+        self.state.lock().unwrap().invalid.clear();
     }
 
     /// The portal loses a case.

@@ -101,6 +101,56 @@ async fn the_portal_down_then_back_gets_every_change_in_order_and_none_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_of_several_cases_go_in_one_list_and_a_refused_case_is_sorted_out_alone() {
+    for backend in backends() {
+        let portal = FakePortal::start(Behaviour::Up).await;
+        // This instance only writes the queue; a second one delivers it, all in one claim.
+        let w = world_with(backend, |env| {
+            env.extend(portal.env());
+            env.insert("MOTCUA_OUTBOX_DISPATCH".into(), "false".into());
+        })
+        .await;
+        let mut codes = Vec::new();
+        for _ in 0..6 {
+            let submitted = w.app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
+            assert_eq!(submitted.status, 201, "{}", submitted.text);
+            codes.push(submitted.body["code"].as_str().unwrap().to_owned());
+        }
+        // Two of them changed again: the second change waits for the first.
+        for code in &codes[..2] {
+            assert_eq!(act(&w.app, &w.clerk, code, "accept", json!({})).await.status, 200);
+        }
+        portal.refuse(&codes[5]);
+        let mut env = test_env(&w.app.db);
+        env.extend(portal.env());
+        env.insert("MOTCUA_NATIONAL_PORTAL_BATCH".into(), "4".into());
+        let dispatcher = spawn_extra(env).await;
+        let subjects: Vec<&str> = codes.iter().map(String::as_str).collect();
+        wait_for(&w, &subjects[..5], "delivery", |m| m["status"] == "sent").await;
+        wait_for(&w, &subjects[5..], "a refusal", |m| m["status"] == "failed").await;
+        let accepted = portal.accepted();
+        let in_lists = accepted.iter().filter(|c| c.service == "DongBoHoSoMC" && c.entries > 1).count();
+        assert!(in_lists >= 4, "{backend:?}: creates went in lists of up to 4: {accepted:#?}");
+        assert!(accepted.iter().all(|c| c.entries <= 4 || c.service != "DongBoHoSoMC"), "{backend:?}: the batch size holds");
+        assert!(accepted.iter().any(|c| c.service == "CapNhatTienDoHoSoMC" && c.entries > 1), "{backend:?}: progress in lists");
+        for (i, code) in codes[..5].iter().enumerate() {
+            let expected: &[(&str, &str)] = if i < 2 { &[("False", "1"), ("True", "2")] } else { &[("False", "1")] };
+            let syncs = portal.dossier_syncs(code);
+            let syncs: Vec<(&str, &str)> = syncs.iter().map(|(u, s)| (u.as_str(), s.as_str())).collect();
+            assert_eq!(syncs, expected, "{backend:?}: {code}, each change once, in order");
+            assert_eq!(portal.progress(code).len(), expected.len(), "{backend:?}: {code}");
+        }
+        let refused = messages(&w, &codes[5]).await.pop().unwrap();
+        assert!(refused["last_error"].as_str().unwrap().contains("error_code 5"), "{refused}");
+        assert!(portal.dossier_syncs(&codes[5]).is_empty());
+        portal.accept_all();
+        wait_for(&w, &subjects[5..], "delivery once accepted", |m| m["status"] == "sent").await;
+        assert_eq!(portal.dossier_syncs(&codes[5]), [("False".to_owned(), "1".to_owned())], "{backend:?}");
+        drop(dispatcher);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_time_outs_html_existing_cases_and_expired_sessions_are_survived() {
     for backend in backends() {
         let portal = FakePortal::start(Behaviour::Up).await;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::adapter::{AdapterClient, AdapterError};
+use super::adapter::{AdapterClient, AdapterError, Answer};
 
 /// Progress entries per `CapNhatTienDoHoSoMC` call.
 pub const PROGRESS_CHUNK: usize = 10;
@@ -98,11 +98,13 @@ pub struct PortalSettings {
     pub integration_path: String,
     /// The portal's status code for each of ours (index 0 is our code 1); default identity.
     pub status_map: [u8; 10],
+    /// At most this many cases in one `DongBoHoSoMC` call (default 20; 1 sends each alone).
+    pub batch: usize,
 }
 
 impl Default for PortalSettings {
     fn default() -> Self {
-        Self { integration_path: "/integration".into(), status_map: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }
+        Self { integration_path: "/integration".into(), status_map: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], batch: 20 }
     }
 }
 
@@ -282,34 +284,113 @@ impl PortalClient {
     /// # Errors
     /// See [`AdapterError`].
     pub async fn sync(&self, sync: &CaseSync) -> Result<(), AdapterError> {
-        let path = self.settings.integration_path.clone();
-        let data = json!([dossier(&sync.case, &self.settings)]);
-        let params = |updating: bool| {
-            let mut p = Map::new();
-            p.insert("isUpdating".into(), Value::String(if updating { "True" } else { "False" }.into()));
-            p.insert("data".into(), data.clone());
-            p
-        };
         if sync.first {
             // "Exists already" comes back with error_code 0, 3 or -3 (TD.DichVuCongApi).
-            match self.adapter.call_answer(&path, "DongBoHoSoMC", params(false), &[3, -3]).await {
+            match self.dossiers(std::slice::from_ref(&sync.case), false).await {
                 Ok(answer) if already_exists(&answer.message) => {
-                    self.adapter.call_answer(&path, "DongBoHoSoMC", params(true), &[]).await?;
+                    self.dossiers(std::slice::from_ref(&sync.case), true).await?;
                 }
                 Ok(answer) if answer.code == 0 => {}
                 Ok(answer) => return Err(AdapterError::Rejected { code: answer.code, message: answer.message }),
                 Err(e) => return Err(e),
             }
         } else {
-            self.adapter.call_answer(&path, "DongBoHoSoMC", params(true), &[]).await?;
+            self.dossiers(std::slice::from_ref(&sync.case), true).await?;
         }
         for chunk in sync.progress.chunks(PROGRESS_CHUNK) {
-            let entries: Vec<Value> = chunk.iter().map(|e| progress(&sync.case.code, e, &self.settings)).collect();
-            let mut p = Map::new();
-            p.insert("data".into(), Value::Array(entries));
-            self.adapter.call_answer(&path, "CapNhatTienDoHoSoMC", p, &[]).await?;
+            self.send_progress(chunk.iter().map(|e| (sync.case.code.as_str(), e))).await?;
         }
         Ok(())
+    }
+
+    /// Sends several cases (one change each) in as few calls as the protocol allows: one
+    /// `DongBoHoSoMC` for the new cases and one for the others (the data is a list), then all
+    /// their progress entries in chunks of [`PROGRESS_CHUNK`]. An answer about the content (a
+    /// rejection, an unreadable answer, "already exists" for a list) is sorted out case by case
+    /// with [`Self::sync`]; a failure of the transport (time-out, 5xx, HTML, refused login)
+    /// fails every case of the call. Returns one outcome per case, in order.
+    pub async fn sync_many(&self, syncs: &[CaseSync]) -> Vec<Result<(), AdapterError>> {
+        let mut outcomes: Vec<Option<Result<(), AdapterError>>> = syncs.iter().map(|_| None).collect();
+        let mut one_by_one = Vec::new();
+        for first in [true, false] {
+            let group: Vec<usize> = (0..syncs.len()).filter(|&i| syncs[i].first == first).collect();
+            if group.len() < 2 {
+                one_by_one.extend(group);
+                continue;
+            }
+            let cases: Vec<CaseSnapshot> = group.iter().map(|&i| syncs[i].case.clone()).collect();
+            match self.dossiers(&cases, !first).await {
+                Ok(answer) if answer.code == 0 && !already_exists(&answer.message) => {}
+                Ok(_) | Err(AdapterError::Rejected { .. } | AdapterError::Protocol(_)) => one_by_one.extend(group),
+                Err(e) => group.iter().for_each(|&i| outcomes[i] = Some(Err(e.clone()))),
+            }
+        }
+        // Progress of the cases whose dossier went through, a case's entries in one call when
+        // they fit.
+        let mut chunk: Vec<usize> = Vec::new();
+        let mut entries = 0;
+        let through: Vec<usize> = (0..syncs.len()).filter(|i| outcomes[*i].is_none() && !one_by_one.contains(i)).collect();
+        for i in through {
+            let count = syncs[i].progress.len();
+            if entries + count > PROGRESS_CHUNK && !chunk.is_empty() {
+                self.progress_of(syncs, &std::mem::take(&mut chunk), &mut outcomes).await;
+                entries = 0;
+            }
+            chunk.push(i);
+            entries += count;
+        }
+        if !chunk.is_empty() {
+            self.progress_of(syncs, &chunk, &mut outcomes).await;
+        }
+        for i in one_by_one {
+            outcomes[i] = Some(self.sync(&syncs[i]).await);
+        }
+        outcomes.into_iter().map(|o| o.unwrap_or(Ok(()))).collect()
+    }
+
+    /// The progress of the cases `chunk` (whose dossiers went through) in calls of at most
+    /// [`PROGRESS_CHUNK`] entries; a rejected call is retried case by case.
+    async fn progress_of(&self, syncs: &[CaseSync], chunk: &[usize], outcomes: &mut [Option<Result<(), AdapterError>>]) {
+        let entries = || chunk.iter().flat_map(|&i| syncs[i].progress.iter().map(move |e| (syncs[i].case.code.as_str(), e)));
+        let mut result = Ok(());
+        for part in entries().collect::<Vec<_>>().chunks(PROGRESS_CHUNK) {
+            result = self.send_progress(part.iter().copied()).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        match result {
+            Err(AdapterError::Rejected { .. } | AdapterError::Protocol(_)) if chunk.len() > 1 => {
+                for &i in chunk {
+                    let mut one = Ok(());
+                    for part in syncs[i].progress.chunks(PROGRESS_CHUNK) {
+                        one = self.send_progress(part.iter().map(|e| (syncs[i].case.code.as_str(), e))).await;
+                        if one.is_err() {
+                            break;
+                        }
+                    }
+                    outcomes[i] = Some(one);
+                }
+            }
+            result => chunk.iter().for_each(|&i| outcomes[i] = Some(result.clone())),
+        }
+    }
+
+    /// One `DongBoHoSoMC` call with `cases` (create, or update when `updating`); a create's
+    /// "already exists" (error_code 0, 3 or -3) comes back as an answer.
+    async fn dossiers(&self, cases: &[CaseSnapshot], updating: bool) -> Result<Answer, AdapterError> {
+        let mut p = Map::new();
+        p.insert("isUpdating".into(), Value::String(if updating { "True" } else { "False" }.into()));
+        p.insert("data".into(), Value::Array(cases.iter().map(|c| dossier(c, &self.settings)).collect()));
+        let also_ok: &[i64] = if updating { &[] } else { &[3, -3] };
+        self.adapter.call_answer(&self.settings.integration_path, "DongBoHoSoMC", p, also_ok).await
+    }
+
+    /// One `CapNhatTienDoHoSoMC` call with these (case code, entry) pairs.
+    async fn send_progress<'a>(&self, entries: impl Iterator<Item = (&'a str, &'a ProgressEntry)>) -> Result<(), AdapterError> {
+        let mut p = Map::new();
+        p.insert("data".into(), Value::Array(entries.map(|(code, e)| progress(code, e, &self.settings)).collect()));
+        self.adapter.call_answer(&self.settings.integration_path, "CapNhatTienDoHoSoMC", p, &[]).await.map(|_| ())
     }
 
     /// The portal's view of a case; `None` when it does not know the case.
