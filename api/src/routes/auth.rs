@@ -118,7 +118,7 @@ pub(crate) fn token_pair(
 }
 
 async fn verify_password(password: String, phc: Option<String>) -> Result<bool, ApiError> {
-    web::block(move || match phc {
+    password::off_thread(move || match phc {
         Some(phc) => password::verify(&password, &phc),
         None => {
             password::verify_dummy(&password);
@@ -129,9 +129,9 @@ async fn verify_password(password: String, phc: Option<String>) -> Result<bool, 
     .map_err(ApiError::internal)
 }
 
-/// Hashes a password on the blocking pool.
+/// Hashes a password on the password threads.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    web::block(move || password::hash(&password)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
+    password::off_thread(move || password::hash(&password)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
 }
 
 fn invalid_credentials() -> ApiError {

@@ -9,7 +9,7 @@ use crate::{AnyConnection, RepoError};
 
 /// A stored agency.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = agencies)]
+#[diesel(table_name = agencies, treat_none_as_default_value = false)]
 pub struct AgencyRow {
     pub id: String,
     pub code: String,

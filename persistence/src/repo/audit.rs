@@ -17,7 +17,7 @@ use crate::{AnyConnection, RepoError};
 
 /// A stored audit entry.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub seq: i64,
     pub at: NaiveDateTime,

@@ -8,7 +8,7 @@ use crate::{AnyConnection, RepoError};
 
 /// One override.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = calendar_days)]
+#[diesel(table_name = calendar_days, treat_none_as_default_value = false)]
 pub struct CalendarDayRow {
     pub day: NaiveDate,
     pub kind: String,

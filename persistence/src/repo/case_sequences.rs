@@ -9,17 +9,51 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use diesel::query_builder::{Query, QueryFragment, QueryId};
 
 use crate::schema::case_sequences;
 use crate::{AnyConnection, ConflictKind, RepoError};
 
 fn increment(conn: &mut AnyConnection, agency_id: &str, date: NaiveDate) -> Result<Option<i64>, RepoError> {
-    Ok(diesel::update(case_sequences::table.find((agency_id, date)))
-        .set(case_sequences::last_value.eq(case_sequences::last_value + 1))
-        .returning(case_sequences::last_value)
-        .get_result(conn)
-        .optional()?)
+    let query = Increment { agency_id, date };
+    Ok(crate::per_backend!(conn, |c| query.get_result::<i64>(c).optional())?)
 }
+
+/// `UPDATE case_sequences SET last_value = last_value + 1 … RETURNING last_value`, written by
+/// hand because diesel prepares its UPDATE statements anew on every call; this one, the same
+/// text every time, stays prepared on the connection (one round trip instead of two, no parse).
+struct Increment<'a> {
+    agency_id: &'a str,
+    date: NaiveDate,
+}
+
+impl<DB> QueryFragment<DB> for Increment<'_>
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+    NaiveDate: diesel::serialize::ToSql<diesel::sql_types::Date, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE case_sequences SET last_value = last_value + 1 WHERE agency_id = ");
+        out.push_bind_param::<diesel::sql_types::Text, str>(self.agency_id)?;
+        out.push_sql(" AND local_date = ");
+        out.push_bind_param::<diesel::sql_types::Date, NaiveDate>(&self.date)?;
+        out.push_sql(" RETURNING last_value");
+        Ok(())
+    }
+}
+
+/// One statement text: a static query id keys the connection's prepared statement.
+impl QueryId for Increment<'_> {
+    type QueryId = Increment<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for Increment<'_> {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<Conn> RunQueryDsl<Conn> for Increment<'_> {}
 
 /// The next sequence number (from 1) of `agency_id` on `date`. Call inside the transaction
 /// that stores the case.

@@ -10,7 +10,7 @@ use crate::{AnyConnection, RepoError};
 
 /// A stored case. No `Debug`: it holds personal data.
 #[derive(Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = cases, treat_none_as_null = true)]
+#[diesel(table_name = cases, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct CaseRow {
     pub id: String,
     pub code: String,
@@ -50,7 +50,7 @@ pub struct CaseRow {
 
 /// One event of a case's history.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = case_events)]
+#[diesel(table_name = case_events, treat_none_as_default_value = false)]
 pub struct EventRow {
     pub case_id: String,
     pub seq: i32,
@@ -262,7 +262,7 @@ pub fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Page<CaseRo
 
 /// A file of a case (metadata; the bytes are in the file store).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = case_documents)]
+#[diesel(table_name = case_documents, treat_none_as_default_value = false)]
 pub struct DocumentRow {
     pub id: String,
     pub case_id: String,
@@ -302,7 +302,7 @@ pub fn has_document(conn: &mut AnyConnection, case_id: &str, kind: &str) -> Resu
 
 /// The applicant's rating of a case.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = case_ratings)]
+#[diesel(table_name = case_ratings, treat_none_as_default_value = false)]
 pub struct RatingRow {
     pub case_id: String,
     /// `very_satisfied`, `satisfied` or `unsatisfied`.

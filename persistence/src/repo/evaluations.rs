@@ -9,7 +9,7 @@ use crate::{AnyConnection, RepoError};
 
 /// The manual scores of an agency for a quarter.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = agency_evaluations, treat_none_as_null = true)]
+#[diesel(table_name = agency_evaluations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ManualScoresRow {
     pub agency_id: String,
     /// `YYYY-Qn`.

@@ -9,7 +9,7 @@ use crate::{AnyConnection, RepoError};
 
 /// A question and its answer.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = faqs)]
+#[diesel(table_name = faqs, treat_none_as_default_value = false)]
 pub struct FaqRow {
     pub id: String,
     pub procedure_code: Option<String>,

@@ -10,7 +10,7 @@ use crate::{AnyConnection, RepoError};
 
 /// A stored item. No `Debug`: it holds the sender's contact details.
 #[derive(Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = feedback, treat_none_as_null = true)]
+#[diesel(table_name = feedback, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct FeedbackRow {
     pub id: String,
     pub code: String,
@@ -51,7 +51,7 @@ pub struct FeedbackRow {
 
 /// One step of an item's history.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = feedback_events)]
+#[diesel(table_name = feedback_events, treat_none_as_default_value = false)]
 pub struct FeedbackEventRow {
     pub feedback_id: String,
     pub seq: i32,
@@ -65,7 +65,7 @@ pub struct FeedbackEventRow {
 
 /// An attachment.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = feedback_documents)]
+#[diesel(table_name = feedback_documents, treat_none_as_default_value = false)]
 pub struct FeedbackDocumentRow {
     pub id: String,
     pub feedback_id: String,

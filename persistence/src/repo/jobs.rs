@@ -8,7 +8,7 @@ use crate::{AnyConnection, RepoError};
 
 /// A job.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = jobs)]
+#[diesel(table_name = jobs, treat_none_as_default_value = false)]
 pub struct JobRow {
     pub id: String,
     pub kind: String,

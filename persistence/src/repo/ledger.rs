@@ -9,7 +9,7 @@ use crate::{AnyConnection, RepoError};
 
 /// One grant or revocation.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = role_ledger)]
+#[diesel(table_name = role_ledger, treat_none_as_default_value = false)]
 pub struct LedgerRow {
     pub id: String,
     pub agency_id: Option<String>,

@@ -32,7 +32,7 @@ pub struct NewMessage {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = outbox_messages)]
+#[diesel(table_name = outbox_messages, treat_none_as_default_value = false)]
 struct InsertRow<'a> {
     id: String,
     target: &'a str,
@@ -78,7 +78,7 @@ pub struct MessageRow {
 
 /// One try of a message.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = outbox_attempts)]
+#[diesel(table_name = outbox_attempts, treat_none_as_default_value = false)]
 pub struct AttemptRow {
     pub message_id: String,
     pub attempt: i32,
@@ -120,7 +120,12 @@ pub fn enqueue(conn: &mut AnyConnection, now: NaiveDateTime, messages: &[NewMess
         })
         .collect();
     for chunk in rows.chunks(500) {
-        crate::per_backend!(conn, |c| diesel::insert_into(outbox_messages::table).values(chunk).execute(c))?;
+        // One message (the common case) as a single-row insert, which the connection keeps
+        // prepared.
+        match chunk {
+            [row] => crate::per_backend!(conn, |c| diesel::insert_into(outbox_messages::table).values(row).execute(c))?,
+            rows => crate::per_backend!(conn, |c| diesel::insert_into(outbox_messages::table).values(rows).execute(c))?,
+        };
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use crate::{AnyConnection, RepoError};
 
 /// A procedure's header.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = procedures)]
+#[diesel(table_name = procedures, treat_none_as_default_value = false)]
 pub struct ProcedureRow {
     pub code: String,
     pub national_code: Option<String>,
@@ -28,7 +28,7 @@ pub struct ProcedureRow {
 
 /// One version of a procedure.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = procedure_versions)]
+#[diesel(table_name = procedure_versions, treat_none_as_default_value = false)]
 pub struct VersionRow {
     pub procedure_code: String,
     pub version: i32,

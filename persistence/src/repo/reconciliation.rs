@@ -11,7 +11,7 @@ use crate::{AnyConnection, RepoError};
 
 /// One difference.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = reconciliation_findings)]
+#[diesel(table_name = reconciliation_findings, treat_none_as_default_value = false)]
 pub struct FindingRow {
     pub target: String,
     pub case_code: String,

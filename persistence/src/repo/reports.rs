@@ -9,7 +9,7 @@ use crate::{AnyConnection, ConflictKind, RepoError};
 
 /// A frozen report.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = report_snapshots)]
+#[diesel(table_name = report_snapshots, treat_none_as_default_value = false)]
 pub struct SnapshotRow {
     pub id: String,
     pub template: String,

@@ -81,7 +81,7 @@ fn facts_of(row: &CaseRow) -> Option<CaseFacts> {
 macro_rules! cell_row {
     ($name:ident, $table:ident, $($dim:ident),+) => {
         #[derive(Insertable)]
-        #[diesel(table_name = $table)]
+        #[diesel(table_name = $table, treat_none_as_default_value = false)]
         struct $name<'a> {
             $($dim: &'a str,)+
             day: NaiveDate,
@@ -166,7 +166,11 @@ pub fn apply(conn: &mut AnyConnection, key: (&str, &str, &str), cells: &[(NaiveD
         return Ok(());
     }
     let rows: Vec<PendingRow<'_>> = cells.iter().map(|(day, c)| PendingRow::new(key, *day, *c)).collect();
-    crate::per_backend!(conn, |c| diesel::insert_into(case_stats_pending::table).values(&rows).execute(c))?;
+    // One row (the common case) as a single-row insert, which the connection keeps prepared.
+    match rows.as_slice() {
+        [row] => crate::per_backend!(conn, |c| diesel::insert_into(case_stats_pending::table).values(row).execute(c))?,
+        rows => crate::per_backend!(conn, |c| diesel::insert_into(case_stats_pending::table).values(rows).execute(c))?,
+    };
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use crate::{AnyConnection, RepoError};
 
 /// A template's metadata.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = procedure_templates)]
+#[diesel(table_name = procedure_templates, treat_none_as_default_value = false)]
 pub struct TemplateRow {
     pub id: String,
     pub procedure_code: String,

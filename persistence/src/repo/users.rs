@@ -8,7 +8,7 @@ use crate::{AnyConnection, RepoError};
 
 /// A stored account. No `Debug`: it holds personal data and a password hash.
 #[derive(Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = users)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
 pub struct UserRow {
     pub id: String,
     pub username: String,

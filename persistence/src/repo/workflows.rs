@@ -9,7 +9,7 @@ use crate::{AnyConnection, RepoError};
 
 /// One version of a workflow; `steps` is JSON.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = workflows)]
+#[diesel(table_name = workflows, treat_none_as_default_value = false)]
 pub struct WorkflowRow {
     pub id: String,
     pub procedure_code: String,
