@@ -271,14 +271,11 @@ fn run(state: &AppState, stop: &Stop, targets: &[&'static str]) {
         let settings = &state.config.outbox;
         while !stop.is_stopped() {
             let handled = round(state, stop, &worker, targets).await;
-            // Idle: wait a poll interval. A thin round: wait a quarter of one, so that under a
-            // steady trickle the fixed cost of a claim and its recording is shared by more
-            // messages (a full round goes on at once).
-            let pause = match usize::try_from(settings.batch).unwrap_or(1) {
-                _ if handled == 0 => Some(settings.poll),
-                batch if handled < batch / 4 => Some(settings.poll / 4),
-                _ => None,
-            };
+            // A full round goes on at once; any other waits a poll interval, so that under a
+            // steady trickle the fixed cost of a claim, its recording and the portal's lists is
+            // shared by a poll interval's messages.
+            let full = usize::try_from(settings.batch).is_ok_and(|batch| handled >= batch);
+            let pause = (!full).then_some(settings.poll);
             if pause.is_some_and(|p| stop.wait(p)) {
                 break;
             }

@@ -176,12 +176,16 @@ pub fn claim(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<MessageR
             .collect::<Vec<_>>()
             .join(", ");
         let lock = if conn.backend() == crate::Backend::Postgres { " FOR UPDATE OF m SKIP LOCKED" } else { "" };
+        // "The earliest open message of its key" as a scalar subquery with LIMIT, which
+        // PostgreSQL always runs as one index probe per candidate: as `NOT EXISTS` it became an
+        // anti-join, and with statistics taken while no message was open the planner chose a
+        // nested loop without the key in the index condition (7,000 messages: 19 s per claim).
         let sql = format!(
             "SELECT m.seq, m.id, m.attempts, m.lease_owner, m.lease_until FROM outbox_messages m \
              WHERE m.status IN ('pending', 'failed') AND m.next_attempt_at <= $1 \
                AND (m.lease_until IS NULL OR m.lease_until < $1) AND m.target IN ({targets}) \
-               AND NOT EXISTS (SELECT 1 FROM outbox_messages e WHERE e.status IN ('pending', 'failed') \
-                   AND e.target = m.target AND e.ordering_key = m.ordering_key AND e.seq < m.seq) \
+               AND m.seq = (SELECT e.seq FROM outbox_messages e WHERE e.status IN ('pending', 'failed') \
+                   AND e.target = m.target AND e.ordering_key = m.ordering_key ORDER BY e.seq LIMIT 1) \
              ORDER BY m.seq LIMIT $2{lock}"
         );
         let candidates: Vec<Candidate> =
