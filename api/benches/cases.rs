@@ -564,11 +564,8 @@ async fn dispatcher(with_portal: &HashMap<&str, String>, database_url: &str) {
 /// page images after one slowed the next run's intake by 10-15%.)
 fn settle(database_url: &str) {
     let mut conn = persistence::build_pool(database_url, 1, false).expect("pool").get().expect("connection");
-    let statements: &[&str] = if conn.backend() == persistence::Backend::Postgres {
-        &["VACUUM ANALYZE"]
-    } else {
-        &["PRAGMA wal_checkpoint(TRUNCATE)"]
-    };
+    let statements: &[&str] =
+        if conn.backend() == persistence::Backend::Postgres { &["VACUUM ANALYZE"] } else { &["PRAGMA wal_checkpoint(TRUNCATE)"] };
     for sql in statements {
         persistence::per_backend!(&mut *conn, |c| diesel::connection::SimpleConnection::batch_execute(c, sql)).expect("settle");
     }
