@@ -275,8 +275,7 @@ fn run(state: &AppState, stop: &Stop, targets: &[&'static str]) {
             // steady trickle the fixed cost of a claim, its recording and the portal's lists is
             // shared by a poll interval's messages.
             let full = usize::try_from(settings.batch).is_ok_and(|batch| handled >= batch);
-            let pause = (!full).then_some(settings.poll);
-            if pause.is_some_and(|p| stop.wait(p)) {
+            if !full && stop.wait(settings.poll) {
                 break;
             }
         }
@@ -296,11 +295,6 @@ type Delivered = Result<Option<String>, (String, Option<u16>)>;
 
 async fn deliver(deliverers: &Deliverers, message: &MessageRow) -> Delivered {
     match message.target.as_str() {
-        "national_portal" => {
-            let Some(portal) = &deliverers.portal else { return Err(("the national portal is not configured".into(), None)) };
-            let sync: CaseSync = serde_json::from_str(&message.payload).map_err(|e| (format!("unreadable payload: {e}"), None))?;
-            portal.sync(&sync).await.map(|()| None).map_err(|e| (e.to_string(), e.http_status()))
-        }
         "pakn" => {
             let Some(pakn) = &deliverers.pakn else { return Err(("the national PAKN system is not configured".into(), None)) };
             let item: integrations::pakn::FeedbackSnapshot =
@@ -332,18 +326,19 @@ fn groups(deliverers: &Deliverers, claimed: Vec<MessageRow>) -> Vec<Vec<MessageR
     out
 }
 
-/// Delivers a group: several national portal messages in one batched sync, any other alone.
+/// Delivers a group: national portal messages in one batched sync, any other alone.
 async fn deliver_group(deliverers: &Deliverers, group: Vec<MessageRow>) -> Vec<(MessageRow, Delivered)> {
-    let portal = deliverers.portal.as_ref().filter(|_| group.len() > 1);
-    let Some(portal) = portal else {
-        let mut out = Vec::with_capacity(group.len());
+    let mut out: Vec<(MessageRow, Delivered)> = Vec::with_capacity(group.len());
+    if group.first().is_none_or(|m| m.target != Target::NationalPortal.as_str()) {
         for message in group {
             let delivered = deliver(deliverers, &message).await;
             out.push((message, delivered));
         }
         return out;
+    }
+    let Some(portal) = &deliverers.portal else {
+        return group.into_iter().map(|m| (m, Err(("the national portal is not configured".into(), None)))).collect();
     };
-    let mut out: Vec<(MessageRow, Delivered)> = Vec::with_capacity(group.len());
     let (mut readable, mut syncs) = (Vec::new(), Vec::new());
     for message in group {
         match serde_json::from_str::<CaseSync>(&message.payload) {

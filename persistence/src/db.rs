@@ -256,6 +256,19 @@ macro_rules! per_backend {
     };
 }
 
+/// Inserts `rows` into `table`: one row (the common case) as a single-row insert, which the
+/// connection keeps prepared (diesel prepares multi-row inserts anew each time), more as one
+/// multi-row insert.
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $rows {
+            [row] => $crate::per_backend!($conn, |c| diesel::insert_into($table).values(row).execute(c)),
+            rows => $crate::per_backend!($conn, |c| diesel::insert_into($table).values(rows).execute(c)),
+        }
+    };
+}
+
 /// Refreshes the planner's statistics (after a bulk load).
 ///
 /// # Errors

@@ -254,6 +254,11 @@ pub fn difference(settings: &PortalSettings, view: Option<&PortalView>, status_c
     Some(Difference { kind, ours_status, ours_due })
 }
 
+/// A case's progress entries with its code, as the progress calls take them.
+fn entries_of(sync: &CaseSync) -> Vec<(&str, &ProgressEntry)> {
+    sync.progress.iter().map(|e| (sync.case.code.as_str(), e)).collect()
+}
+
 /// The national portal, through the adapter.
 pub struct PortalClient {
     adapter: AdapterClient,
@@ -297,10 +302,7 @@ impl PortalClient {
         } else {
             self.dossiers(std::slice::from_ref(&sync.case), true).await?;
         }
-        for chunk in sync.progress.chunks(PROGRESS_CHUNK) {
-            self.send_progress(chunk.iter().map(|e| (sync.case.code.as_str(), e))).await?;
-        }
-        Ok(())
+        self.send_progress(&entries_of(sync)).await
     }
 
     /// Sends several cases (one change each) in as few calls as the protocol allows: one
@@ -351,25 +353,11 @@ impl PortalClient {
     /// The progress of the cases `chunk` (whose dossiers went through) in calls of at most
     /// [`PROGRESS_CHUNK`] entries; a rejected call is retried case by case.
     async fn progress_of(&self, syncs: &[CaseSync], chunk: &[usize], outcomes: &mut [Option<Result<(), AdapterError>>]) {
-        let entries = || chunk.iter().flat_map(|&i| syncs[i].progress.iter().map(move |e| (syncs[i].case.code.as_str(), e)));
-        let mut result = Ok(());
-        for part in entries().collect::<Vec<_>>().chunks(PROGRESS_CHUNK) {
-            result = self.send_progress(part.iter().copied()).await;
-            if result.is_err() {
-                break;
-            }
-        }
-        match result {
+        let entries: Vec<(&str, &ProgressEntry)> = chunk.iter().flat_map(|&i| entries_of(&syncs[i])).collect();
+        match self.send_progress(&entries).await {
             Err(AdapterError::Rejected { .. } | AdapterError::Protocol(_)) if chunk.len() > 1 => {
                 for &i in chunk {
-                    let mut one = Ok(());
-                    for part in syncs[i].progress.chunks(PROGRESS_CHUNK) {
-                        one = self.send_progress(part.iter().map(|e| (syncs[i].case.code.as_str(), e))).await;
-                        if one.is_err() {
-                            break;
-                        }
-                    }
-                    outcomes[i] = Some(one);
+                    outcomes[i] = Some(self.send_progress(&entries_of(&syncs[i])).await);
                 }
             }
             result => chunk.iter().for_each(|&i| outcomes[i] = Some(result.clone())),
@@ -386,11 +374,15 @@ impl PortalClient {
         self.adapter.call_answer(&self.settings.integration_path, "DongBoHoSoMC", p, also_ok).await
     }
 
-    /// One `CapNhatTienDoHoSoMC` call with these (case code, entry) pairs.
-    async fn send_progress<'a>(&self, entries: impl Iterator<Item = (&'a str, &'a ProgressEntry)>) -> Result<(), AdapterError> {
-        let mut p = Map::new();
-        p.insert("data".into(), Value::Array(entries.map(|(code, e)| progress(code, e, &self.settings)).collect()));
-        self.adapter.call_answer(&self.settings.integration_path, "CapNhatTienDoHoSoMC", p, &[]).await.map(|_| ())
+    /// These (case code, entry) pairs in `CapNhatTienDoHoSoMC` calls of [`PROGRESS_CHUNK`],
+    /// stopping at the first failure.
+    async fn send_progress(&self, entries: &[(&str, &ProgressEntry)]) -> Result<(), AdapterError> {
+        for part in entries.chunks(PROGRESS_CHUNK) {
+            let mut p = Map::new();
+            p.insert("data".into(), Value::Array(part.iter().map(|(code, e)| progress(code, e, &self.settings)).collect()));
+            self.adapter.call_answer(&self.settings.integration_path, "CapNhatTienDoHoSoMC", p, &[]).await?;
+        }
+        Ok(())
     }
 
     /// The portal's view of a case; `None` when it does not know the case.

@@ -120,12 +120,7 @@ pub fn enqueue(conn: &mut AnyConnection, now: NaiveDateTime, messages: &[NewMess
         })
         .collect();
     for chunk in rows.chunks(500) {
-        // One message (the common case) as a single-row insert, which the connection keeps
-        // prepared.
-        match chunk {
-            [row] => crate::per_backend!(conn, |c| diesel::insert_into(outbox_messages::table).values(row).execute(c))?,
-            rows => crate::per_backend!(conn, |c| diesel::insert_into(outbox_messages::table).values(rows).execute(c))?,
-        };
+        crate::insert_rows!(conn, outbox_messages::table, chunk)?;
     }
     Ok(())
 }

@@ -166,11 +166,7 @@ pub fn apply(conn: &mut AnyConnection, key: (&str, &str, &str), cells: &[(NaiveD
         return Ok(());
     }
     let rows: Vec<PendingRow<'_>> = cells.iter().map(|(day, c)| PendingRow::new(key, *day, *c)).collect();
-    // One row (the common case) as a single-row insert, which the connection keeps prepared.
-    match rows.as_slice() {
-        [row] => crate::per_backend!(conn, |c| diesel::insert_into(case_stats_pending::table).values(row).execute(c))?,
-        rows => crate::per_backend!(conn, |c| diesel::insert_into(case_stats_pending::table).values(rows).execute(c))?,
-    };
+    crate::insert_rows!(conn, case_stats_pending::table, rows.as_slice())?;
     Ok(())
 }
 
