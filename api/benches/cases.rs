@@ -126,6 +126,12 @@ fn memory_mb(pid: u32) -> (f64, f64) {
     (read("VmRSS:"), read("VmHWM:"))
 }
 
+/// Prints the server's resident and peak memory at a phase of the benchmark.
+fn print_memory(server: &Server, phase: &str) {
+    let (rss, peak) = memory_mb(server.child.id());
+    println!("  server memory {phase}: {rss:.0} MB resident, {peak:.0} MB peak");
+}
+
 /// What wrk measured.
 struct WrkRun {
     requests_per_second: f64,
@@ -358,19 +364,16 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
 
     let health = wrk(&base, &["/health/live".to_owned()], READ_CONNECTIONS, &dir);
     report_wrk("health/live", &health);
-    let (rss, peak) = memory_mb(server.child.id());
-    println!("  server memory after health/live: {rss:.0} MB resident, {peak:.0} MB peak");
+    print_memory(&server, "after health/live");
     let known: Vec<String> = setup.known.iter().map(|c| format!("/api/v1/lookup/cases/{c}")).collect();
     let lookup = wrk(&base, &known, READ_CONNECTIONS, &dir);
     report_wrk("lookup (known codes)", &lookup);
-    let (rss, peak) = memory_mb(server.child.id());
-    println!("  server memory after the known lookups: {rss:.0} MB resident, {peak:.0} MB peak");
+    print_memory(&server, "after the known lookups");
     let share = if health.requests_per_second > 0.0 { lookup.requests_per_second / health.requests_per_second * 100.0 } else { 0.0 };
     println!("  lookup = {share:.0}% of health/live (target >= 50%, p99 <= 10 ms)");
     let unknown: Vec<String> = setup.known.iter().map(|c| format!("/api/v1/lookup/cases/{}9999", &c[..c.len() - 4])).collect();
     report_wrk("lookup (unknown codes, 404)", &wrk(&base, &unknown, READ_CONNECTIONS, &dir));
-    let (rss, peak) = memory_mb(server.child.id());
-    println!("  server memory after the lookups: {rss:.0} MB resident, {peak:.0} MB peak");
+    print_memory(&server, "after the lookups");
 
     let inbox = hammer(
         &base,
@@ -398,8 +401,7 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     )
     .await;
     report("inbox (province subtree)", &province_inbox, "req/s");
-    let (rss, peak) = memory_mb(server.child.id());
-    println!("  server memory after the inboxes: {rss:.0} MB resident, {peak:.0} MB peak");
+    print_memory(&server, "after the inboxes");
 
     // Statistics over the seeded years: report 06 for the whole province for a quarter, and the
     // statistics grouped by agency for a year (sequential requests, after one warm-up).

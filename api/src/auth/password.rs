@@ -1,8 +1,9 @@
 //! Argon2id password hashing (RustCrypto `argon2`, default parameters m=19456, t=2, p=1).
 //!
-//! Hashing is CPU-heavy and takes 19 MiB for a moment: callers run it through [`off_thread`],
-//! on a few threads of its own. (On the blocking pool, every thread that ever hashed kept its
-//! 19 MiB in its allocator arena: nine logins raised the server's memory by 170 MB.)
+//! Hashing is CPU-heavy and works in 19 MiB: callers run it through [`off_thread`], on at most
+//! two threads of its own, each of which keeps that memory from one hash to the next
+//! (`compute`). So the server holds at most 38 MiB for passwords, whatever the number of logins
+//! or of blocking threads.
 
 use std::cell::RefCell;
 use std::sync::{Mutex, OnceLock, mpsc};
