@@ -8,6 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::cases::{NO_RESULT, act, case_body, world_with};
+use crate::outbox::wait_for;
 use crate::support::*;
 
 /// A gateway that answers `status` and records the JSON bodies and bearer tokens it got.
@@ -101,6 +102,8 @@ async fn applicants_hear_of_receipt_supplements_apologies_and_results_by_sms_zal
         assert!(apology.contains("xin lỗi") && apology.contains("10:00 ngày 05/01/2099"), "{apology}");
         act(&w.app, &w.clerk, &code, "resolve", json!({})).await;
         assert!(sms.wait(5).await[4]["text"].as_str().unwrap().contains("đã có kết quả"));
+        // The gateway has the text before the dispatcher records the answer.
+        wait_for(&w, &[&code], "every notification recorded as sent", |m| m["status"] == "sent").await;
         let sent = w.app.get(&format!("/api/v1/integrations/outbox?subject={code}&target=sms&limit=100"), Some(&w.f.admin)).await;
         let kinds: Vec<&str> = sent.body["items"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
         assert_eq!(

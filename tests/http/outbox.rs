@@ -34,7 +34,7 @@ async fn messages(w: &World, subject: &str) -> Vec<Value> {
 }
 
 /// Waits until every message of `subjects` satisfies `done`.
-async fn wait_for(w: &World, subjects: &[&str], what: &str, done: impl Fn(&Value) -> bool) {
+pub(crate) async fn wait_for(w: &World, subjects: &[&str], what: &str, done: impl Fn(&Value) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let mut all = Vec::new();
