@@ -339,6 +339,8 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
         ("MOTCUA_LOGIN_RATE_PER_MINUTE", "100000".to_owned()),
         ("MOTCUA_LOOKUP_RATE_PER_MINUTE", "100000000".to_owned()),
     ]);
+    let mut env = env;
+    env.extend(extra_server_env());
     let started = Instant::now();
     let seeded = Command::new(BIN)
         .args(["seed", "--cases", &cases.to_string(), "--agencies", "200", "--years", "3"])
@@ -352,7 +354,47 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     println!("  seed --cases {cases}: {:.0} s ({per_second:.0} cases/s)", started.elapsed().as_secs_f64());
     let url = database_url.clone();
     let setup = tokio::task::spawn_blocking(move || setup(&url)).await.expect("setup");
-    let server = serve(&env).await;
+    let body = json!({
+        "procedure_code": setup.procedure, "channel": "counter", "summary": "Chứng thực bản sao",
+        "applicant": {"kind": "citizen", "full_name": "Nông Văn Bình", "id_type": "cccd", "id_number": "004099012345"},
+        "documents": [{"requirement_code": "TK01", "name": "Tờ khai", "originals": 1, "copies": 0}]
+    });
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); 4];
+    if phase("reads") {
+        let first = reads_and_intake(label, &env, &setup, &database_url, &dir, &body).await;
+        rates[0].push(first);
+    }
+    if phase("costs") {
+        costs(&env, &setup, &database_url, &body, rates).await;
+    }
+}
+
+/// Whether `name` is among `MOTCUA_BENCH_PHASES` (comma-separated `reads`, `costs`; all when
+/// unset): the read-side figures with one intake run, and the intake costs of counters and outbox.
+fn phase(name: &str) -> bool {
+    std::env::var("MOTCUA_BENCH_PHASES").map_or(true, |phases| phases.split(',').any(|p| p.trim() == name))
+}
+
+/// Server settings added from `MOTCUA_BENCH_SERVER_ENV` (`NAME=value,NAME=value`), to try a
+/// setting on every server the benchmark starts.
+fn extra_server_env() -> Vec<(&'static str, String)> {
+    let text = std::env::var("MOTCUA_BENCH_SERVER_ENV").unwrap_or_default();
+    text.split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (&*Box::leak(name.trim().to_owned().into_boxed_str()), value.trim().to_owned()))
+        .collect()
+}
+
+/// Health, lookups, inboxes, statistics and one intake run on one server; returns the intake rate.
+async fn reads_and_intake(
+    label: &str,
+    env: &HashMap<&'static str, String>,
+    setup: &Setup,
+    database_url: &str,
+    dir: &std::path::Path,
+    body: &serde_json::Value,
+) -> f64 {
+    let server = serve(env).await;
     let base = server.base.clone();
     let mut tokens = Vec::new();
     for officer in &setup.officers {
@@ -362,17 +404,17 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     let tokens = Arc::new(tokens);
     let province = tokens.len() - 1;
 
-    let health = wrk(&base, &["/health/live".to_owned()], READ_CONNECTIONS, &dir);
+    let health = wrk(&base, &["/health/live".to_owned()], READ_CONNECTIONS, dir);
     report_wrk("health/live", &health);
     print_memory(&server, "after health/live");
     let known: Vec<String> = setup.known.iter().map(|c| format!("/api/v1/lookup/cases/{c}")).collect();
-    let lookup = wrk(&base, &known, READ_CONNECTIONS, &dir);
+    let lookup = wrk(&base, &known, READ_CONNECTIONS, dir);
     report_wrk("lookup (known codes)", &lookup);
     print_memory(&server, "after the known lookups");
     let share = if health.requests_per_second > 0.0 { lookup.requests_per_second / health.requests_per_second * 100.0 } else { 0.0 };
     println!("  lookup = {share:.0}% of health/live (target >= 50%, p99 <= 10 ms)");
     let unknown: Vec<String> = setup.known.iter().map(|c| format!("/api/v1/lookup/cases/{}9999", &c[..c.len() - 4])).collect();
-    report_wrk("lookup (unknown codes, 404)", &wrk(&base, &unknown, READ_CONNECTIONS, &dir));
+    report_wrk("lookup (unknown codes, 404)", &wrk(&base, &unknown, READ_CONNECTIONS, dir));
     print_memory(&server, "after the lookups");
 
     let inbox = hammer(
@@ -422,13 +464,8 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
         by_agency.2, by_agency.0, by_agency.1
     );
 
-    let body = json!({
-        "procedure_code": setup.procedure, "channel": "counter", "summary": "Chứng thực bản sao",
-        "applicant": {"kind": "citizen", "full_name": "Nông Văn Bình", "id_type": "cccd", "id_number": "004099012345"},
-        "documents": [{"requirement_code": "TK01", "name": "Tờ khai", "originals": 1, "copies": 0}]
-    });
-    settle(&database_url);
-    let intake = intake_run(&base, tokens.clone(), &setup, &body).await;
+    settle(database_url);
+    let intake = intake_run(&base, tokens.clone(), setup, body).await;
     report("intake (counter, 8 agencies)", &intake, "cases/s");
     let unique: HashSet<&String> = intake.codes.iter().collect();
     println!(
@@ -440,10 +477,15 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     let (rss, peak) = memory_mb(server.child.id());
     println!("  server memory: {rss:.0} MB resident, {peak:.0} MB peak (target <= 150 MB)");
     drop(server);
+    rate(intake.ok)
+}
 
-    // The costs of the statistics counters (target: within 10%) and of the outbox (within 15%):
-    // the same intake in four configurations, in two alternating rounds, so that what drifts
-    // during a run (growing tables, checkpoints, autovacuum) falls on every configuration alike.
+/// The costs of the statistics counters (target: within 10%) and of the outbox (within 15%):
+/// the same intake in four configurations, in two alternating rounds, so that what drifts
+/// during a run (growing tables, checkpoints, autovacuum) falls on every configuration alike.
+/// `rates[0]` may hold the rate of an earlier run of the first configuration, which then
+/// runs only in the second round.
+async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url: &str, body: &serde_json::Value, mut rates: Vec<Vec<f64>>) {
     let mut without = env.clone();
     without.insert("MOTCUA_STATS_INCREMENTAL", "false".to_owned());
     let mut delivering = env.clone();
@@ -454,15 +496,15 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
     let mut queueing = delivering.clone();
     queueing.insert("MOTCUA_OUTBOX_DISPATCH", "false".into());
     let configurations = [
-        ("intake (as above)", &env),
+        ("intake (as above)", env),
         ("intake without statistics counters", &without),
         ("intake, outbox on, delivering", &delivering),
         ("intake, outbox on, queueing", &queueing),
     ];
-    let mut rates: Vec<Vec<f64>> = vec![vec![rate(intake.ok)], Vec::new(), Vec::new(), Vec::new()];
+    let skip_first = !rates[0].is_empty();
     for round in 0..2 {
         for (i, (label, settings)) in configurations.iter().enumerate() {
-            if round == 0 && i == 0 {
+            if round == 0 && i == 0 && skip_first {
                 continue;
             }
             let server = serve(settings).await;
@@ -470,14 +512,14 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
             for officer in &setup.officers {
                 fresh.push(login(&server.base, officer, "bench-pass-2026").await);
             }
-            settle(&database_url);
-            let run = intake_run(&server.base, Arc::new(fresh), &setup, &body).await;
+            settle(database_url);
+            let run = intake_run(&server.base, Arc::new(fresh), setup, body).await;
             report(label, &run, "cases/s");
             rates[i].push(rate(run.ok));
             server.stop();
             if i == 3 {
                 // The queue left behind drains before the next configuration.
-                dispatcher(&delivering, &database_url).await;
+                dispatcher(&delivering, database_url).await;
             }
         }
     }

@@ -44,6 +44,19 @@ fn valid_request_id(value: &HeaderValue) -> Option<String> {
     ok.then(|| text.to_owned())
 }
 
+/// A request id unique across instances and restarts, in the shape of a simple UUID: a random
+/// prefix drawn once per process and a counter scrambled by an odd multiplier (a bijection, so
+/// ids never repeat and do not show how many requests came before). A fresh UUID drew from the
+/// kernel's random source on every request.
+fn new_request_id() -> String {
+    use std::sync::LazyLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: LazyLock<u64> = LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    format!("{:016x}{n:016x}", *PREFIX)
+}
+
 /// Renders any error response as a problem document in `lang` with `request_id`: handler and
 /// extractor errors carry an [`ApiError`]; any other 4xx/5xx without a problem body (from the
 /// framework or a middleware) gets the generic problem of its status.
@@ -84,8 +97,7 @@ pub fn localize_problem(res: ServiceResponse<BoxBody>, lang: Lang, request_id: &
 /// None of its own: errors of inner services become problem documents.
 pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
-    let request_id =
-        req.headers().get("x-request-id").and_then(valid_request_id).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let request_id = req.headers().get("x-request-id").and_then(valid_request_id).unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let lang = Lang::of(req.request());
     // Inner middleware answer with responses, not `Err`; an `Err` would be rendered by actix
@@ -227,4 +239,17 @@ pub async fn idempotency(
     }
     let response = response.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_distinct_and_shaped_like_simple_uuids() {
+        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids.iter().all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert!(ids.iter().all(|id| valid_request_id(&HeaderValue::from_str(id).expect("a header value")).is_some()));
+    }
 }

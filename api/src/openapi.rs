@@ -48,6 +48,9 @@ impl Modify for SecurityAddon {
         contact(name = "motcua maintainers")
     ),
     servers((url = "/", description = "This server")),
+    // Routed by hand in `server.rs` (a fixed-prefix scope); every other path is collected from
+    // its route.
+    paths(crate::routes::cases::lookup_case),
     modifiers(&SecurityAddon),
     tags(
         (name = "auth", description = "Login, tokens, registration and the caller's account"),

@@ -84,6 +84,16 @@ async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<Http
     }
 }
 
+/// `GET /api/v1/lookup/cases/{code}` ([`cases::lookup_case`], documented there): the code is the
+/// one segment after the scope's prefix; anything else is the fallback's 404 or 405.
+async fn lookup_entry(state: web::Data<AppState>, req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+    let code = req.match_info().unprocessed().strip_prefix('/').filter(|code| !code.is_empty() && !code.contains('/')).map(str::to_owned);
+    match code {
+        Some(code) if req.method() == actix_web::http::Method::GET => cases::lookup_case(state, req, code).await,
+        _ => fallback(req, table).await,
+    }
+}
+
 fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     let api = match &error {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::new(Code::PayloadTooLarge),
@@ -186,6 +196,8 @@ pub fn build_app(
         .service(
             scope::scope("/api/v1")
                 .map(|scope| scope.route("/openapi.json", web::get().to(openapi_json)))
+                // The public lookup, matched by its fixed prefix (see `lookup_entry`).
+                .map(|scope| scope.service(web::scope("/lookup/cases").default_service(web::to(lookup_entry))))
                 .service(auth::login)
                 .service(sso::authorize)
                 .service(sso::callback)
@@ -225,7 +237,6 @@ pub fn build_app(
                 .service(cases::get_case)
                 .service(cases::case_action)
                 .service(cases::list_case_events)
-                .service(cases::lookup_case)
                 .service(cases::rate_case)
                 .service(cases::upload_case_document)
                 .service(cases::list_case_documents)

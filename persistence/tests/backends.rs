@@ -168,6 +168,21 @@ fn check_constraints_list_exactly_the_domain_values() {
     }
 }
 
+/// SQLite is built with the query planner stability guarantee (`.cargo/config.toml`): without
+/// it every statement with a bound `LIMIT` is compiled again on each run.
+#[test]
+fn sqlite_keeps_its_prepared_statements() {
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        compile_options: String,
+    }
+    let db = databases(false).remove(0);
+    let AnyConnection::Sqlite(c) = &mut *db.pool.get().unwrap() else { panic!("SQLite first") };
+    let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options").load(c).unwrap();
+    assert!(options.iter().any(|o| o.compile_options == "ENABLE_QPSG"), "built without SQLITE_ENABLE_QPSG");
+}
+
 #[test]
 fn timestamps_round_trip_at_microsecond_precision() {
     for db in databases(true) {

@@ -286,6 +286,11 @@ async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
         }
         app.get("/api/v1/lookup/cases/000.20.01.H14-261128-9999", None).await.assert_problem(404, "not_found");
         app.get("/api/v1/lookup/cases/not-a-code", None).await.assert_problem(404, "not_found");
+        app.get(&format!("/api/v1/lookup/cases/{code}/more"), None).await.assert_problem(404, "not_found");
+        app.get("/api/v1/lookup/cases/", None).await.assert_problem(404, "not_found");
+        let wrong_method = app.post(&format!("/api/v1/lookup/cases/{code}"), None, json!({})).await;
+        wrong_method.assert_problem(405, "method_not_allowed");
+        assert_eq!(wrong_method.header("allow"), Some("GET"));
         let other = app.post("/api/v1/auth/register", None, citizen("citizen.b", 2)).await;
         assert_eq!(other.status, 201);
         let stranger = app.token("citizen.b", "citizen-pass-2026").await;
