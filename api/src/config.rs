@@ -77,7 +77,8 @@ pub struct Config {
     pub feedback_rate_per_hour: u32,
     /// Whether case changes update the statistics counters (off only to measure their cost).
     pub stats_incremental: bool,
-    /// How often pending counter changes are folded into the statistics sums.
+    /// How often pending counter changes are folded into the statistics sums (answers add the
+    /// pending changes, so this decides cost, not freshness).
     pub stats_fold_interval: Duration,
     /// The national portal's adapter (dossier and progress sync, lookup), when
     /// `MOTCUA_NATIONAL_PORTAL_URL` is set, with its paths and status mapping.
@@ -285,7 +286,7 @@ impl Config {
             evaluation_thresholds: parse_thresholds(get("MOTCUA_EVALUATION_THRESHOLDS"))?,
             feedback_rate_per_hour: parse(&get, "MOTCUA_FEEDBACK_RATE_PER_HOUR", 10)?,
             stats_incremental: parse(&get, "MOTCUA_STATS_INCREMENTAL", true)?,
-            stats_fold_interval: Duration::from_millis(parse(&get, "MOTCUA_STATS_FOLD_MS", 1000)?.max(10)),
+            stats_fold_interval: Duration::from_millis(parse(&get, "MOTCUA_STATS_FOLD_MS", 5000)?.max(10)),
             national_portal: portal_config(&get)?,
             oidc: oidc_config(&get)?,
             pakn: match get("MOTCUA_PAKN_URL") {
