@@ -284,6 +284,7 @@ async fn serve(env: &HashMap<&str, String>) -> Server {
     let child = Command::new(BIN)
         .arg("serve")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .envs(extra_server_env())
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -339,8 +340,6 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
         ("MOTCUA_LOGIN_RATE_PER_MINUTE", "100000".to_owned()),
         ("MOTCUA_LOOKUP_RATE_PER_MINUTE", "100000000".to_owned()),
     ]);
-    let mut env = env;
-    env.extend(extra_server_env());
     let started = Instant::now();
     let seeded = Command::new(BIN)
         .args(["seed", "--cases", &cases.to_string(), "--agencies", "200", "--years", "3"])
@@ -377,12 +376,9 @@ fn phase(name: &str) -> bool {
 
 /// Server settings added from `MOTCUA_BENCH_SERVER_ENV` (`NAME=value,NAME=value`), to try a
 /// setting on every server the benchmark starts.
-fn extra_server_env() -> Vec<(&'static str, String)> {
+fn extra_server_env() -> Vec<(String, String)> {
     let text = std::env::var("MOTCUA_BENCH_SERVER_ENV").unwrap_or_default();
-    text.split(',')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(name, value)| (&*Box::leak(name.trim().to_owned().into_boxed_str()), value.trim().to_owned()))
-        .collect()
+    text.split(',').filter_map(|pair| pair.split_once('=')).map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned())).collect()
 }
 
 /// Health, lookups, inboxes, statistics and one intake run on one server; returns the intake rate.

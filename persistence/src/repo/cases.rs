@@ -95,7 +95,8 @@ pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<CaseR
 }
 
 /// What the public lookup reads of a case (names come from the caller's cache).
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
 pub struct LookupRow {
     pub code: String,
     pub status: String,
@@ -106,23 +107,16 @@ pub struct LookupRow {
     pub agency_id: String,
 }
 
-/// What the public lookup selects of a case.
-macro_rules! lookup_columns {
-    () => {
-        (cases::code, cases::status, cases::received_at, cases::due_at, cases::procedure_code, cases::procedure_version, cases::agency_id)
-    };
-}
-
 /// The public projection of one case, in one indexed read. The query runs on the concrete
 /// connection: through `AnyConnection` diesel writes the SQL text anew on every run to find the
 /// prepared statement, which cost more than the read itself.
 pub fn lookup(conn: &mut AnyConnection, code: &str) -> Result<Option<LookupRow>, RepoError> {
-    Ok(crate::per_backend!(conn, |c| cases::table.filter(cases::code.eq(code)).select(lookup_columns!()).first(c).optional())?)
+    Ok(crate::per_backend!(conn, |c| cases::table.filter(cases::code.eq(code)).select(LookupRow::as_select()).first(c).optional())?)
 }
 
 /// The public projections of the cases with these codes (unknown codes are left out).
 pub fn lookup_many(conn: &mut AnyConnection, codes: &[String]) -> Result<Vec<LookupRow>, RepoError> {
-    Ok(crate::per_backend!(conn, |c| cases::table.filter(cases::code.eq_any(codes)).select(lookup_columns!()).load(c))?)
+    Ok(crate::per_backend!(conn, |c| cases::table.filter(cases::code.eq_any(codes)).select(LookupRow::as_select()).load(c))?)
 }
 
 /// One case by code, locked until the transaction ends on PostgreSQL.
