@@ -78,12 +78,15 @@ fn facts_of(row: &CaseRow) -> Option<CaseFacts> {
     facts(&row.status, &row.channel, row.received_at, row.finished_at, row.due_at)
 }
 
+// The rows own their text: an array of owned rows is an insert of a fixed shape, which diesel
+// keeps prepared per connection (an insert of borrowed rows in a slice is parsed and planned
+// anew by PostgreSQL each time, and a case change writes two or three pending cells).
 macro_rules! cell_row {
     ($name:ident, $table:ident, $($dim:ident),+) => {
         #[derive(Insertable)]
         #[diesel(table_name = $table, treat_none_as_default_value = false)]
-        struct $name<'a> {
-            $($dim: &'a str,)+
+        struct $name {
+            $($dim: String,)+
             day: NaiveDate,
             received: i64,
             received_online: i64,
@@ -97,10 +100,10 @@ macro_rules! cell_row {
             past_due: i64,
         }
 
-        impl<'a> $name<'a> {
+        impl $name {
             fn new(($($dim,)+): ($(cell_row!(@str $dim),)+), day: NaiveDate, c: Counters) -> Self {
                 Self {
-                    $($dim,)+
+                    $($dim: $dim.to_owned(),)+
                     day,
                     received: c.received,
                     received_online: c.received_online,
@@ -116,7 +119,7 @@ macro_rules! cell_row {
             }
         }
     };
-    (@str $dim:ident) => { &'a str };
+    (@str $dim:ident) => { &str };
 }
 
 cell_row!(DailyRow, case_stats_daily, agency_id, procedure_code, channel);
@@ -165,7 +168,20 @@ pub fn apply(conn: &mut AnyConnection, key: (&str, &str, &str), cells: &[(NaiveD
     if cells.is_empty() {
         return Ok(());
     }
-    let rows: Vec<PendingRow<'_>> = cells.iter().map(|(day, c)| PendingRow::new(key, *day, *c)).collect();
+    let rows: Vec<PendingRow> = cells.iter().map(|(day, c)| PendingRow::new(key, *day, *c)).collect();
+    // Two cells (receipt and due day) or three are the usual changes: arrays, kept prepared.
+    macro_rules! fixed {
+        ($rows:expr, $n:literal) => {
+            match <[PendingRow; $n]>::try_from($rows) {
+                Ok(rows) => {
+                    crate::per_backend!(conn, |c| diesel::insert_into(case_stats_pending::table).values(rows).execute(c))?;
+                    return Ok(());
+                }
+                Err(rows) => rows,
+            }
+        };
+    }
+    let rows = fixed!(fixed!(rows, 2), 3);
     crate::insert_rows!(conn, case_stats_pending::table, rows.as_slice())?;
     Ok(())
 }
@@ -359,7 +375,7 @@ fn add_to_tables(conn: &mut AnyConnection, daily: &Cells, empty: bool) -> Result
     macro_rules! write_sums {
         ($cells:expr, $table:ident, $row:ident, $key:pat => $parts:expr, ($($col:ident),+)) => {
             for chunk in flat($cells).chunks(1000) {
-                let rows: Vec<$row<'_>> = chunk.iter().map(|($key, d, c)| $row::new($parts, *d, *c)).collect();
+                let rows: Vec<$row> = chunk.iter().map(|($key, d, c)| $row::new($parts, *d, *c)).collect();
                 if empty {
                     crate::per_backend!(conn, |c| diesel::insert_into($table::table).values(&rows).execute(c))?;
                 } else {
