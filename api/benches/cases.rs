@@ -279,6 +279,14 @@ impl Drop for Server {
     }
 }
 
+/// Where the servers' warnings go: appended to the file `MOTCUA_BENCH_SERVER_LOG` names, or
+/// nowhere.
+fn server_log() -> Stdio {
+    std::env::var_os("MOTCUA_BENCH_SERVER_LOG")
+        .and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok())
+        .map_or_else(Stdio::null, Stdio::from)
+}
+
 async fn serve(env: &HashMap<&str, String>) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
     let child = Command::new(BIN)
@@ -288,7 +296,7 @@ async fn serve(env: &HashMap<&str, String>) -> Server {
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(server_log())
         .spawn()
         .expect("spawn motcua");
     let base = format!("http://127.0.0.1:{port}");
@@ -339,6 +347,9 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
         ("MOTCUA_DB_POOL_SIZE", "16".to_owned()),
         ("MOTCUA_LOGIN_RATE_PER_MINUTE", "100000".to_owned()),
         ("MOTCUA_LOOKUP_RATE_PER_MINUTE", "100000000".to_owned()),
+        // The intake runs put some 10,000 cases a day on each of their eight agencies, past
+        // the default four-digit daily sequence (ministry-style width).
+        ("MOTCUA_CASE_SEQUENCE_WIDTH", "6".to_owned()),
     ]);
     let started = Instant::now();
     let seeded = Command::new(BIN)

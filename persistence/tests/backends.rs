@@ -486,6 +486,61 @@ mod outbox_queue {
         }
     }
 
+    /// The claim's probe for the earliest open message of a key is a lookup of the key index,
+    /// and cannot fall back on the due-time index: after statistics taken while every message
+    /// was sent (the usual state) and a backlog built up (the portal was down), PostgreSQL once
+    /// chose that index and scanned every open message per candidate (13 s a claim with 10,000
+    /// open). The second half drops the key index inside a transaction that is rolled back, to
+    /// see what else the planner could take.
+    #[test]
+    fn the_claim_probes_the_key_index_and_cannot_scan_the_due_index() {
+        /// Ends the transaction by rolling it back, carrying what was read inside.
+        #[derive(Debug)]
+        enum Rollback {
+            Plan(Vec<String>),
+            Db(String),
+        }
+        impl From<diesel::result::Error> for Rollback {
+            fn from(e: diesel::result::Error) -> Self {
+                Self::Db(e.to_string())
+            }
+        }
+        fn probe(plan: &[String]) -> String {
+            let from = plan.iter().position(|l| l.contains("SubPlan") || l.contains("SUBQUERY")).expect("a subquery in the plan");
+            plan[from..].join("\n")
+        }
+        for db in databases(true) {
+            let mut conn = db.pool.get().unwrap();
+            let old: Vec<NewMessage> = (0..300).map(|i| message(&format!("OLD{i}"), 1)).collect();
+            outbox::enqueue(&mut conn, at(0), &old).unwrap();
+            let claimed = outbox::claim(&mut conn, &lease("w1", 1, 500)).unwrap();
+            let done: Vec<Finished> = claimed.iter().map(|m| sent(m, 2)).collect();
+            assert_eq!(outbox::finish(&mut conn, "w1", &done).unwrap().len(), 300);
+            persistence::db::analyze(&mut conn).unwrap();
+            let backlog: Vec<NewMessage> = (0..2000).map(|i| message(&format!("NEW{i}"), 1)).collect();
+            outbox::enqueue(&mut conn, at(10), &backlog).unwrap();
+            let plan = outbox::claim_plan(&mut conn, &lease("w1", 20, 200)).unwrap();
+            assert!(
+                probe(&plan).contains("outbox_messages_order_idx"),
+                "{:?}: the probe uses the key index:\n{}",
+                db.backend,
+                plan.join("\n")
+            );
+            let without: Result<(), Rollback> = persistence::write_tx(&mut conn, |conn| {
+                persistence::db::execute_raw(conn, "DROP INDEX outbox_messages_order_idx")?;
+                Err(Rollback::Plan(outbox::claim_plan(conn, &lease("w1", 20, 200)).map_err(|e| Rollback::Db(e.to_string()))?))
+            });
+            let Err(Rollback::Plan(plan)) = without else { panic!("{:?}: {without:?}", db.backend) };
+            assert!(
+                !probe(&plan).contains("outbox_messages_open_idx"),
+                "{:?}: the probe scans the due-time index:\n{}",
+                db.backend,
+                plan.join("\n")
+            );
+            assert_eq!(outbox::claim(&mut conn, &lease("w1", 20, 200)).unwrap().len(), 200, "{:?}: the key index is back", db.backend);
+        }
+    }
+
     #[test]
     fn a_dead_message_is_replayed_by_hand_and_other_targets_are_not_claimed() {
         for db in databases(true) {

@@ -151,6 +151,71 @@ struct Candidate {
     lease_until: Option<NaiveDateTime>,
 }
 
+/// The claim's selection of candidates: due, unleased, and each the earliest open message of
+/// its target and ordering key.
+fn claim_sql(backend: crate::Backend, targets: &[&str]) -> String {
+    // Target names are the platform's own (checked against the list), never client text.
+    let targets = targets
+        .iter()
+        .filter(|t| domain::outbox::Target::parse(t, "target").is_ok())
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let lock = if backend == crate::Backend::Postgres { " FOR UPDATE OF m SKIP LOCKED" } else { "" };
+    // "The earliest open message of its key" as a scalar subquery with LIMIT, which
+    // PostgreSQL always runs as one index probe per candidate: as `NOT EXISTS` it became an
+    // anti-join, and with statistics taken while no message was open the planner chose a
+    // nested loop without the key in the index condition (7,000 messages: 19 s per claim).
+    // The probe can use only the key index: the due-time index requires a due-time comparison
+    // (migration 23; see [`claim_plan`]).
+    format!(
+        "SELECT m.seq, m.id, m.attempts, m.lease_owner, m.lease_until FROM outbox_messages m \
+         WHERE m.status IN ('pending', 'failed') AND m.next_attempt_at <= $1 \
+           AND (m.lease_until IS NULL OR m.lease_until < $1) AND m.target IN ({targets}) \
+           AND m.seq = (SELECT e.seq FROM outbox_messages e WHERE e.status IN ('pending', 'failed') \
+               AND e.target = m.target AND e.ordering_key = m.ordering_key ORDER BY e.seq LIMIT 1) \
+         ORDER BY m.seq LIMIT $2{lock}"
+    )
+}
+
+#[derive(QueryableByName)]
+struct PgPlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+#[derive(QueryableByName)]
+struct SqlitePlanLine {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// How the database would run a claim now (`EXPLAIN` on PostgreSQL, `EXPLAIN QUERY PLAN` on
+/// SQLite), one line per plan node: for diagnosis, and for the test that the probe per
+/// candidate stays an index lookup of its key whatever the statistics say.
+///
+/// # Errors
+/// Database errors.
+pub fn claim_plan(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<String>, RepoError> {
+    let sql = claim_sql(conn.backend(), lease.targets);
+    Ok(match conn {
+        AnyConnection::Postgresql(c) => diesel::sql_query(format!("EXPLAIN {sql}"))
+            .bind::<Timestamp, _>(lease.now)
+            .bind::<BigInt, _>(lease.limit)
+            .load::<PgPlanLine>(c)?
+            .into_iter()
+            .map(|l| l.line)
+            .collect(),
+        AnyConnection::Sqlite(c) => diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .bind::<Timestamp, _>(lease.now)
+            .bind::<BigInt, _>(lease.limit)
+            .load::<SqlitePlanLine>(c)?
+            .into_iter()
+            .map(|l| l.detail)
+            .collect(),
+    })
+}
+
 /// Leases up to `lease.limit` due messages, oldest first, at most one per target and ordering
 /// key (the earliest open one), and returns them with their new attempt number. A message
 /// whose previous lease ran out without an outcome gets that attempt logged as `abandoned`.
@@ -162,27 +227,7 @@ pub fn claim(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<MessageR
         return Ok(Vec::new());
     }
     crate::db::write_tx(conn, |conn| {
-        // Target names are the platform's own (checked against the list), never client text.
-        let targets = lease
-            .targets
-            .iter()
-            .filter(|t| domain::outbox::Target::parse(t, "target").is_ok())
-            .map(|t| format!("'{t}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let lock = if conn.backend() == crate::Backend::Postgres { " FOR UPDATE OF m SKIP LOCKED" } else { "" };
-        // "The earliest open message of its key" as a scalar subquery with LIMIT, which
-        // PostgreSQL always runs as one index probe per candidate: as `NOT EXISTS` it became an
-        // anti-join, and with statistics taken while no message was open the planner chose a
-        // nested loop without the key in the index condition (7,000 messages: 19 s per claim).
-        let sql = format!(
-            "SELECT m.seq, m.id, m.attempts, m.lease_owner, m.lease_until FROM outbox_messages m \
-             WHERE m.status IN ('pending', 'failed') AND m.next_attempt_at <= $1 \
-               AND (m.lease_until IS NULL OR m.lease_until < $1) AND m.target IN ({targets}) \
-               AND m.seq = (SELECT e.seq FROM outbox_messages e WHERE e.status IN ('pending', 'failed') \
-                   AND e.target = m.target AND e.ordering_key = m.ordering_key ORDER BY e.seq LIMIT 1) \
-             ORDER BY m.seq LIMIT $2{lock}"
-        );
+        let sql = claim_sql(conn.backend(), lease.targets);
         let candidates: Vec<Candidate> =
             crate::per_backend!(conn, |c| diesel::sql_query(&sql).bind::<Timestamp, _>(lease.now).bind::<BigInt, _>(lease.limit).load(c))?;
         if candidates.is_empty() {
