@@ -29,7 +29,10 @@ where
         let name = format!("{prefix}_{}", &id[..12]);
         let mut conn = diesel::PgConnection::establish(&admin).expect("admin connection");
         diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
-        let url = format!("{}/{name}", admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b));
+        // The database name replaced, connection parameters (`?sslmode=disable`, …) kept.
+        let (path, query) = admin.split_once('?').map_or((admin.as_str(), None), |(p, q)| (p, Some(q)));
+        let base = path.rsplit_once('/').map_or(path, |(b, _)| b);
+        let url = query.map_or_else(|| format!("{base}/{name}"), |q| format!("{base}/{name}?{q}"));
         run("PostgreSQL", url, dir.join("pg")).await;
         let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
     }
