@@ -198,21 +198,10 @@ struct SqlitePlanLine {
 /// Database errors.
 pub fn claim_plan(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<String>, RepoError> {
     let sql = claim_sql(conn.backend(), lease.targets);
+    let explain = |how: &str| diesel::sql_query(format!("{how} {sql}")).bind::<Timestamp, _>(lease.now).bind::<BigInt, _>(lease.limit);
     Ok(match conn {
-        AnyConnection::Postgresql(c) => diesel::sql_query(format!("EXPLAIN {sql}"))
-            .bind::<Timestamp, _>(lease.now)
-            .bind::<BigInt, _>(lease.limit)
-            .load::<PgPlanLine>(c)?
-            .into_iter()
-            .map(|l| l.line)
-            .collect(),
-        AnyConnection::Sqlite(c) => diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-            .bind::<Timestamp, _>(lease.now)
-            .bind::<BigInt, _>(lease.limit)
-            .load::<SqlitePlanLine>(c)?
-            .into_iter()
-            .map(|l| l.detail)
-            .collect(),
+        AnyConnection::Postgresql(c) => explain("EXPLAIN").load::<PgPlanLine>(c)?.into_iter().map(|l| l.line).collect(),
+        AnyConnection::Sqlite(c) => explain("EXPLAIN QUERY PLAN").load::<SqlitePlanLine>(c)?.into_iter().map(|l| l.detail).collect(),
     })
 }
 
