@@ -100,10 +100,21 @@ pub struct CaseChange<'a> {
 /// # Errors
 /// Database errors.
 pub fn case_changed(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<(), ApiError> {
+    let messages = case_messages(conn, state, change)?;
+    outbox::enqueue(conn, change.event.at, &messages)?;
+    Ok(())
+}
+
+/// The messages of a case change, for the caller to write in its transaction (none when no
+/// receiver is configured).
+///
+/// # Errors
+/// Database errors.
+pub fn case_messages(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<Vec<outbox::NewMessage>, ApiError> {
     let portal = state.deliverers.portal.is_some();
     let notify = [Target::Sms, Target::Zalo, Target::Email].into_iter().any(|t| state.deliverers.has(t));
     if !portal && !notify {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let case = change.case;
     let facts = CaseFacts {
@@ -128,8 +139,7 @@ pub fn case_changed(conn: &mut AnyConnection, state: &AppState, change: &CaseCha
     {
         messages.extend(notifications(state, &notice, &case.code, facts.applicant.phone.as_deref(), facts.applicant.email.as_deref())?);
     }
-    outbox::enqueue(conn, change.event.at, &messages)?;
-    Ok(())
+    Ok(messages)
 }
 
 /// What every message of a case change reads: its status, applicant and agency (code, name).

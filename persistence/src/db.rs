@@ -244,6 +244,28 @@ where
     result
 }
 
+/// Two PostgreSQL writes sent as one statement, `WITH first AS (A) B`: a data-modifying
+/// statement in `WITH` runs with the same snapshot as the main one, so two writes that do not
+/// read each other's rows (a case and its pending counter cells, say) cost one round trip
+/// instead of two. Kept prepared when both parts are; the two parts must not be `Chained`.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub struct Chained<A, B>(pub A, pub B);
+
+impl<A, B> diesel::query_builder::QueryFragment<diesel::pg::Pg> for Chained<A, B>
+where
+    A: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    B: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> diesel::QueryResult<()> {
+        out.push_sql("WITH first AS (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(") ");
+        self.1.walk_ast(out.reborrow())
+    }
+}
+
+impl<A, B> diesel::RunQueryDsl<PgConnection> for Chained<A, B> {}
+
 /// Compiles the same block once per concrete connection, for the few statements the
 /// multi-backend type cannot express (`ON CONFLICT`, `FOR UPDATE`).
 #[macro_export]

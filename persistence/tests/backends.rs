@@ -486,6 +486,45 @@ mod outbox_queue {
         }
     }
 
+    /// A message written with the change it reports ([`outbox::enqueue_with`]): both rows are
+    /// there on either backend; on PostgreSQL one message goes in the change's own statement,
+    /// kept prepared (what intake does with its first event).
+    #[test]
+    fn a_message_goes_in_the_statement_of_its_change() {
+        use persistence::schema::audit_pending as a;
+        for db in databases(true) {
+            let mut conn = db.pool.get().unwrap();
+            for n in 1..=3 {
+                let change = diesel::insert_into(a::table).values((
+                    a::at.eq(at(0)),
+                    a::action.eq("case.create"),
+                    a::entity_type.eq("case"),
+                    a::entity_id.eq(format!("C{n}")),
+                ));
+                // Two messages at once take the ordinary path.
+                let messages = if n == 3 { vec![message("K", n), message("K", n + 1)] } else { vec![message("K", n)] };
+                persistence::write_tx(&mut conn, |c| outbox::enqueue_with(c, change, at(0), &messages)).unwrap();
+            }
+            let changes: i64 = a::table.count().get_result(&mut *conn).unwrap();
+            assert_eq!((changes, outbox::open_count(&mut conn, "national_portal").unwrap()), (3, 4), "{:?}", db.backend);
+            if let AnyConnection::Postgresql(c) = &mut *conn {
+                let chained: i64 = diesel::sql_query(
+                    "SELECT COUNT(*) AS n FROM pg_prepared_statements WHERE statement LIKE 'WITH first AS (INSERT INTO \"audit_pending\"%'",
+                )
+                .get_result::<Count>(c)
+                .unwrap()
+                .n;
+                assert_eq!(chained, 1, "one prepared statement for the change and its message");
+            }
+        }
+    }
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
     /// The claim's probe for the earliest open message of a key is a lookup of the key index,
     /// and cannot fall back on the due-time index: after statistics taken while every message
     /// was sent (the usual state) and a backlog built up (the portal was down), PostgreSQL once

@@ -164,6 +164,22 @@ async fn report_06_counts_hand_built_cases_cell_by_cell() {
             for (n, spec) in specs().iter().enumerate() {
                 put(&mut conn, n, &agencies[spec.agency], spec);
             }
+            if let persistence::AnyConnection::Postgresql(c) = &mut *conn {
+                // The insert of a case and its counter cells go as one statement, kept prepared
+                // (diesel prepares every UPDATE anew, chained or not).
+                #[derive(diesel::QueryableByName)]
+                struct Prepared {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    statement: String,
+                }
+                let prepared: Vec<Prepared> = diesel::RunQueryDsl::load(
+                    diesel::sql_query("SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'WITH first AS (%'"),
+                    c,
+                )
+                .unwrap();
+                let intake = "WITH first AS (INSERT INTO \"cases\"";
+                assert!(prepared.iter().any(|p| p.statement.starts_with(intake)), "not prepared: {intake}…");
+            }
         })
         .await
         .unwrap();

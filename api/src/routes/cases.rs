@@ -677,8 +677,7 @@ pub async fn create_case(
             step_due_at: row.step_due_at,
             details: None,
         };
-        repo::insert_first_event(conn, &event)?;
-        crate::outbox::case_changed(
+        let messages = crate::outbox::case_messages(
             conn,
             &shared,
             &crate::outbox::CaseChange {
@@ -689,6 +688,7 @@ pub async fn create_case(
                 agency: Some(&agency),
             },
         )?;
+        repo::insert_first_event(conn, &event, &messages)?;
         auditing::record(
             conn,
             &meta,

@@ -70,8 +70,7 @@ pub struct EventRow {
 
 /// Stores a new case and counts it in the statistics.
 pub fn insert(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoError> {
-    diesel::insert_into(cases::table).values(row).execute(conn)?;
-    crate::repo::stats::on_insert(conn, row)
+    crate::repo::stats::insert_counted(conn, diesel::insert_into(cases::table).values(row), row)
 }
 
 /// Stores many cases and their events at once (bulk loading; call inside a transaction). The
@@ -137,8 +136,7 @@ pub fn find_by_external_id(conn: &mut AnyConnection, external_id: &str) -> Resul
 /// Writes every column of `row`, which was `before` when read with [`find_for_update`], and
 /// counts the change in the statistics.
 pub fn save(conn: &mut AnyConnection, before: &CaseRow, row: &CaseRow) -> Result<(), RepoError> {
-    diesel::update(cases::table.find(&row.id)).set(row).execute(conn)?;
-    crate::repo::stats::on_save(conn, before, row)
+    crate::repo::stats::save_counted(conn, diesel::update(cases::table.find(&row.id)).set(row), before, row)
 }
 
 /// Appends an event with the next sequence number.
@@ -150,10 +148,14 @@ pub fn append_event(conn: &mut AnyConnection, mut event: EventRow) -> Result<Eve
     Ok(event)
 }
 
-/// The first event of a new case (sequence 1; nothing to look up).
-pub fn insert_first_event(conn: &mut AnyConnection, event: &EventRow) -> Result<(), RepoError> {
-    diesel::insert_into(case_events::table).values(event).execute(conn)?;
-    Ok(())
+/// The first event of a new case (sequence 1; nothing to look up), with the outbox `messages`
+/// that report it (in the same statement on PostgreSQL).
+pub fn insert_first_event(
+    conn: &mut AnyConnection,
+    event: &EventRow,
+    messages: &[crate::repo::outbox::NewMessage],
+) -> Result<(), RepoError> {
+    crate::repo::outbox::enqueue_with(conn, diesel::insert_into(case_events::table).values(event), event.at, messages)
 }
 
 /// The history of a case, oldest first.

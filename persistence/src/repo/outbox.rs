@@ -10,8 +10,12 @@
 //! outcome only while it still holds the lease of that attempt, so one attempt has one outcome.
 
 use chrono::NaiveDateTime;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
 
 use crate::schema::{outbox_attempts, outbox_messages};
 use crate::{AnyConnection, RepoError};
@@ -99,10 +103,39 @@ pub struct AttemptRow {
 /// # Errors
 /// Database errors.
 pub fn enqueue(conn: &mut AnyConnection, now: NaiveDateTime, messages: &[NewMessage]) -> Result<(), RepoError> {
-    if messages.is_empty() {
-        return Ok(());
+    for chunk in insert_rows(now, messages).chunks(500) {
+        crate::insert_rows!(conn, outbox_messages::table, chunk)?;
     }
-    let rows: Vec<InsertRow<'_>> = messages
+    Ok(())
+}
+
+/// Runs `change` (a write of the change the messages report) and writes `messages`: on
+/// PostgreSQL a single message goes in the same statement as the change
+/// ([`crate::db::Chained`]), so that the outbox costs the change no round trip of its own.
+///
+/// # Errors
+/// Database errors.
+pub fn enqueue_with<S>(conn: &mut AnyConnection, change: S, now: NaiveDateTime, messages: &[NewMessage]) -> Result<(), RepoError>
+where
+    S: QueryFragment<Pg> + QueryFragment<Sqlite> + QueryId,
+{
+    let rows = insert_rows(now, messages);
+    match (conn, rows.as_slice()) {
+        (AnyConnection::Postgresql(c), [row]) => {
+            ExecuteDsl::execute(crate::db::Chained(change, diesel::insert_into(outbox_messages::table).values(row)), c)?;
+        }
+        (conn, _) => {
+            crate::per_backend!(&mut *conn, |c| ExecuteDsl::execute(change, c))?;
+            for chunk in rows.chunks(500) {
+                crate::insert_rows!(&mut *conn, outbox_messages::table, chunk)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn insert_rows(now: NaiveDateTime, messages: &[NewMessage]) -> Vec<InsertRow<'_>> {
+    messages
         .iter()
         .map(|m| InsertRow {
             id: crate::new_id(),
@@ -118,11 +151,7 @@ pub fn enqueue(conn: &mut AnyConnection, now: NaiveDateTime, messages: &[NewMess
             created_at: now,
             updated_at: now,
         })
-        .collect();
-    for chunk in rows.chunks(500) {
-        crate::insert_rows!(conn, outbox_messages::table, chunk)?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// Who claims, until when, how many.

@@ -1,6 +1,7 @@
 //! The additive case counters of [`domain::stats`]. A change of a case appends the difference
-//! of its contributions to `case_stats_pending` in the change's transaction ([`on_insert`],
-//! [`on_save`]): one insert, no shared row locked, so intake does not queue on counters. A
+//! of its contributions to `case_stats_pending` in the change's transaction ([`insert_counted`],
+//! [`save_counted`]): one insert, no shared row locked, so intake does not queue on counters,
+//! and on PostgreSQL sent in the same statement as the case's own write. A
 //! folder in every instance ([`fold`], one at a time under the `case_stats_state` row lock)
 //! moves pending rows into the sums per agency, procedure, channel and local day
 //! (`case_stats_daily`), per month (`case_stats_monthly`, keyed by the first day), and per
@@ -13,12 +14,17 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::sqlite::Sqlite;
 use diesel::upsert::excluded;
 use domain::case::CaseStatus;
 use domain::stats::{CaseFacts, Counters, WindowSums};
 
+use crate::db::Chained;
 use crate::repo::cases::CaseRow;
 use crate::schema::{
     case_events, case_stats_agency_daily, case_stats_agency_monthly, case_stats_daily, case_stats_monthly, case_stats_pending,
@@ -165,46 +171,103 @@ macro_rules! upsert {
 /// # Errors
 /// Database errors.
 pub fn apply(conn: &mut AnyConnection, key: (&str, &str, &str), cells: &[(NaiveDate, Counters)]) -> Result<(), RepoError> {
-    if cells.is_empty() {
+    with_cells(conn, None::<NoChange>, key, cells)
+}
+
+/// A change that writes nothing: [`apply`] appends cells alone.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct NoChange;
+
+impl<DB: diesel::backend::Backend> QueryFragment<DB> for NoChange {
+    fn walk_ast<'b>(&'b self, _: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        Err(diesel::result::Error::QueryBuilderError("no change to write".into()))
+    }
+}
+
+/// Runs `change` (the write of a case; none for cells alone) and appends `cells` of the case
+/// dimensions `key` to the pending counters: on PostgreSQL in one statement
+/// ([`crate::db::Chained`]), so that the counters cost no round trip of their own; on SQLite
+/// (in process) one after the other.
+fn with_cells<S>(
+    conn: &mut AnyConnection,
+    change: Option<S>,
+    key: (&str, &str, &str),
+    cells: &[(NaiveDate, Counters)],
+) -> Result<(), RepoError>
+where
+    S: QueryFragment<Pg> + QueryFragment<Sqlite> + QueryId,
+{
+    let rows: Vec<PendingRow> = cells.iter().map(|(day, c)| PendingRow::new(key, *day, *c)).collect();
+    // The rows go in as an array when there are two (receipt and due day, the usual change) or
+    // three: an insert of a fixed shape stays prepared.
+    macro_rules! write {
+        ($rows:expr) => {{
+            let pending = diesel::insert_into(case_stats_pending::table).values($rows);
+            match (conn, change) {
+                (AnyConnection::Postgresql(c), Some(change)) => ExecuteDsl::execute(Chained(change, pending), c)?,
+                (AnyConnection::Postgresql(c), None) => ExecuteDsl::execute(pending, c)?,
+                (AnyConnection::Sqlite(c), change) => {
+                    if let Some(change) = change {
+                        ExecuteDsl::execute(change, c)?;
+                    }
+                    ExecuteDsl::execute(pending, c)?
+                }
+            };
+            return Ok(());
+        }};
+    }
+    if rows.is_empty() {
+        if let Some(change) = change {
+            crate::per_backend!(conn, |c| ExecuteDsl::execute(change, c))?;
+        }
         return Ok(());
     }
-    let rows: Vec<PendingRow> = cells.iter().map(|(day, c)| PendingRow::new(key, *day, *c)).collect();
-    // Two cells (receipt and due day) or three are the usual changes: arrays, kept prepared.
-    macro_rules! fixed {
-        ($rows:expr, $n:literal) => {
-            match <[PendingRow; $n]>::try_from($rows) {
-                Ok(rows) => {
-                    crate::per_backend!(conn, |c| diesel::insert_into(case_stats_pending::table).values(rows).execute(c))?;
-                    return Ok(());
-                }
-                Err(rows) => rows,
-            }
-        };
+    let rows = match <[PendingRow; 2]>::try_from(rows) {
+        Ok(rows) => write!(rows),
+        Err(rows) => rows,
+    };
+    let rows = match <[PendingRow; 3]>::try_from(rows) {
+        Ok(rows) => write!(rows),
+        Err(rows) => rows,
+    };
+    if let [row] = rows.as_slice() {
+        write!(row)
     }
-    let rows = fixed!(fixed!(rows, 2), 3);
-    crate::insert_rows!(conn, case_stats_pending::table, rows.as_slice())?;
-    Ok(())
+    write!(rows.as_slice())
 }
 
-/// Counts a new case (call in its intake transaction).
+/// Writes a new case with `insert` and counts it (call in its intake transaction).
 ///
 /// # Errors
 /// Database errors.
-pub fn on_insert(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoError> {
-    let Some(after) = facts_of(row).filter(|_| incremental()) else { return Ok(()) };
-    let cells = domain::stats::diff(None, &after, 0, domain::time::local_date(row.updated_at));
-    apply(conn, (&row.agency_id, &row.procedure_code, &row.channel), &cells)
+pub fn insert_counted<S>(conn: &mut AnyConnection, insert: S, row: &CaseRow) -> Result<(), RepoError>
+where
+    S: QueryFragment<Pg> + QueryFragment<Sqlite> + QueryId,
+{
+    let cells = match facts_of(row).filter(|_| incremental()) {
+        Some(after) => domain::stats::diff(None, &after, 0, domain::time::local_date(row.updated_at)),
+        None => Vec::new(),
+    };
+    with_cells(conn, Some(insert), (&row.agency_id, &row.procedure_code, &row.channel), &cells)
 }
 
-/// Counts the change of a case from `before` to `after` (call in the action's transaction).
+/// Writes the change of a case from `before` to `after` with `update` and counts it (call in
+/// the action's transaction).
 ///
 /// # Errors
 /// Database errors.
-pub fn on_save(conn: &mut AnyConnection, before: &CaseRow, after: &CaseRow) -> Result<(), RepoError> {
-    let Some(new) = facts_of(after).filter(|_| incremental()) else { return Ok(()) };
-    let requests = i64::from(after.supplement_count - before.supplement_count).max(0);
-    let cells = domain::stats::diff(facts_of(before).as_ref(), &new, requests, domain::time::local_date(after.updated_at));
-    apply(conn, (&after.agency_id, &after.procedure_code, &after.channel), &cells)
+pub fn save_counted<S>(conn: &mut AnyConnection, update: S, before: &CaseRow, after: &CaseRow) -> Result<(), RepoError>
+where
+    S: QueryFragment<Pg> + QueryFragment<Sqlite> + QueryId,
+{
+    let cells = match facts_of(after).filter(|_| incremental()) {
+        Some(new) => {
+            let requests = i64::from(after.supplement_count - before.supplement_count).max(0);
+            domain::stats::diff(facts_of(before).as_ref(), &new, requests, domain::time::local_date(after.updated_at))
+        }
+        None => Vec::new(),
+    };
+    with_cells(conn, Some(update), (&after.agency_id, &after.procedure_code, &after.channel), &cells)
 }
 
 type FactColumns = (String, String, String, String, String, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<NaiveDateTime>);
@@ -391,34 +454,65 @@ fn add_to_tables(conn: &mut AnyConnection, daily: &Cells, empty: bool) -> Result
     Ok(())
 }
 
+/// A pending row as the folder takes it out.
+#[derive(QueryableByName)]
+#[diesel(table_name = case_stats_pending)]
+struct Pending {
+    agency_id: String,
+    procedure_code: String,
+    channel: String,
+    day: NaiveDate,
+    received: i64,
+    received_online: i64,
+    resolved_early: i64,
+    resolved_on_time: i64,
+    resolved_late: i64,
+    withdrawn: i64,
+    refused: i64,
+    supplement_requested: i64,
+    due: i64,
+    past_due: i64,
+}
+
 /// Moves up to `limit` pending rows into the sums, in one write transaction; returns how many.
-/// Rows committed meanwhile stay for the next run (the rows moved are deleted by id).
+/// The rows are taken out with one `DELETE … RETURNING`: exactly the rows deleted are added,
+/// and rows committed meanwhile stay for the next run.
 ///
 /// # Errors
 /// Database errors.
 pub fn fold(conn: &mut AnyConnection, limit: i64) -> Result<usize, RepoError> {
     crate::write_tx(conn, |conn| {
         lock_state(conn)?;
-        use case_stats_pending::dsl as t;
-        let rows: Vec<(i64, String, String, String, NaiveDate, CounterTuple)> = case_stats_pending::table
-            .order(t::id.asc())
-            .limit(limit)
-            .select((t::id, t::agency_id, t::procedure_code, t::channel, t::day, counter_columns!(t)))
-            .load(conn)?;
+        // (A subselect with its own order and limit is no delete target diesel can express.)
+        let rows: Vec<Pending> = crate::per_backend!(conn, |c| diesel::sql_query(
+            "DELETE FROM case_stats_pending WHERE id IN (SELECT id FROM case_stats_pending ORDER BY id LIMIT $1) \
+             RETURNING agency_id, procedure_code, channel, day, received, received_online, resolved_early, resolved_on_time, \
+             resolved_late, withdrawn, refused, supplement_requested, due, past_due"
+        )
+        .bind::<BigInt, _>(limit)
+        .load(c))?;
         if rows.is_empty() {
             return Ok(0);
         }
+        let moved = rows.len();
         let mut cells = Cells::new();
-        let mut ids = Vec::with_capacity(rows.len());
-        for (id, a, p, ch, day, c) in rows {
-            ids.push(id);
-            *cells.entry((a, p, ch)).or_default().entry(day).or_default() += counters_of(c);
+        for r in rows {
+            let c = Counters::from_array([
+                r.received,
+                r.received_online,
+                r.resolved_early,
+                r.resolved_on_time,
+                r.resolved_late,
+                r.withdrawn,
+                r.refused,
+                r.supplement_requested,
+                r.due,
+                r.past_due,
+            ]);
+            *cells.entry((r.agency_id, r.procedure_code, r.channel)).or_default().entry(r.day).or_default() += c;
         }
         add_to_tables(conn, &cells, false)?;
-        for chunk in ids.chunks(1000) {
-            diesel::delete(case_stats_pending::table.filter(t::id.eq_any(chunk))).execute(conn)?;
-        }
-        Ok(ids.len())
+        Ok(moved)
     })
 }
 
@@ -427,11 +521,12 @@ pub fn fold(conn: &mut AnyConnection, limit: i64) -> Result<usize, RepoError> {
 /// # Errors
 /// Database errors.
 pub fn fold_all(conn: &mut AnyConnection) -> Result<usize, RepoError> {
+    const BATCH: i64 = 20_000;
     let mut total = 0;
     loop {
-        let n = fold(conn, 20_000)?;
+        let n = fold(conn, BATCH)?;
         total += n;
-        if n == 0 {
+        if i64::try_from(n).map_or(true, |n| n < BATCH) {
             return Ok(total);
         }
     }
