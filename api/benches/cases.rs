@@ -22,7 +22,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_motcua");
 const INTAKE_CONNECTIONS: usize = 32;
 const READ_CONNECTIONS: usize = 64;
 const INBOX_CONNECTIONS: usize = 8;
-const SECONDS: u64 = 8;
+/// Seconds of each load run (`MOTCUA_BENCH_SECONDS`, default 8).
+fn seconds() -> u64 {
+    std::env::var("MOTCUA_BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).filter(|s| *s > 0).unwrap_or(8)
+}
 /// Load-test communes whose officers take cases at the counter during the intake run.
 const INTAKE_AGENCIES: usize = 8;
 
@@ -44,10 +47,10 @@ struct Call {
 
 type MakeCall = Arc<dyn Fn(usize, usize) -> Call + Send + Sync>;
 
-/// `connections` clients, each with its own keep-alive connection, for `SECONDS`.
+/// `connections` clients, each with its own keep-alive connection, for [`seconds`].
 async fn hammer(base: &str, tokens: Arc<Vec<String>>, connections: usize, make: MakeCall) -> Run {
     let counter = Arc::new(AtomicUsize::new(0));
-    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+    let deadline = Instant::now() + Duration::from_secs(seconds());
     let mut tasks = Vec::new();
     for connection in 0..connections {
         let (base, tokens, make, counter) = (base.to_owned(), tokens.clone(), make.clone(), counter.clone());
@@ -108,7 +111,7 @@ async fn hammer(base: &str, tokens: Arc<Vec<String>>, connections: usize, make: 
 
 #[expect(clippy::cast_precision_loss, reason = "rates for display")]
 fn rate(n: usize) -> f64 {
-    n as f64 / SECONDS as f64
+    n as f64 / seconds() as f64
 }
 
 /// Resident and peak memory of a process, in MB.
@@ -152,7 +155,7 @@ fn wrk_millis(text: &str) -> f64 {
 }
 
 /// Runs wrk (a C load generator in its own process: far lighter than this client) with
-/// `connections` connections for `SECONDS`; `paths` are requested in turn.
+/// `connections` connections for [`seconds`]; `paths` are requested in turn.
 fn wrk(base: &str, paths: &[String], connections: usize, dir: &std::path::Path) -> WrkRun {
     let list = dir.join("wrk-paths.txt");
     std::fs::write(&list, paths.join("\n")).expect("paths");
@@ -167,7 +170,7 @@ fn wrk(base: &str, paths: &[String], connections: usize, dir: &std::path::Path) 
     )
     .expect("script");
     let out = Command::new("wrk")
-        .args(["-t2", &format!("-c{connections}"), &format!("-d{SECONDS}s"), "--latency", "-s"])
+        .args(["-t2", &format!("-c{connections}"), &format!("-d{}s", seconds()), "--latency", "-s"])
         .arg(&script)
         .arg(base)
         .output()
@@ -369,13 +372,11 @@ async fn run(label: &str, database_url: String, dir: std::path::PathBuf) {
         "applicant": {"kind": "citizen", "full_name": "Nông Văn Bình", "id_type": "cccd", "id_number": "004099012345"},
         "documents": [{"requirement_code": "TK01", "name": "Tờ khai", "originals": 1, "copies": 0}]
     });
-    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); 4];
     if phase("reads") {
-        let first = reads_and_intake(label, &env, &setup, &database_url, &dir, &body).await;
-        rates[0].push(first);
+        reads_and_intake(label, &env, &setup, &database_url, &dir, &body).await;
     }
     if phase("costs") {
-        costs(&env, &setup, &database_url, &body, rates).await;
+        costs(&env, &setup, &database_url, &body).await;
     }
 }
 
@@ -400,7 +401,7 @@ async fn reads_and_intake(
     database_url: &str,
     dir: &std::path::Path,
     body: &serde_json::Value,
-) -> f64 {
+) {
     let server = serve(env).await;
     let base = server.base.clone();
     let mut tokens = Vec::new();
@@ -484,15 +485,15 @@ async fn reads_and_intake(
     let (rss, peak) = memory_mb(server.child.id());
     println!("  server memory: {rss:.0} MB resident, {peak:.0} MB peak (target <= 150 MB)");
     drop(server);
-    rate(intake.ok)
 }
 
 /// The costs of the statistics counters (target: within 10%) and of the outbox (within 15%):
-/// the same intake in four configurations, in two alternating rounds, so that what drifts
-/// during a run (growing tables, checkpoints, autovacuum) falls on every configuration alike.
-/// `rates[0]` may hold the rate of an earlier run of the first configuration, which then
-/// runs only in the second round.
-async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url: &str, body: &serde_json::Value, mut rates: Vec<Vec<f64>>) {
+/// the same intake in up to four configurations, in `MOTCUA_BENCH_ROUNDS` rounds (default 3)
+/// whose order alternates (forward, then backward), so that what drifts during a run (growing
+/// tables, checkpoints, autovacuum, a neighbour on the host) falls on every configuration alike.
+/// `MOTCUA_BENCH_COSTS=counters|outbox` measures one of the two. Each cost is reported per
+/// round and as the median of the rounds.
+async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url: &str, body: &serde_json::Value) {
     let mut without = env.clone();
     without.insert("MOTCUA_STATS_INCREMENTAL", "false".to_owned());
     let mut delivering = env.clone();
@@ -502,27 +503,40 @@ async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url:
     delivering.insert("MOTCUA_NATIONAL_PORTAL_DSTCODE", "G22".into());
     let mut queueing = delivering.clone();
     queueing.insert("MOTCUA_OUTBOX_DISPATCH", "false".into());
-    let configurations = [
-        ("intake (as above)", env),
-        ("intake without statistics counters", &without),
-        ("intake, outbox on, delivering", &delivering),
-        ("intake, outbox on, queueing", &queueing),
-    ];
-    let skip_first = !rates[0].is_empty();
-    for round in 0..2 {
-        for (i, (label, settings)) in configurations.iter().enumerate() {
-            if round == 0 && i == 0 && skip_first {
-                continue;
-            }
+    let wanted = |name: &str| std::env::var("MOTCUA_BENCH_COSTS").map_or(true, |v| v.split(',').any(|c| c.trim() == name));
+    let (counters, outbox) = (wanted("counters"), wanted("outbox"));
+    let configurations: Vec<(usize, &str, &HashMap<&str, String>)> = [
+        (0, "intake (counters on, outbox off)", env, true),
+        (1, "intake without statistics counters", &without, counters),
+        (2, "intake, outbox on, delivering", &delivering, outbox),
+        (3, "intake, outbox on, queueing", &queueing, outbox),
+    ]
+    .into_iter()
+    .filter(|c| c.3)
+    .map(|(i, label, settings, _)| (i, label, settings))
+    .collect();
+    let rounds: usize = std::env::var("MOTCUA_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(3);
+    let mut rates = vec![vec![f64::NAN; 4]; rounds];
+    let mut cpu = vec![vec![f64::NAN; 4]; rounds];
+    for (round, rates) in rates.iter_mut().enumerate() {
+        let mut order = configurations.clone();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for (i, label, settings) in order {
             let server = serve(settings).await;
             let mut fresh = Vec::new();
             for officer in &setup.officers {
                 fresh.push(login(&server.base, officer, "bench-pass-2026").await);
             }
             settle(database_url);
+            let before = Cpu::now();
             let run = intake_run(&server.base, Arc::new(fresh), setup, body).await;
-            report(label, &run, "cases/s");
-            rates[i].push(rate(run.ok));
+            let used = Cpu::now().since(&before);
+            report(&format!("round {}: {label}", round + 1), &run, "cases/s");
+            println!("    machine CPU: {}", used.describe(run.ok));
+            rates[i] = rate(run.ok);
+            cpu[round][i] = used.busy_ms_per(run.ok);
             server.stop();
             if i == 3 {
                 // The queue left behind drains before the next configuration.
@@ -530,19 +544,79 @@ async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url:
             }
         }
     }
-    #[expect(clippy::cast_precision_loss, reason = "a mean for display")]
-    let mean: Vec<f64> = rates.iter().map(|r| r.iter().sum::<f64>() / r.len().max(1) as f64).collect();
-    let cost = |n: f64, of: f64| if of > 0.0 { (1.0 - n / of) * 100.0 } else { 0.0 };
-    println!(
-        "  intake, mean of two runs each: {:.0} cases/s; {:.0} without counters; {:.0} delivering; {:.0} queueing",
-        mean[0], mean[1], mean[2], mean[3]
-    );
-    println!("  counters cost {:.1}% of intake throughput (target <= 10%)", cost(mean[0], mean[1]));
-    println!(
-        "  outbox cost: {:.1}% while delivering, {:.1}% writing only, of intake without it (target <= 15%)",
-        cost(mean[2], mean[0]),
-        cost(mean[3], mean[0])
-    );
+    let cost = |n: f64, of: f64| if of > 0.0 { (1.0 - n / of) * 100.0 } else { f64::NAN };
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    // A configuration is compared with its neighbour in the same round (what slows a whole
+    // round down cancels out), and the median of the rounds is the figure: one disturbed run
+    // does not decide it. CPU time per case is the cross-check (higher CPU per case = cost).
+    let paired = |n: usize, of: usize| median(rates.iter().map(|r| cost(r[n], r[of])).collect());
+    let paired_cpu = |n: usize, of: usize| median(cpu.iter().map(|r| cost(r[of], r[n])).collect());
+    let per_round = |n: usize, of: usize| rates.iter().map(|r| format!("{:.1}%", cost(r[n], r[of]))).collect::<Vec<_>>().join(", ");
+    let rate_of = |i: usize| median(rates.iter().map(|r| r[i]).collect());
+    println!("  intake, median of {rounds} rounds: {:.0} cases/s with counters and no outbox", rate_of(0));
+    if counters {
+        println!(
+            "  counters cost {:.1}% of intake throughput, median of the rounds' {} ({:.0} cases/s without them) (target <= 10%); CPU time per case {:.1}%",
+            paired(0, 1),
+            per_round(0, 1),
+            rate_of(1),
+            paired_cpu(0, 1)
+        );
+    }
+    if outbox {
+        println!(
+            "  outbox cost, of intake without it (target <= 15%): {:.1}% while delivering, median of {} ({:.0} cases/s; CPU time per case {:.1}%); {:.1}% writing only, median of {} ({:.0} cases/s; CPU time per case {:.1}%)",
+            paired(2, 0),
+            per_round(2, 0),
+            rate_of(2),
+            paired_cpu(2, 0),
+            paired(3, 0),
+            per_round(3, 0),
+            rate_of(3),
+            paired_cpu(3, 0)
+        );
+    }
+}
+
+/// The machine's CPU time from `/proc/stat`, in clock ticks (USER_HZ, 100 a second).
+struct Cpu {
+    busy: u64,
+    steal: u64,
+    idle: u64,
+}
+
+impl Cpu {
+    fn now() -> Self {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let ticks: Vec<u64> = stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+        let at = |i: usize| ticks.get(i).copied().unwrap_or(0);
+        // user nice system idle iowait irq softirq steal (guest time is inside user).
+        Self { busy: at(0) + at(1) + at(2) + at(5) + at(6), idle: at(3) + at(4), steal: at(7) }
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Self { busy: self.busy - before.busy, steal: self.steal - before.steal, idle: self.idle - before.idle }
+    }
+
+    #[expect(clippy::cast_precision_loss, reason = "a rate for display")]
+    fn busy_ms_per(&self, cases: usize) -> f64 {
+        self.busy as f64 * 10.0 / cases.max(1) as f64
+    }
+
+    #[expect(clippy::cast_precision_loss, reason = "shares for display")]
+    fn describe(&self, cases: usize) -> String {
+        let all = (self.busy + self.idle + self.steal).max(1) as f64;
+        format!(
+            "{:.2} ms a case (all processes); busy {:.0}%, idle {:.0}%, stolen by the host {:.0}%",
+            self.busy_ms_per(cases),
+            self.busy as f64 * 100.0 / all,
+            self.idle as f64 * 100.0 / all,
+            self.steal as f64 * 100.0 / all
+        )
+    }
 }
 
 /// A national portal adapter that answers at once: the local fast receiver of the dispatcher
