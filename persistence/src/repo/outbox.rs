@@ -119,16 +119,14 @@ pub fn enqueue_with<S>(conn: &mut AnyConnection, change: S, now: NaiveDateTime, 
 where
     S: QueryFragment<Pg> + QueryFragment<Sqlite> + QueryId,
 {
-    let rows = insert_rows(now, messages);
-    match (conn, rows.as_slice()) {
-        (AnyConnection::Postgresql(c), [row]) => {
-            ExecuteDsl::execute(crate::db::Chained(change, diesel::insert_into(outbox_messages::table).values(row)), c)?;
+    match (conn, messages) {
+        (AnyConnection::Postgresql(c), [_]) => {
+            let rows = insert_rows(now, messages);
+            ExecuteDsl::execute(crate::db::Chained(change, diesel::insert_into(outbox_messages::table).values(&rows[0])), c)?;
         }
         (conn, _) => {
             crate::per_backend!(&mut *conn, |c| ExecuteDsl::execute(change, c))?;
-            for chunk in rows.chunks(500) {
-                crate::insert_rows!(&mut *conn, outbox_messages::table, chunk)?;
-            }
+            enqueue(conn, now, messages)?;
         }
     }
     Ok(())

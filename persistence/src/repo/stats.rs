@@ -200,7 +200,7 @@ where
     let rows: Vec<PendingRow> = cells.iter().map(|(day, c)| PendingRow::new(key, *day, *c)).collect();
     // The rows go in as an array when there are two (receipt and due day, the usual change) or
     // three: an insert of a fixed shape stays prepared.
-    macro_rules! write {
+    macro_rules! write_cells {
         ($rows:expr) => {{
             let pending = diesel::insert_into(case_stats_pending::table).values($rows);
             match (conn, change) {
@@ -223,17 +223,17 @@ where
         return Ok(());
     }
     let rows = match <[PendingRow; 2]>::try_from(rows) {
-        Ok(rows) => write!(rows),
+        Ok(rows) => write_cells!(rows),
         Err(rows) => rows,
     };
     let rows = match <[PendingRow; 3]>::try_from(rows) {
-        Ok(rows) => write!(rows),
+        Ok(rows) => write_cells!(rows),
         Err(rows) => rows,
     };
     if let [row] = rows.as_slice() {
-        write!(row)
+        write_cells!(row)
     }
-    write!(rows.as_slice())
+    write_cells!(rows.as_slice())
 }
 
 /// Writes a new case with `insert` and counts it (call in its intake transaction).
@@ -454,14 +454,10 @@ fn add_to_tables(conn: &mut AnyConnection, daily: &Cells, empty: bool) -> Result
     Ok(())
 }
 
-/// A pending row as the folder takes it out.
+/// The ten counter columns of a row read by SQL text (named as in [`Counters::NAMES`]).
 #[derive(QueryableByName)]
 #[diesel(table_name = case_stats_pending)]
-struct Pending {
-    agency_id: String,
-    procedure_code: String,
-    channel: String,
-    day: NaiveDate,
+struct CounterFields {
     received: i64,
     received_online: i64,
     resolved_early: i64,
@@ -474,6 +470,35 @@ struct Pending {
     past_due: i64,
 }
 
+impl CounterFields {
+    fn counters(&self) -> Counters {
+        Counters::from_array([
+            self.received,
+            self.received_online,
+            self.resolved_early,
+            self.resolved_on_time,
+            self.resolved_late,
+            self.withdrawn,
+            self.refused,
+            self.supplement_requested,
+            self.due,
+            self.past_due,
+        ])
+    }
+}
+
+/// A pending row as the folder takes it out.
+#[derive(QueryableByName)]
+#[diesel(table_name = case_stats_pending)]
+struct Pending {
+    agency_id: String,
+    procedure_code: String,
+    channel: String,
+    day: NaiveDate,
+    #[diesel(embed)]
+    counters: CounterFields,
+}
+
 /// Moves up to `limit` pending rows into the sums, in one write transaction; returns how many.
 /// The rows are taken out with one `DELETE … RETURNING`: exactly the rows deleted are added,
 /// and rows committed meanwhile stay for the next run.
@@ -484,32 +509,19 @@ pub fn fold(conn: &mut AnyConnection, limit: i64) -> Result<usize, RepoError> {
     crate::write_tx(conn, |conn| {
         lock_state(conn)?;
         // (A subselect with its own order and limit is no delete target diesel can express.)
-        let rows: Vec<Pending> = crate::per_backend!(conn, |c| diesel::sql_query(
+        let sql = format!(
             "DELETE FROM case_stats_pending WHERE id IN (SELECT id FROM case_stats_pending ORDER BY id LIMIT $1) \
-             RETURNING agency_id, procedure_code, channel, day, received, received_online, resolved_early, resolved_on_time, \
-             resolved_late, withdrawn, refused, supplement_requested, due, past_due"
-        )
-        .bind::<BigInt, _>(limit)
-        .load(c))?;
+             RETURNING agency_id, procedure_code, channel, day, {}",
+            Counters::NAMES.join(", ")
+        );
+        let rows: Vec<Pending> = crate::per_backend!(conn, |c| diesel::sql_query(&sql).bind::<BigInt, _>(limit).load(c))?;
         if rows.is_empty() {
             return Ok(0);
         }
         let moved = rows.len();
         let mut cells = Cells::new();
         for r in rows {
-            let c = Counters::from_array([
-                r.received,
-                r.received_online,
-                r.resolved_early,
-                r.resolved_on_time,
-                r.resolved_late,
-                r.withdrawn,
-                r.refused,
-                r.supplement_requested,
-                r.due,
-                r.past_due,
-            ]);
-            *cells.entry((r.agency_id, r.procedure_code, r.channel)).or_default().entry(r.day).or_default() += c;
+            *cells.entry((r.agency_id, r.procedure_code, r.channel)).or_default().entry(r.day).or_default() += r.counters.counters();
         }
         add_to_tables(conn, &cells, false)?;
         Ok(moved)
@@ -624,26 +636,8 @@ struct SumRow {
     k: String,
     #[diesel(sql_type = Integer)]
     seg: i32,
-    #[diesel(sql_type = BigInt)]
-    received: i64,
-    #[diesel(sql_type = BigInt)]
-    received_online: i64,
-    #[diesel(sql_type = BigInt)]
-    resolved_early: i64,
-    #[diesel(sql_type = BigInt)]
-    resolved_on_time: i64,
-    #[diesel(sql_type = BigInt)]
-    resolved_late: i64,
-    #[diesel(sql_type = BigInt)]
-    withdrawn: i64,
-    #[diesel(sql_type = BigInt)]
-    refused: i64,
-    #[diesel(sql_type = BigInt)]
-    supplement_requested: i64,
-    #[diesel(sql_type = BigInt)]
-    due: i64,
-    #[diesel(sql_type = BigInt)]
-    past_due: i64,
+    #[diesel(embed)]
+    counters: CounterFields,
 }
 
 fn next_month(day: NaiveDate) -> NaiveDate {
@@ -718,18 +712,7 @@ pub fn window_sums(
     let rows: Vec<SumRow> = crate::per_backend!(conn, |c| diesel::sql_query(&sql).load(c))?;
     let mut out: BTreeMap<String, WindowSums> = BTreeMap::new();
     for r in rows {
-        let c = Counters::from_array([
-            r.received,
-            r.received_online,
-            r.resolved_early,
-            r.resolved_on_time,
-            r.resolved_late,
-            r.withdrawn,
-            r.refused,
-            r.supplement_requested,
-            r.due,
-            r.past_due,
-        ]);
+        let c = r.counters.counters();
         let s = out.entry(r.k).or_default();
         match r.seg {
             0 => s.before += c,
