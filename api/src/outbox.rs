@@ -479,10 +479,12 @@ fn finished(state: &AppState, message: MessageRow, started: chrono::NaiveDateTim
             Outcome::Dead { .. } => "dead",
         },
     );
+    // A delivering try is kept with its message, whose payload gives the digest when read.
+    let logged = !matches!(outcome, Outcome::Sent { .. });
     Finished {
         seq: message.seq,
         attempt: message.attempts,
-        request_digest: Some(domain::audit::digest(message.payload.as_bytes())),
+        request_digest: logged.then(|| domain::audit::digest(message.payload.as_bytes())),
         id: message.id,
         started_at: started,
         finished_at,

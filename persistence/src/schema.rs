@@ -543,6 +543,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         last_response_status -> Nullable<Integer>,
         response_ref -> Nullable<Text>,
+        leased_by -> Nullable<Text>,
+        leased_at -> Nullable<Timestamp>,
     }
 }
 

@@ -476,6 +476,15 @@ mod outbox_queue {
             let log = outbox::attempts(&mut conn, std::slice::from_ref(&taken[0].id)).unwrap();
             let outcomes: Vec<_> = log.iter().map(|a| (a.attempt, a.outcome.as_str(), a.worker.as_str())).collect();
             assert_eq!(outcomes, [(1, "failed", "w1"), (2, "abandoned", "w2"), (3, "sent", "w3")], "{:?}", db.backend);
+            // The delivering try is kept in the message: it started with its lease, ended with
+            // the outcome, and sent the payload.
+            let delivered = log.last().unwrap();
+            assert_eq!(
+                (delivered.started_at, delivered.finished_at, delivered.response_status, delivered.request_digest.clone()),
+                (at(200), Some(at(201)), Some(200), Some(domain::audit::digest(b"{\"n\":1}"))),
+                "{:?}",
+                db.backend
+            );
             // Then A2 and A3 in order.
             for expected in ["{\"n\":2}", "{\"n\":3}"] {
                 let next = outbox::claim(&mut conn, &lease("w1", 300, 10)).unwrap();
@@ -561,6 +570,16 @@ mod outbox_queue {
             assert!(
                 probe(&plan).contains("outbox_messages_order_idx"),
                 "{:?}: the probe uses the key index:\n{}",
+                db.backend,
+                plan.join("\n")
+            );
+            // The candidates come in the due-time index's order: the claim stops after its
+            // limit instead of probing and sorting every due message.
+            let outer =
+                plan.iter().take_while(|l| !l.contains("SubPlan") && !l.contains("SUBQUERY")).cloned().collect::<Vec<_>>().join("\n");
+            assert!(
+                outer.contains("outbox_messages_open_idx") && !outer.contains("Sort") && !outer.contains("TEMP B-TREE"),
+                "{:?}: the claim walks the due-time index in its order:\n{}",
                 db.backend,
                 plan.join("\n")
             );

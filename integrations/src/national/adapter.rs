@@ -226,13 +226,15 @@ impl AdapterClient {
         also_ok: &[i64],
     ) -> Result<Answer, AdapterError> {
         let mut renewed = false;
+        // The body is built once; a renewed session replaces its `session` field.
+        let mut body = params;
+        body.insert("madonvi".into(), Value::String(self.config.madonvi.clone()));
+        body.insert("service".into(), Value::String(service.to_owned()));
+        let mut body = Value::Object(body);
         loop {
             let session = self.session(false).await?;
-            let mut body = params.clone();
-            body.insert("session".into(), Value::String(session.clone()));
-            body.insert("madonvi".into(), Value::String(self.config.madonvi.clone()));
-            body.insert("service".into(), Value::String(service.to_owned()));
-            let answer = self.post(path, &Value::Object(body)).await?;
+            body["session"] = Value::String(session.clone());
+            let answer = self.post(path, &body).await?;
             let message = || answer.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
             match error_code(&answer) {
                 Some(code) if code == 0 || also_ok.contains(&code) => {

@@ -6,7 +6,7 @@
 //! `DongBoHoSoMC` (create; update when the portal says the case exists already) and
 //! `CapNhatTienDoHoSoMC` (progress, in chunks of 10) through the adapter transport.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -133,7 +133,10 @@ impl PortalSettings {
 
 /// A date as the portal writes it: `yyyyMMddHHmmss` in Asia/Ho_Chi_Minh.
 pub fn portal_date(at: DateTime<Utc>) -> String {
-    at.with_timezone(&domain::time::VN).format("%Y%m%d%H%M%S").to_string()
+    // Written out rather than through a format string, which is parsed again on every call
+    // (a dispatcher formats several dates per message).
+    let local = at.with_timezone(&domain::time::VN);
+    format!("{:04}{:02}{:02}{:02}{:02}{:02}", local.year(), local.month(), local.day(), local.hour(), local.minute(), local.second())
 }
 
 fn opt_date(at: Option<DateTime<Utc>>) -> Value {
