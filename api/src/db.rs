@@ -13,18 +13,30 @@ use crate::error::ApiError;
 /// On SQLite, write transactions also queue for a single in-process writer slot: SQLite admits
 /// one writer at a time anyway, and writers that collide inside SQLite wait in its busy handler,
 /// which sleeps in growing steps (measured: intake at a third of its rate under 32 writers).
+/// The slot comes with a connection of its own that every write uses: its page cache holds
+/// the pages that each write changes (the last leaf of every index appended to), where a
+/// connection taken from the pool would first read back from the WAL what the other
+/// connections had written since it last ran.
 #[derive(Clone)]
 pub struct DbPool {
     pool: Pool,
     gate: std::sync::Arc<tokio::sync::Semaphore>,
-    writer: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+    writer: Option<Writer>,
+}
+
+/// The SQLite writer slot and its connection (a pool of one).
+#[derive(Clone)]
+struct Writer {
+    slot: std::sync::Arc<tokio::sync::Semaphore>,
+    connection: Pool,
 }
 
 impl DbPool {
-    /// Wraps `pool` of a database on `backend`.
-    pub fn new(pool: Pool, backend: persistence::Backend) -> Self {
+    /// Wraps `pool`; `writer` is the one-connection pool of SQLite's writes (`None` on
+    /// PostgreSQL, whose writers run side by side).
+    pub fn new(pool: Pool, writer: Option<Pool>) -> Self {
         let permits = usize::try_from(pool.max_size()).unwrap_or(1).max(1);
-        let writer = (backend == persistence::Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
+        let writer = writer.map(|connection| Writer { slot: std::sync::Arc::new(tokio::sync::Semaphore::new(1)), connection });
         Self { pool, gate: std::sync::Arc::new(tokio::sync::Semaphore::new(permits)), writer }
     }
 }
@@ -35,17 +47,18 @@ impl DbPool {
     /// collide with request writers inside SQLite's busy handler. `None` when no connection
     /// can be had.
     pub fn background<T>(&self, f: impl FnOnce(&mut AnyConnection) -> T) -> Option<T> {
-        let _slot = match &self.writer {
-            Some(writer) => loop {
-                match writer.clone().try_acquire_owned() {
-                    Ok(permit) => break Some(permit),
-                    Err(tokio::sync::TryAcquireError::Closed) => return None,
-                    Err(tokio::sync::TryAcquireError::NoPermits) => std::thread::sleep(std::time::Duration::from_millis(1)),
-                }
-            },
-            None => None,
+        let Some(writer) = &self.writer else {
+            let mut conn = self.pool.get().ok()?;
+            return Some(f(&mut conn));
         };
-        let mut conn = self.pool.get().ok()?;
+        let _slot = loop {
+            match writer.slot.clone().try_acquire_owned() {
+                Ok(permit) => break permit,
+                Err(tokio::sync::TryAcquireError::Closed) => return None,
+                Err(tokio::sync::TryAcquireError::NoPermits) => std::thread::sleep(std::time::Duration::from_millis(1)),
+            }
+        };
+        let mut conn = writer.connection.get().ok()?;
         Some(f(&mut conn))
     }
 }
@@ -114,9 +127,13 @@ where
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let _writer = match &pool.writer {
-        Some(writer) => Some(writer.acquire().await.map_err(ApiError::internal)?),
-        None => None,
-    };
-    run(pool, move |conn| persistence::write_tx(conn, f)).await
+    let Some(writer) = &pool.writer else { return run(pool, move |conn| persistence::write_tx(conn, f)).await };
+    let _slot = writer.slot.acquire().await.map_err(ApiError::internal)?;
+    let connection = writer.connection.clone();
+    web::block(move || {
+        let mut conn = connection.get().map_err(persistence::RepoError::from)?;
+        persistence::write_tx(&mut conn, f)
+    })
+    .await
+    .map_err(ApiError::internal)?
 }

@@ -337,6 +337,10 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         persistence::repo::stats::set_incremental(&mut conn, false).map_err(|e| StartError::Io(std::io::Error::other(e.to_string())))?;
     }
     let backend = persistence::Backend::detect(&config.database_url).0;
+    let writer = match backend {
+        persistence::Backend::Sqlite => Some(persistence::build_pool(&config.database_url, 1, false)?),
+        persistence::Backend::Postgres => None,
+    };
     let secret = load_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
     if backend == persistence::Backend::Postgres && config.jwt_secret.is_none() {
         log::warn!("JWT_SECRET is unset: several instances on one PostgreSQL need the same JWT_SECRET");
@@ -359,7 +363,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         sso,
         deliverers,
         lookup_batch,
-        pool: crate::db::DbPool::new(pool, backend),
+        pool: crate::db::DbPool::new(pool, writer),
         backend,
         keys: Arc::new(JwtKeys::new(&secret)),
         metrics: Arc::new(Metrics::default()),
