@@ -718,10 +718,14 @@ struct WalPosition {
 /// PostgreSQL's WAL position in bytes (`None` on SQLite): the WAL written per case is the
 /// cross-check of what a configuration adds to each commit.
 fn wal_bytes(database_url: &str) -> Option<f64> {
+    postgres_row::<WalPosition>(database_url, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 AS bytes").map(|p| p.bytes)
+}
+
+/// One row of a PostgreSQL-only reading (`None` on SQLite, or when it cannot be read).
+fn postgres_row<T: QueryableByName<diesel::pg::Pg> + 'static>(database_url: &str, sql: &str) -> Option<T> {
     let mut conn = persistence::build_pool(database_url, 1, false).expect("pool").get().expect("connection");
     let persistence::AnyConnection::Postgresql(c) = &mut *conn else { return None };
-    let sql = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 AS bytes";
-    diesel::sql_query(sql).get_result::<WalPosition>(c).ok().map(|p| p.bytes)
+    diesel::sql_query(sql).get_result::<T>(c).ok()
 }
 
 #[derive(QueryableByName)]
@@ -734,10 +738,8 @@ struct PayloadSize {
 
 /// The outbox payloads' mean length and stored size on PostgreSQL (after its compression).
 fn payload_sizes(database_url: &str) -> Option<(f64, f64)> {
-    let mut conn = persistence::build_pool(database_url, 1, false).expect("pool").get().expect("connection");
-    let persistence::AnyConnection::Postgresql(c) = &mut *conn else { return None };
     let sql = "SELECT AVG(octet_length(payload))::float8 AS text, AVG(pg_column_size(payload))::float8 AS stored FROM outbox_messages";
-    let size = diesel::sql_query(sql).get_result::<PayloadSize>(c).ok()?;
+    let size = postgres_row::<PayloadSize>(database_url, sql)?;
     Some((size.text?, size.stored?))
 }
 

@@ -87,9 +87,17 @@ where
     T: Send + 'static,
 {
     let _permit = pool.gate.acquire().await.map_err(ApiError::internal)?;
-    let pool = pool.pool.clone();
+    on_blocking_thread(pool.pool.clone(), f).await
+}
+
+/// Runs `f` with a connection of `connections` on the blocking thread pool.
+async fn on_blocking_thread<T, F>(connections: Pool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
     web::block(move || {
-        let mut conn = pool.get().map_err(persistence::RepoError::from)?;
+        let mut conn = connections.get().map_err(persistence::RepoError::from)?;
         f(&mut conn)
     })
     .await
@@ -129,11 +137,5 @@ where
 {
     let Some(writer) = &pool.writer else { return run(pool, move |conn| persistence::write_tx(conn, f)).await };
     let _slot = writer.slot.acquire().await.map_err(ApiError::internal)?;
-    let connection = writer.connection.clone();
-    web::block(move || {
-        let mut conn = connection.get().map_err(persistence::RepoError::from)?;
-        persistence::write_tx(&mut conn, f)
-    })
-    .await
-    .map_err(ApiError::internal)?
+    on_blocking_thread(writer.connection.clone(), move |conn| persistence::write_tx(conn, f)).await
 }

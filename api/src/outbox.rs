@@ -484,7 +484,7 @@ fn finished(state: &AppState, message: MessageRow, started: chrono::NaiveDateTim
     Finished {
         seq: message.seq,
         attempt: message.attempts,
-        request_digest: logged.then(|| domain::audit::digest(message.payload.as_bytes())),
+        request_digest: logged.then(|| domain::outbox::request_digest(&message.payload)),
         id: message.id,
         started_at: started,
         finished_at,

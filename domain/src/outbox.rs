@@ -88,6 +88,12 @@ impl RetryPolicy {
     }
 }
 
+/// The digest logged for a try of a message: SHA-256 of its payload, the body the dispatcher
+/// sends (credentials and session fields are added by the transport and left out).
+pub fn request_digest(payload: &str) -> String {
+    crate::audit::digest(payload.as_bytes())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

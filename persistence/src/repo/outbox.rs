@@ -606,7 +606,7 @@ pub fn attempts(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<AttemptR
         let logged = log.iter().any(|a| a.message_id == message.id && a.attempt == message.attempts);
         if let (false, Some(worker), Some(started_at)) = (logged, message.leased_by.clone(), message.leased_at) {
             log.push(AttemptRow {
-                request_digest: Some(domain::audit::digest(message.payload.as_bytes())),
+                request_digest: Some(domain::outbox::request_digest(&message.payload)),
                 message_id: message.id,
                 attempt: message.attempts,
                 worker,
