@@ -18,6 +18,10 @@ pub struct Config {
     pub workers: usize,
     /// Database connections in the pool.
     pub db_pool_size: u32,
+    /// SQLite: the most queued writes committed in one transaction (1: each its own).
+    pub sqlite_write_batch: usize,
+    /// SQLite: how often the checkpointer copies the WAL back into the database file.
+    pub sqlite_checkpoint_interval: Duration,
     /// Name of the first system administrator.
     pub admin_username: String,
     /// Password of the first system administrator; generated and printed once when unset.
@@ -238,6 +242,8 @@ impl Config {
         Ok(Config {
             workers: parse(&get, "MOTCUA_WORKERS", cores)?,
             db_pool_size: parse(&get, "MOTCUA_DB_POOL_SIZE", default_pool)?,
+            sqlite_write_batch: parse(&get, "MOTCUA_SQLITE_WRITE_BATCH", 64)?,
+            sqlite_checkpoint_interval: Duration::from_millis(parse(&get, "MOTCUA_SQLITE_CHECKPOINT_MS", 100)?.max(10)),
             bind: get("BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             admin_username: get("MOTCUA_ADMIN_USERNAME").unwrap_or_else(|| "admin".to_owned()),
             admin_password: get("MOTCUA_ADMIN_PASSWORD"),

@@ -17,6 +17,12 @@ use crate::error::ApiError;
 /// the pages that each write changes (the last leaf of every index appended to), where a
 /// connection taken from the pool would first read back from the WAL what the other
 /// connections had written since it last ran.
+///
+/// Writes that queue for the slot meanwhile are committed together (group commit): the one
+/// that gets the slot runs every queued write, each in a savepoint of its own, in one
+/// transaction (see [`persistence::write_group`]), and each caller is answered after that
+/// commit. A commit writes the pages it changed to the WAL, and the pages that every intake
+/// changes were written once per write.
 #[derive(Clone)]
 pub struct DbPool {
     pool: Pool,
@@ -24,24 +30,56 @@ pub struct DbPool {
     writer: Option<Writer>,
 }
 
-/// The SQLite writer slot and its connection (a pool of one).
+/// The SQLite writer slot, its connection (a pool of one) and the writes queued for it.
 #[derive(Clone)]
 struct Writer {
     slot: std::sync::Arc<tokio::sync::Semaphore>,
     connection: Pool,
+    queue: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Job>>>,
+    /// The most writes committed together.
+    batch: usize,
+    /// Writes and commits so far: their ratio is the mean group size.
+    counts: std::sync::Arc<WriteCounts>,
 }
+
+/// The SQLite writer's work so far.
+#[derive(Debug, Default)]
+pub struct WriteCounts {
+    /// Writes carried out (committed or rolled back).
+    pub writes: std::sync::atomic::AtomicU64,
+    /// Transactions they took.
+    pub commits: std::sync::atomic::AtomicU64,
+}
+
+/// A queued write: runs its work on the writer's connection (in a savepoint when others share
+/// the transaction) and returns what tells its caller once the transaction's outcome is known.
+type Job = Box<dyn FnOnce(&mut AnyConnection) -> Settle + Send>;
+/// Answers a write's caller with its result, given the outcome of the commit.
+type Settle = Box<dyn FnOnce(&Result<(), ApiError>) + Send>;
 
 impl DbPool {
     /// Wraps `pool`; `writer` is the one-connection pool of SQLite's writes (`None` on
-    /// PostgreSQL, whose writers run side by side).
-    pub fn new(pool: Pool, writer: Option<Pool>) -> Self {
+    /// PostgreSQL, whose writers run side by side), which commits up to `write_batch` queued
+    /// writes together.
+    pub fn new(pool: Pool, writer: Option<Pool>, write_batch: usize) -> Self {
         let permits = usize::try_from(pool.max_size()).unwrap_or(1).max(1);
-        let writer = writer.map(|connection| Writer { slot: std::sync::Arc::new(tokio::sync::Semaphore::new(1)), connection });
+        let writer = writer.map(|connection| Writer {
+            slot: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            connection,
+            queue: std::sync::Arc::default(),
+            batch: write_batch.max(1),
+            counts: std::sync::Arc::default(),
+        });
         Self { pool, gate: std::sync::Arc::new(tokio::sync::Semaphore::new(permits)), writer }
     }
 }
 
 impl DbPool {
+    /// The SQLite writer's writes and transactions so far (`None` on PostgreSQL).
+    pub fn write_counts(&self) -> Option<&WriteCounts> {
+        self.writer.as_ref().map(|w| &*w.counts)
+    }
+
     /// Runs background write work `f` (chainers, folders, schedulers) on the calling thread
     /// with a pooled connection, holding the SQLite writer slot meanwhile so that it does not
     /// collide with request writers inside SQLite's busy handler. `None` when no connection
@@ -136,6 +174,69 @@ where
     T: Send + 'static,
 {
     let Some(writer) = &pool.writer else { return run(pool, move |conn| persistence::write_tx(conn, f)).await };
-    let _slot = writer.slot.acquire().await.map_err(ApiError::internal)?;
-    on_blocking_thread(writer.connection.clone(), move |conn| persistence::write_tx(conn, f)).await
+    let (answer, result) = tokio::sync::oneshot::channel::<Result<T, ApiError>>();
+    let job: Job = Box::new(move |conn| {
+        if answer.is_closed() {
+            // Its caller is gone (the request was dropped while queued): nothing is written
+            // that nobody is told of.
+            return Box::new(|_| ());
+        }
+        let result = persistence::write_tx(conn, f);
+        Box::new(move |committed| {
+            let _ = answer.send(match (result, committed) {
+                (Ok(_), Err(e)) => Err(e.clone()),
+                (result, _) => result,
+            });
+        })
+    });
+    writer.queue.lock().map_err(ApiError::internal)?.push_back(job);
+    let mut result = result;
+    let not_carried_out = |_| Err(ApiError::internal("the write was not carried out"));
+    loop {
+        // The holder of the slot may commit this write with its own: then the answer comes
+        // first, and this caller leaves the slot's queue. Otherwise it gets the slot and
+        // commits the writes queued by then, its own among them unless more than a batch
+        // were ahead of it (then it goes round again).
+        let slot = tokio::select! {
+            biased;
+            answer = &mut result => return answer.unwrap_or_else(not_carried_out),
+            slot = writer.slot.clone().acquire_owned() => slot.map_err(ApiError::internal)?,
+        };
+        let jobs: Vec<Job> = {
+            let mut queue = writer.queue.lock().map_err(ApiError::internal)?;
+            let n = queue.len().min(writer.batch);
+            queue.drain(..n).collect()
+        };
+        writer.counts.writes.fetch_add(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        writer.counts.commits.fetch_add(u64::from(!jobs.is_empty()), std::sync::atomic::Ordering::Relaxed);
+        let connection = writer.connection.clone();
+        // The slot goes with the work: it is held until the commit even if this caller is
+        // dropped meanwhile, and each answer is sent before it is let go. A job left unrun
+        // (no connection, a panic) drops its answer, which its caller sees as an error.
+        let ran = web::block(move || {
+            let _slot = slot;
+            if jobs.is_empty() {
+                return Ok(());
+            }
+            let mut conn = connection.get().map_err(persistence::RepoError::from).map_err(ApiError::from)?;
+            let mut jobs = jobs;
+            if jobs.len() == 1
+                && let Some(job) = jobs.pop()
+            {
+                // Alone: its own transaction, whose commit is in its result.
+                job(&mut conn)(&Ok(()));
+            } else {
+                let (settles, committed) = persistence::write_group(&mut conn, jobs);
+                let committed = committed.map_err(ApiError::from);
+                for settle in settles {
+                    settle(&committed);
+                }
+            }
+            Ok::<_, ApiError>(())
+        })
+        .await;
+        if let Ok(Err(e)) = ran {
+            log::error!("SQLite writes were not carried out: {e}");
+        }
+    }
 }

@@ -363,7 +363,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         sso,
         deliverers,
         lookup_batch,
-        pool: crate::db::DbPool::new(pool, writer),
+        pool: crate::db::DbPool::new(pool, writer, config.sqlite_write_batch),
         backend,
         keys: Arc::new(JwtKeys::new(&secret)),
         metrics: Arc::new(Metrics::default()),
@@ -425,6 +425,18 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started>
             }
         }
     })?;
+    // The SQLite checkpointer: copies the WAL back into the database file beside the writer,
+    // rather than inside a commit that then waits for the copy and its fsyncs.
+    if data.backend == persistence::Backend::Sqlite {
+        let pool = data.pool.clone();
+        background.every("motcua-checkpoint", data.config.sqlite_checkpoint_interval, move || {
+            if let Err(e) =
+                pool.get().map_err(|e| e.to_string()).and_then(|mut c| persistence::db::checkpoint(&mut c).map_err(|e| e.to_string()))
+            {
+                log::warn!("SQLite checkpoint failed: {e}");
+            }
+        })?;
+    }
     // The audit chainer: links entries committed by any instance into the one hash chain.
     let pool = data.pool.clone();
     background.every("motcua-audit-chainer", data.config.audit_chain_interval, move || {

@@ -5,7 +5,7 @@ use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, CustomizeConnection, ManageConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, MultiConnection};
+use diesel::{Connection, MultiConnection, QueryableByName};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 /// One connection to either backend; repositories are written once against it.
@@ -112,7 +112,12 @@ impl CustomizeConnection<AnyConnection, r2d2::Error> for ConnSetup {
         match conn {
             // busy_timeout first: the other pragmas may already need the lock.
             AnyConnection::Sqlite(c) => c
-                .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                .batch_execute(concat!(
+                    "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; ",
+                    // The server's checkpointer copies the WAL back long before this; a
+                    // connection that commits checkpoints by itself only when it falls behind.
+                    "PRAGMA wal_autocheckpoint = 10000;"
+                ))
                 .map_err(r2d2::Error::QueryError),
             AnyConnection::Postgresql(c) => c.batch_execute("SET TIME ZONE 'UTC'").map_err(r2d2::Error::QueryError),
         }
@@ -242,6 +247,67 @@ where
         }
     }
     result
+}
+
+#[derive(QueryableByName)]
+struct CheckpointRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    checkpointed: i32,
+}
+
+/// SQLite: copies what the WAL holds back into the database file without waiting for readers
+/// or the writer (`PRAGMA wal_checkpoint(PASSIVE)`), so that the writer's next transaction can
+/// start the WAL over. Run off the writer's path, it keeps the copy and its two `fsync`s out of
+/// the commits (a commit that checkpointed took 6–9 ms, against well under 1 ms). Returns the
+/// frames in the WAL and how many of them are in the database file; `None` on PostgreSQL.
+///
+/// # Errors
+/// Database errors.
+pub fn checkpoint(conn: &mut AnyConnection) -> Result<Option<(i32, i32)>, diesel::result::Error> {
+    let AnyConnection::Sqlite(c) = conn else { return Ok(None) };
+    let row: CheckpointRow = diesel::RunQueryDsl::get_result(diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)"), c)?;
+    Ok(Some((row.log, row.checkpointed)))
+}
+
+/// Group commit: runs `jobs` in one write transaction and commits once. Each job is to open a
+/// savepoint of its own (a [`write_tx`] inside a transaction is one), so that a job that fails
+/// undoes its own writes only; a job that panics has its savepoints rolled back here and the
+/// others go on. Returns what each job that did not panic returned, in order, and the outcome
+/// of the transaction: the jobs' writes are durable only when it is `Ok`.
+///
+/// On SQLite a commit writes every page the transaction changed to the WAL, and the pages that
+/// every write changes (the last leaf of each table and index appended to) are written once
+/// for all the jobs instead of once each.
+pub fn write_group<J, S>(conn: &mut AnyConnection, jobs: Vec<J>) -> (Vec<S>, Result<(), diesel::result::Error>)
+where
+    J: FnOnce(&mut AnyConnection) -> S,
+{
+    let mut settled = Vec::with_capacity(jobs.len());
+    let outcome = write_tx(conn, |c| {
+        let outer = transaction_depth(c)?;
+        for job in jobs {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut *c))) {
+                Ok(s) => settled.push(s),
+                // The job's savepoints are still open (diesel closes them on return, not on
+                // unwind): roll them back, which undoes its writes.
+                Err(_) => {
+                    while transaction_depth(c)? > outer {
+                        crate::per_backend!(&mut *c, |c| AnsiTransactionManager::rollback_transaction(c))?;
+                    }
+                }
+            }
+        }
+        Ok::<_, diesel::result::Error>(())
+    });
+    (settled, outcome)
+}
+
+/// How many transactions and savepoints are open on `conn`.
+fn transaction_depth(conn: &mut AnyConnection) -> Result<u32, diesel::result::Error> {
+    crate::per_backend!(conn, |c| AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth())
+        .map(|d| d.map_or(0, std::num::NonZeroU32::get))
 }
 
 /// Two PostgreSQL writes sent as one statement, `WITH first AS (A) B`: a data-modifying

@@ -316,6 +316,60 @@ fn a_failed_write_transaction_leaves_nothing_behind() {
     }
 }
 
+#[test]
+fn a_group_commit_undoes_only_the_writes_of_the_jobs_that_fail_or_panic() {
+    let agency = |code: &str| agencies::NewAgency { code: code.into(), name: code.into(), level: "unit".into(), parent_id: None };
+    for db in databases(true) {
+        let mut conn = db.pool.get().unwrap();
+        type Job<'a> = Box<dyn FnOnce(&mut AnyConnection) -> Result<(), persistence::RepoError> + 'a>;
+        let job = |code: &'static str, then: &'static str| -> Job<'_> {
+            Box::new(move |c: &mut AnyConnection| {
+                persistence::write_tx(c, |c| {
+                    agencies::insert(c, agency(code))?;
+                    match then {
+                        "fail" => agencies::insert(c, agency(code)).map(|_| ()),
+                        "panic" => panic!("a job that panics"),
+                        _ => Ok(()),
+                    }
+                })
+            })
+        };
+        let jobs =
+            vec![job("000.00.01.H14", "ok"), job("000.00.02.H14", "fail"), job("000.00.03.H14", "panic"), job("000.00.04.H14", "ok")];
+        let (results, committed) = persistence::write_group(&mut conn, jobs);
+        committed.unwrap();
+        // The panicking job has no result; the others answer in order.
+        assert_eq!(results.len(), 3, "{:?}", db.backend);
+        assert!(results[0].is_ok() && results[2].is_ok(), "{:?}: {results:?}", db.backend);
+        assert!(matches!(results[1], Err(persistence::RepoError::Conflict(persistence::ConflictKind::DuplicateAgencyCode))));
+        let kept: Vec<bool> = ["000.00.01.H14", "000.00.02.H14", "000.00.03.H14", "000.00.04.H14"]
+            .iter()
+            .map(|code| agencies::find_by_code(&mut conn, code).unwrap().is_some())
+            .collect();
+        assert_eq!(kept, [true, false, false, true], "{:?}", db.backend);
+        // The connection is out of every transaction and takes the next write as usual.
+        persistence::write_tx(&mut conn, |c| agencies::insert(c, agency("000.00.05.H14")).map(|_| ())).unwrap();
+        assert_eq!(agencies::count(&mut conn).unwrap(), 3, "{:?}", db.backend);
+    }
+}
+
+#[test]
+fn a_checkpoint_copies_the_whole_wal_back_on_sqlite() {
+    for db in databases(true) {
+        let mut conn = db.pool.get().unwrap();
+        commune(&db);
+        match persistence::db::checkpoint(&mut conn).unwrap() {
+            Some((log, checkpointed)) => {
+                assert_eq!(db.backend, Backend::Sqlite);
+                // Migrations and the insert above are in the WAL (10,000 pages before a
+                // committing connection would checkpoint by itself), and no reader holds it.
+                assert!(log > 0 && checkpointed == log, "{log} frames, {checkpointed} checkpointed");
+            }
+            None => assert_eq!(db.backend, Backend::Postgres),
+        }
+    }
+}
+
 /// A commune to hang cases and counters on; its id.
 fn commune(db: &Db) -> String {
     let mut conn = db.pool.get().unwrap();

@@ -234,3 +234,64 @@ async fn the_role_ledger_records_grants_and_revocations() {
         app.get(&format!("/api/v1/agencies/{}/role-ledger", f.commune_a), Some(&other_officer)).await.assert_problem(403, "forbidden");
     }
 }
+
+/// Writes that arrive together are committed together on SQLite (group commit): each still gets
+/// its own answer, and one that fails undoes its own writes only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_each_get_their_own_answer() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let f = app.fixture().await;
+        let mut grouped = false;
+        for burst in 0..5 {
+            // 30 new codes and 10 requests for one code: one of those is created, 9 are refused.
+            let mut requests = Vec::new();
+            for i in 0..40 {
+                let code = if i < 30 { format!("000.{burst}5.{i:02}.H14") } else { format!("000.{burst}9.99.H14") };
+                let body = json!({"code": code, "name": format!("Đơn vị {i}"), "level": "unit", "parent_id": f.province});
+                let request = app.client.post(format!("{}/api/v1/agencies", app.base)).bearer_auth(&f.admin).json(&body);
+                requests.push(tokio::spawn(async move { into_resp(request.send().await.unwrap()).await }));
+            }
+            let mut answers = Vec::new();
+            for request in requests {
+                answers.push(request.await.unwrap());
+            }
+            for (i, answer) in answers.iter().enumerate().take(30) {
+                assert_eq!(answer.status, 201, "{backend:?}: request {i}: {}", answer.text);
+                assert_eq!(answer.body["name"], format!("Đơn vị {i}"));
+            }
+            let created = answers[30..].iter().filter(|a| a.status == 201).count();
+            assert_eq!(created, 1, "{backend:?}: one of the requests for one code creates it");
+            for refused in answers[30..].iter().filter(|a| a.status != 201) {
+                refused.assert_problem(409, "duplicate_agency_code");
+            }
+            let (mut listed, mut cursor) = (0, String::new());
+            loop {
+                let at = if cursor.is_empty() { String::new() } else { format!("&cursor={cursor}") };
+                let page = app.get(&format!("/api/v1/agencies?limit=100{at}"), None).await;
+                listed += page.body["items"].as_array().unwrap_or_else(|| panic!("{}", page.text)).len();
+                match page.body["next_cursor"].as_str() {
+                    Some(next) => cursor = next.to_owned(),
+                    None => break,
+                }
+            }
+            assert_eq!(listed, 4 + 31 * (burst + 1), "{backend:?}");
+            if backend == Backend::Postgres {
+                grouped = true;
+                break;
+            }
+            let metrics = app.get("/metrics", None).await.text;
+            let read = |name: &str| -> u64 {
+                metrics
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+                    .unwrap_or_else(|| panic!("{name}: {metrics}"))
+            };
+            if read("motcua_sqlite_write_commits_total ") < read("motcua_sqlite_writes_total ") {
+                grouped = true;
+                break;
+            }
+        }
+        assert!(grouped, "{backend:?}: no two writes were committed together");
+    }
+}

@@ -82,6 +82,16 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
          # HELP motcua_db_pool_idle_connections Idle database connections.\n# TYPE motcua_db_pool_idle_connections gauge\nmotcua_db_pool_idle_connections {}\n",
         pool.connections, pool.idle_connections
     );
+    if let Some(counts) = state.pool.write_counts() {
+        let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = write!(
+            extra,
+            "# HELP motcua_sqlite_writes_total Write transactions of requests on SQLite.\n# TYPE motcua_sqlite_writes_total counter\nmotcua_sqlite_writes_total {}\n\
+             # HELP motcua_sqlite_write_commits_total Commits they took (several writes waiting for the writer are committed together).\n# TYPE motcua_sqlite_write_commits_total counter\nmotcua_sqlite_write_commits_total {}\n",
+            load(&counts.writes),
+            load(&counts.commits)
+        );
+    }
     if let Some(depth) = depth {
         extra.push_str("# HELP motcua_outbox_messages Outbox messages not yet sent, by target and status (all instances).\n# TYPE motcua_outbox_messages gauge\n");
         for (target, status, n) in &depth.by_target_status {
