@@ -542,6 +542,13 @@ async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url:
             }
             rates[i] = rate(run.ok);
             cpu[round][i] = used.busy_ms_per(run.ok);
+            if i == 2 {
+                // Whether the dispatcher kept up with intake (on SQLite it waits for the writer
+                // between intake's writes).
+                let mut conn = persistence::build_pool(database_url, 1, false).expect("pool").get().expect("connection");
+                let open = persistence::repo::outbox::open_count(&mut conn, "national_portal").expect("count");
+                println!("    outbox messages still to deliver at the end of the run: {open} (of {} written)", run.ok);
+            }
             server.stop();
             if i == 3 {
                 // The queue left behind drains before the next configuration.

@@ -89,15 +89,33 @@ impl DbPool {
             let mut conn = self.pool.get().ok()?;
             return Some(f(&mut conn));
         };
-        let _slot = loop {
-            match writer.slot.clone().try_acquire_owned() {
-                Ok(permit) => break permit,
-                Err(tokio::sync::TryAcquireError::Closed) => return None,
-                Err(tokio::sync::TryAcquireError::NoPermits) => std::thread::sleep(std::time::Duration::from_millis(1)),
-            }
-        };
+        // In turn with the requests' writes: the slot is handed to the longest waiter, so a
+        // thread that only took it when it happened to be free never got it under sustained
+        // intake (measured: the outbox dispatcher delivered 1,500 of 15,700 messages written
+        // during an 8 s intake run).
+        let _slot = wait_for(writer.slot.acquire()).ok()?;
         let mut conn = writer.connection.get().ok()?;
         Some(f(&mut conn))
+    }
+}
+
+/// Waits on the calling thread for `future` (a semaphore's, which needs no runtime), parking
+/// the thread until it is woken.
+fn wait_for<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
     }
 }
 
@@ -238,5 +256,49 @@ where
         if let Ok(Err(e)) = ran {
             log::error!("SQLite writes were not carried out: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A background thread (the outbox dispatcher, say) gets the SQLite writer in its turn while
+    /// requests keep it busy.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn background_work_gets_the_writer_under_sustained_writes() {
+        let dir = std::env::temp_dir().join(format!("motcua-db-{}", uuid::Uuid::new_v4().simple()));
+        let url = dir.join("test.db").to_string_lossy().into_owned();
+        let pool = DbPool::new(
+            persistence::build_pool(&url, 4, true).expect("pool"),
+            Some(persistence::build_pool(&url, 1, false).expect("writer")),
+            1,
+        );
+        let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let mut writers = Vec::new();
+        for _ in 0..8 {
+            let (pool, running) = (pool.clone(), running.clone());
+            writers.push(tokio::spawn(async move {
+                while running.load(std::sync::atomic::Ordering::Relaxed) {
+                    // Each write holds the writer a while: the slot always has waiters.
+                    write(&pool, |_| {
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        Ok(())
+                    })
+                    .await
+                    .expect("write");
+                }
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let background = pool.clone();
+        let waited = tokio::task::spawn_blocking(move || background.background(|_| ()).is_some());
+        let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), waited).await;
+        running.store(false, std::sync::atomic::Ordering::Relaxed);
+        for writer in writers {
+            writer.await.expect("writer task");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(outcome.expect("the background work did not get the writer in 10 s").expect("thread"));
     }
 }
