@@ -144,15 +144,7 @@ where
     T: Send + 'static,
 {
     let _permit = pool.gate.acquire().await.map_err(ApiError::internal)?;
-    on_blocking_thread(pool.pool.clone(), f).await
-}
-
-/// Runs `f` with a connection of `connections` on the blocking thread pool.
-async fn on_blocking_thread<T, F>(connections: Pool, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
+    let connections = pool.pool.clone();
     web::block(move || {
         let mut conn = connections.get().map_err(persistence::RepoError::from)?;
         f(&mut conn)
@@ -226,30 +218,23 @@ where
             let n = queue.len().min(writer.batch);
             queue.drain(..n).collect()
         };
+        if jobs.is_empty() {
+            // Its own was committed by the previous holder: the answer is waiting.
+            continue;
+        }
         writer.counts.writes.fetch_add(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        writer.counts.commits.fetch_add(u64::from(!jobs.is_empty()), std::sync::atomic::Ordering::Relaxed);
+        writer.counts.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let connection = writer.connection.clone();
         // The slot goes with the work: it is held until the commit even if this caller is
         // dropped meanwhile, and each answer is sent before it is let go. A job left unrun
         // (no connection, a panic) drops its answer, which its caller sees as an error.
         let ran = web::block(move || {
             let _slot = slot;
-            if jobs.is_empty() {
-                return Ok(());
-            }
             let mut conn = connection.get().map_err(persistence::RepoError::from).map_err(ApiError::from)?;
-            let mut jobs = jobs;
-            if jobs.len() == 1
-                && let Some(job) = jobs.pop()
-            {
-                // Alone: its own transaction, whose commit is in its result.
-                job(&mut conn)(&Ok(()));
-            } else {
-                let (settles, committed) = persistence::write_group(&mut conn, jobs);
-                let committed = committed.map_err(ApiError::from);
-                for settle in settles {
-                    settle(&committed);
-                }
+            let (settles, committed) = persistence::write_group(&mut conn, jobs);
+            let committed = committed.map_err(ApiError::from);
+            for settle in settles {
+                settle(&committed);
             }
             Ok::<_, ApiError>(())
         })

@@ -280,10 +280,19 @@ pub fn checkpoint(conn: &mut AnyConnection) -> Result<Option<(i32, i32)>, diesel
 /// On SQLite a commit writes every page the transaction changed to the WAL, and the pages that
 /// every write changes (the last leaf of each table and index appended to) are written once
 /// for all the jobs instead of once each.
-pub fn write_group<J, S>(conn: &mut AnyConnection, jobs: Vec<J>) -> (Vec<S>, Result<(), diesel::result::Error>)
+///
+/// A job alone runs outside any transaction here: its own [`write_tx`] is the transaction,
+/// and its commit's outcome is in what it returns (the outcome returned here is then `Ok`); if
+/// it panics, the panic reaches the caller and the connection is left in its transaction.
+pub fn write_group<J, S>(conn: &mut AnyConnection, mut jobs: Vec<J>) -> (Vec<S>, Result<(), diesel::result::Error>)
 where
     J: FnOnce(&mut AnyConnection) -> S,
 {
+    if jobs.len() == 1
+        && let Some(job) = jobs.pop()
+    {
+        return (vec![job(conn)], Ok(()));
+    }
     let mut settled = Vec::with_capacity(jobs.len());
     let outcome = write_tx(conn, |c| {
         let outer = transaction_depth(c)?;
