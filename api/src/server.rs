@@ -338,7 +338,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     }
     let backend = persistence::Backend::detect(&config.database_url).0;
     let writer = match backend {
-        persistence::Backend::Sqlite => Some(persistence::build_pool(&config.database_url, 1, false)?),
+        persistence::Backend::Sqlite => Some(persistence::build_writer_pool(&config.database_url)?),
         persistence::Backend::Postgres => None,
     };
     let secret = load_secret(config.jwt_secret.as_deref(), &config.data_dir)?;

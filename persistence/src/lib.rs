@@ -10,7 +10,7 @@ pub mod files;
 pub mod repo;
 pub mod schema;
 
-pub use db::{AnyConnection, Backend, Pool, PooledConn, build_pool, write_group, write_tx};
+pub use db::{AnyConnection, Backend, Pool, PooledConn, build_pool, build_writer_pool, write_group, write_tx};
 pub use error::{ConflictKind, RepoError};
 
 /// The driver's error type, for callers of [`write_tx`] whose error type must absorb it.

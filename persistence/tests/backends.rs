@@ -353,6 +353,64 @@ fn a_group_commit_undoes_only_the_writes_of_the_jobs_that_fail_or_panic() {
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct TempStore {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    temp_store: i32,
+}
+
+#[test]
+fn the_sqlite_writer_undoes_a_large_failed_write_from_its_in_memory_statement_journal() {
+    for db in databases(true) {
+        let writer = persistence::build_writer_pool(&db.url).unwrap();
+        let mut conn = writer.get().unwrap();
+        if db.backend == Backend::Sqlite {
+            let mode = |conn: &mut AnyConnection| match conn {
+                AnyConnection::Sqlite(c) => diesel::sql_query("PRAGMA temp_store").get_result::<TempStore>(c).unwrap().temp_store,
+                AnyConnection::Postgresql(_) => unreachable!(),
+            };
+            // 2 = memory: the writer's savepoints journal pages without a temporary file; the
+            // other connections keep the default (temporary files past the spill size).
+            assert_eq!(mode(&mut conn), 2);
+            assert_eq!(mode(&mut db.pool.get().unwrap()), 0);
+        }
+        // Each job changes far more than the 64 KiB a statement journal holds before it
+        // spills; the second fails after all its inserts and must leave nothing behind.
+        type Job = Box<dyn FnOnce(&mut AnyConnection) -> Result<(), persistence::RepoError>>;
+        let job = |prefix: u32, fail: bool| -> Job {
+            Box::new(move |c: &mut AnyConnection| {
+                persistence::write_tx(c, |c| {
+                    for i in 0..400 {
+                        let code = format!("{prefix:03}.{:02}.{:02}.H14", i / 100, i % 100);
+                        agencies::insert(
+                            c,
+                            agencies::NewAgency { code, name: "Ủy ban nhân dân ".repeat(20), level: "unit".into(), parent_id: None },
+                        )?;
+                    }
+                    if fail {
+                        agencies::insert(
+                            c,
+                            agencies::NewAgency {
+                                code: format!("{prefix:03}.00.00.H14"),
+                                name: "dup".into(),
+                                level: "unit".into(),
+                                parent_id: None,
+                            },
+                        )?;
+                    }
+                    Ok(())
+                })
+            })
+        };
+        let (results, committed) = persistence::write_group(&mut conn, vec![job(101, false), job(102, true), job(103, false)]);
+        committed.unwrap();
+        assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok(), "{:?}: {results:?}", db.backend);
+        assert_eq!(agencies::count(&mut conn).unwrap(), 800, "{:?}", db.backend);
+        assert!(agencies::find_by_code(&mut conn, "102.00.01.H14").unwrap().is_none(), "{:?}", db.backend);
+        assert!(agencies::find_by_code(&mut conn, "103.03.99.H14").unwrap().is_some(), "{:?}", db.backend);
+    }
+}
+
 #[test]
 fn a_checkpoint_copies_the_whole_wal_back_on_sqlite() {
     for db in databases(true) {
