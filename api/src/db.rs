@@ -257,7 +257,7 @@ mod tests {
         let url = dir.join("test.db").to_string_lossy().into_owned();
         let pool = DbPool::new(
             persistence::build_pool(&url, 4, true).expect("pool"),
-            Some(persistence::build_pool(&url, 1, false).expect("writer")),
+            Some(persistence::build_writer_pool(&url).expect("writer")),
             1,
         );
         let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));

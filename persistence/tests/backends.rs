@@ -205,11 +205,7 @@ fn search_is_case_and_diacritic_insensitive_with_literal_wildcards() {
         for (code, name) in
             [("000.00.00.H14", "UBND tỉnh Cao Bằng"), ("000.00.01.H14", "Phòng 50%_A Đà Nẵng"), ("000.00.02.H14", "Phòng 50xxA")]
         {
-            agencies::insert(
-                &mut conn,
-                agencies::NewAgency { code: code.into(), name: name.into(), level: "unit".into(), parent_id: None },
-            )
-            .unwrap();
+            agencies::insert(&mut conn, unit(code, name)).unwrap();
         }
         let find = |conn: &mut AnyConnection, term: &str| {
             let filter = agencies::AgencyFilter { name_like: Some(domain::text::like_contains(term)), limit: 10, ..Default::default() };
@@ -290,19 +286,13 @@ fn a_failed_write_transaction_leaves_nothing_behind() {
     for db in databases(true) {
         let mut conn = db.pool.get().unwrap();
         let result: Result<(), persistence::RepoError> = persistence::write_tx(&mut conn, |c| {
-            agencies::insert(
-                c,
-                agencies::NewAgency { code: "000.00.00.H14".into(), name: "A".into(), level: "unit".into(), parent_id: None },
-            )?;
+            agencies::insert(c, unit("000.00.00.H14", "A"))?;
             audit::append(
                 c,
                 audit::NewAuditEntry { action: "x".into(), entity_type: "agency".into(), entity_id: "1".into(), ..Default::default() },
             )?;
             // Duplicate code: the whole transaction rolls back.
-            agencies::insert(
-                c,
-                agencies::NewAgency { code: "000.00.00.H14".into(), name: "B".into(), level: "unit".into(), parent_id: None },
-            )?;
+            agencies::insert(c, unit("000.00.00.H14", "B"))?;
             Ok(())
         });
         assert!(
@@ -318,7 +308,7 @@ fn a_failed_write_transaction_leaves_nothing_behind() {
 
 #[test]
 fn a_group_commit_undoes_only_the_writes_of_the_jobs_that_fail_or_panic() {
-    let agency = |code: &str| agencies::NewAgency { code: code.into(), name: code.into(), level: "unit".into(), parent_id: None };
+    let agency = |code: &str| unit(code, code);
     for db in databases(true) {
         let mut conn = db.pool.get().unwrap();
         type Job<'a> = Box<dyn FnOnce(&mut AnyConnection) -> Result<(), persistence::RepoError> + 'a>;
@@ -382,21 +372,10 @@ fn the_sqlite_writer_undoes_a_large_failed_write_from_its_in_memory_statement_jo
                 persistence::write_tx(c, |c| {
                     for i in 0..400 {
                         let code = format!("{prefix:03}.{:02}.{:02}.H14", i / 100, i % 100);
-                        agencies::insert(
-                            c,
-                            agencies::NewAgency { code, name: "Ủy ban nhân dân ".repeat(20), level: "unit".into(), parent_id: None },
-                        )?;
+                        agencies::insert(c, unit(&code, &"Ủy ban nhân dân ".repeat(20)))?;
                     }
                     if fail {
-                        agencies::insert(
-                            c,
-                            agencies::NewAgency {
-                                code: format!("{prefix:03}.00.00.H14"),
-                                name: "dup".into(),
-                                level: "unit".into(),
-                                parent_id: None,
-                            },
-                        )?;
+                        agencies::insert(c, unit(&format!("{prefix:03}.00.00.H14"), "dup"))?;
                     }
                     Ok(())
                 })
@@ -426,6 +405,11 @@ fn a_checkpoint_copies_the_whole_wal_back_on_sqlite() {
             None => assert_eq!(db.backend, Backend::Postgres),
         }
     }
+}
+
+/// A top-level unit agency to insert.
+fn unit(code: &str, name: &str) -> agencies::NewAgency {
+    agencies::NewAgency { code: code.into(), name: name.into(), level: "unit".into(), parent_id: None }
 }
 
 /// A commune to hang cases and counters on; its id.
