@@ -137,7 +137,8 @@ pub fn case_messages(conn: &mut AnyConnection, state: &AppState, change: &CaseCh
             &facts.agency.1,
         )
     {
-        messages.extend(notifications(state, &notice, &case.code, facts.applicant.phone.as_deref(), facts.applicant.email.as_deref())?);
+        let about = Subject { code: &case.code, ordering_key: &case.id };
+        messages.extend(notifications(state, &notice, about, facts.applicant.phone.as_deref(), facts.applicant.email.as_deref())?);
     }
     Ok(messages)
 }
@@ -149,7 +150,34 @@ struct CaseFacts {
     agency: (String, String),
 }
 
-/// The messages of `notice` about `code` to the applicant's phone (SMS, Zalo) and e-mail, on
+/// What messages are about: the case or feedback code people see (the subject) and the key
+/// that orders them.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub code: &'a str,
+    /// A case's messages are ordered by its id (time-ordered, so new cases' messages go at the
+    /// end of the ordering index), a feedback's by its code.
+    pub ordering_key: &'a str,
+}
+
+/// The ordering key of every report snapshot: they are pushed in the order they were frozen.
+pub const REPORTS_KEY: &str = "reports";
+
+/// The ordering keys under which the messages about `subject` (a case or feedback code, or a
+/// report snapshot id) are written: the subject itself, the reports' key, and the id of the
+/// case with that code.
+///
+/// # Errors
+/// Database errors.
+pub fn subject_keys(conn: &mut AnyConnection, subject: &str) -> Result<Vec<String>, ApiError> {
+    let mut keys = vec![subject.to_owned(), REPORTS_KEY.to_owned()];
+    if let Some(id) = persistence::repo::cases::id_of(conn, subject)? {
+        keys.push(id);
+    }
+    Ok(keys)
+}
+
+/// The messages of `notice` about `about` to the applicant's phone (SMS, Zalo) and e-mail, on
 /// the gateways configured here.
 ///
 /// # Errors
@@ -157,10 +185,11 @@ struct CaseFacts {
 pub fn notifications(
     state: &AppState,
     notice: &domain::notification::Notice,
-    code: &str,
+    about: Subject<'_>,
     phone: Option<&str>,
     email: Option<&str>,
 ) -> Result<Vec<NewMessage>, ApiError> {
+    let code = about.code;
     let link = state.config.lookup_link.as_deref().map(|template| template.replace("{code}", code));
     let message = domain::notification::render(notice, code, link.as_deref());
     let phone = phone.map(str::trim).filter(|p| !p.is_empty());
@@ -179,7 +208,7 @@ pub fn notifications(
         out.push(NewMessage {
             target: target.as_str().to_owned(),
             kind: format!("notification.{}", notice.kind()),
-            ordering_key: code.to_owned(),
+            ordering_key: about.ordering_key.to_owned(),
             subject: code.to_owned(),
             payload: payload.to_string(),
         });
@@ -247,7 +276,7 @@ fn portal_message(conn: &mut AnyConnection, state: &AppState, change: &CaseChang
     Ok(NewMessage {
         target: domain::outbox::Target::NationalPortal.as_str().to_owned(),
         kind: "case_sync".into(),
-        ordering_key: case.code.clone(),
+        ordering_key: case.id.clone(),
         subject: case.code.clone(),
         payload: serde_json::to_string(&sync).map_err(ApiError::internal)?,
     })

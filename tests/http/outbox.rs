@@ -100,6 +100,60 @@ async fn the_portal_down_then_back_gets_every_change_in_order_and_none_twice() {
     }
 }
 
+/// The ordering keys and subjects of the outbox, oldest first.
+fn stored_keys(w: &World) -> Vec<(String, String)> {
+    use diesel::prelude::*;
+    use persistence::schema::outbox_messages::dsl as m;
+    let mut conn = w.app.db.connect();
+    persistence::per_backend!(&mut *conn, |c| m::outbox_messages.order(m::seq).select((m::ordering_key, m::subject)).load(c)).unwrap()
+}
+
+/// A case's messages are ordered by its id (time-ordered: new cases' messages go at the end of
+/// the ordering index) and listed by its code. Messages written before migration 25, keyed by
+/// code, are rekeyed by it (down and up again here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_messages_are_keyed_by_case_id_listed_by_code_and_rekeyed_by_the_migration() {
+    use diesel_migrations::MigrationHarness;
+    for backend in backends() {
+        let portal = FakePortal::start(Behaviour::Up).await;
+        let w = world_with(backend, |env| {
+            env.extend(portal.env());
+            env.insert("MOTCUA_OUTBOX_DISPATCH".into(), "false".into());
+        })
+        .await;
+        let codes = [full_run(&w).await, full_run(&w).await];
+        let ids: Vec<String> =
+            codes.iter().map(|code| persistence::repo::cases::id_of(&mut w.app.db.connect(), code).unwrap().unwrap()).collect();
+        for code in &codes {
+            let listed = messages(&w, code).await;
+            assert_eq!(listed.len(), 5, "{backend:?}: listed by code");
+            assert!(listed.iter().all(|m| m["subject"] == code.as_str()), "{backend:?}: {listed:#?}");
+        }
+        let keyed_by = |by: &[String]| -> Vec<(String, String)> {
+            [0, 1].iter().flat_map(|&i| std::iter::repeat_n((by[i].clone(), codes[i].clone()), 5)).collect()
+        };
+        let sorted = |mut rows: Vec<(String, String)>| {
+            rows.sort_by(|a, b| a.1.cmp(&b.1));
+            rows
+        };
+        assert_eq!(sorted(stored_keys(&w)), keyed_by(&ids), "{backend:?}: keyed by case id");
+        let mut conn = w.app.db.connect();
+        match &mut *conn {
+            persistence::AnyConnection::Sqlite(c) => c.revert_last_migration(persistence::db::SQLITE_MIGRATIONS).map(|_| ()),
+            persistence::AnyConnection::Postgresql(c) => c.revert_last_migration(persistence::db::PG_MIGRATIONS).map(|_| ()),
+        }
+        .unwrap();
+        assert_eq!(sorted(stored_keys(&w)), keyed_by(&codes), "{backend:?}: keyed by code before migration 25");
+        match &mut *conn {
+            persistence::AnyConnection::Sqlite(c) => c.run_pending_migrations(persistence::db::SQLITE_MIGRATIONS).map(|_| ()),
+            persistence::AnyConnection::Postgresql(c) => c.run_pending_migrations(persistence::db::PG_MIGRATIONS).map(|_| ()),
+        }
+        .unwrap();
+        assert_eq!(sorted(stored_keys(&w)), keyed_by(&ids), "{backend:?}: rekeyed by case id");
+        assert_eq!(messages(&w, &codes[1]).await.len(), 5, "{backend:?}: listed by code after the migration");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_of_several_cases_go_in_one_list_and_a_refused_case_is_sorted_out_alone() {
     for backend in backends() {

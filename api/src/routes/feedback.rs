@@ -814,7 +814,13 @@ pub async fn feedback_action(
         if action == FeedbackAction::Respond {
             let contact: Contact = serde_json::from_str(&row.contact).map_err(ApiError::internal)?;
             let notice = domain::notification::Notice::FeedbackAnswered;
-            let messages = crate::outbox::notifications(&shared, &notice, &row.code, contact.phone.as_deref(), contact.email.as_deref())?;
+            let messages = crate::outbox::notifications(
+                &shared,
+                &notice,
+                crate::outbox::Subject { code: &row.code, ordering_key: &row.code },
+                contact.phone.as_deref(),
+                contact.email.as_deref(),
+            )?;
             persistence::repo::outbox::enqueue(conn, now, &messages)?;
         }
         Ok((etag(&row), view(conn, &shared, &row, &access, lang)?))

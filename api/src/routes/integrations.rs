@@ -229,8 +229,14 @@ pub async fn list_outbox(
     let before_seq =
         after.map(|a| a.parse::<i64>().map_err(|_| ApiError::invalid("cursor", "is not a cursor issued by this API"))).transpose()?;
     let lang = crate::i18n::Lang::of(&req);
-    let filter = outbox::Filter { status: query.status, target: query.target, subject: query.subject, before_seq, limit };
-    let page = crate::db::run(&state.pool, move |conn| Ok(outbox::list(conn, &filter)?)).await?;
+    let page = crate::db::run(&state.pool, move |conn| {
+        let subject = match query.subject {
+            Some(name) => Some(outbox::SubjectFilter { keys: crate::outbox::subject_keys(conn, &name)?, name }),
+            None => None,
+        };
+        Ok(outbox::list(conn, &outbox::Filter { status: query.status, target: query.target, subject, before_seq, limit })?)
+    })
+    .await?;
     Ok(web::Json(crate::pagination::Paged::from_page(page, |row| outbox_view(row, None, lang))))
 }
 

@@ -671,7 +671,7 @@ pub fn freeze(
             &[persistence::repo::outbox::NewMessage {
                 target: domain::outbox::Target::Reporting.as_str().into(),
                 kind: "report".into(),
-                ordering_key: "reports".into(),
+                ordering_key: crate::outbox::REPORTS_KEY.into(),
                 subject: row.id.clone(),
                 payload: serde_json::to_string(&payload).map_err(ApiError::internal)?,
             }],

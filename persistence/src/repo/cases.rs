@@ -106,6 +106,11 @@ pub struct LookupRow {
     pub agency_id: String,
 }
 
+/// The id of the case with this code.
+pub fn id_of(conn: &mut AnyConnection, code: &str) -> Result<Option<String>, RepoError> {
+    Ok(cases::table.filter(cases::code.eq(code)).select(cases::id).first(conn).optional()?)
+}
+
 /// The public projection of one case, in one indexed read. The query runs on the concrete
 /// connection: through `AnyConnection` diesel writes the SQL text anew on every run to find the
 /// prepared statement, which cost more than the read itself.

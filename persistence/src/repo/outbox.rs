@@ -29,7 +29,8 @@ pub struct NewMessage {
     pub kind: String,
     /// Messages of one target and key are delivered in the order they were written.
     pub ordering_key: String,
-    /// What the message is about, for people (a case or feedback code, a report id).
+    /// What the message is about, for people (a case or feedback code, a report id). Lists by
+    /// subject find messages through their ordering key ([`SubjectFilter`]).
     pub subject: String,
     /// The payload (JSON).
     pub payload: String,
@@ -627,10 +628,18 @@ pub fn attempts(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<AttemptR
 pub struct Filter {
     pub status: Option<String>,
     pub target: Option<String>,
-    pub subject: Option<String>,
+    pub subject: Option<SubjectFilter>,
     /// Continue after this sequence number (newest first: smaller ones follow).
     pub before_seq: Option<i64>,
     pub limit: i64,
+}
+
+/// Messages about one subject: its name and the ordering keys its messages are written under
+/// (the index that finds them is keyed by ordering key).
+#[derive(Debug, Clone, Default)]
+pub struct SubjectFilter {
+    pub name: String,
+    pub keys: Vec<String>,
 }
 
 /// Messages, newest first.
@@ -646,7 +655,9 @@ pub fn list(conn: &mut AnyConnection, filter: &Filter) -> Result<crate::repo::Pa
         query = query.filter(outbox_messages::target.eq(target.clone()));
     }
     if let Some(subject) = &filter.subject {
-        query = query.filter(outbox_messages::subject.eq(subject.clone()));
+        query = query
+            .filter(outbox_messages::ordering_key.eq_any(subject.keys.clone()))
+            .filter(outbox_messages::subject.eq(subject.name.clone()));
     }
     if let Some(before) = filter.before_seq {
         query = query.filter(outbox_messages::seq.lt(before));
