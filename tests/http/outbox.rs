@@ -137,6 +137,10 @@ async fn case_messages_are_keyed_by_case_id_listed_by_code_and_rekeyed_by_the_mi
             rows
         };
         assert_eq!(sorted(stored_keys(&w)), keyed_by(&ids), "{backend:?}: keyed by case id");
+        // The reconciliation leaves cases with messages in flight alone: found by their ids.
+        let asked = [codes[0].clone(), codes[1].clone(), "000.00.00.H14-261129-9999".to_owned()];
+        let busy = persistence::repo::reconciliation::in_flight(&mut w.app.db.connect(), "national_portal", &asked).unwrap();
+        assert_eq!(busy, codes.iter().cloned().collect(), "{backend:?}: both cases are in flight");
         let mut conn = w.app.db.connect();
         match &mut *conn {
             persistence::AnyConnection::Sqlite(c) => c.revert_last_migration(persistence::db::SQLITE_MIGRATIONS).map(|_| ()),

@@ -42,7 +42,8 @@ pub fn recent_cases(conn: &mut AnyConnection, since: NaiveDateTime, limit: i64) 
         .load(conn)?)
 }
 
-/// Which of `codes` still have messages to `target` in the outbox (in flight, not differences).
+/// Which of `codes` still have messages to `target` in the outbox (in flight, not differences):
+/// a probe of the open messages' ordering index per case (a case's messages are keyed by its id).
 ///
 /// # Errors
 /// Database errors.
@@ -52,7 +53,7 @@ pub fn in_flight(conn: &mut AnyConnection, target: &str, codes: &[String]) -> Re
         let rows: Vec<String> = outbox_messages::table
             .filter(outbox_messages::target.eq(target))
             .filter(outbox_messages::status.eq_any(["pending", "failed"]))
-            .filter(outbox_messages::subject.eq_any(chunk))
+            .filter(outbox_messages::ordering_key.eq_any(cases::table.filter(cases::code.eq_any(chunk)).select(cases::id)))
             .select(outbox_messages::subject)
             .distinct()
             .load(conn)?;
