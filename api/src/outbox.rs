@@ -404,18 +404,33 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
     let now = persistence::now();
     let lease_length = chrono::TimeDelta::from_std(settings.lease).unwrap_or(chrono::TimeDelta::minutes(2));
     let lease = Lease { worker, now, until: now + lease_length, limit: settings.batch, targets };
-    let claimed = match state.pool.background(|conn| outbox::claim(conn, &lease)) {
-        Some(Ok(claimed)) => claimed,
+    // The leases are taken on the writer (SQLite's one, which intake waits for) and the
+    // messages read afterwards on a connection of the pool.
+    let taken = match state.pool.background(|conn| outbox::lease_due(conn, &lease)) {
+        Some(Ok(taken)) => taken,
         Some(Err(e)) => {
             log::warn!("outbox: claiming failed: {e}");
             return 0;
         }
         None => return 0,
     };
-    let count = claimed.len();
-    if count == 0 {
+    if taken.is_empty() {
         return 0;
     }
+    let read = state
+        .pool
+        .get()
+        .map_err(|e| e.to_string())
+        .and_then(|mut conn| outbox::leased(&mut conn, worker, &taken).map_err(|e| e.to_string()));
+    let claimed = match read {
+        Ok(claimed) => claimed,
+        Err(e) => {
+            // The leases run out and the messages are taken again (the tries logged abandoned).
+            log::warn!("outbox: reading the claimed messages failed: {e}");
+            return 0;
+        }
+    };
+    let count = claimed.len();
     let reports: std::collections::HashMap<i64, String> =
         claimed.iter().filter(|m| m.kind == "report").map(|m| (m.seq, m.subject.clone())).collect();
     let gate = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));

@@ -541,6 +541,30 @@ mod outbox_queue {
         }
     }
 
+    /// The dispatcher takes leases on the writer and reads the messages afterwards: the read
+    /// gives only what the worker still holds at the attempt it took.
+    #[test]
+    fn leased_messages_are_read_back_only_while_the_lease_of_that_attempt_holds() {
+        for db in databases(true) {
+            let mut conn = db.pool.get().unwrap();
+            outbox::enqueue(&mut conn, at(0), &[message("A", 1), message("B", 1), message("A", 2)]).unwrap();
+            let first = outbox::lease_due(&mut conn, &lease("w1", 1, 10)).unwrap();
+            assert_eq!(first.iter().map(|t| t.attempt).collect::<Vec<_>>(), [1, 1], "{:?}: A1 and B1", db.backend);
+            let mut reader = db.pool.get().unwrap();
+            let rows = outbox::leased(&mut reader, "w1", &first).unwrap();
+            let got: Vec<_> = rows.iter().map(|m| (m.ordering_key.as_str(), m.payload.as_str(), m.attempts)).collect();
+            assert_eq!(got, [("A", "{\"n\":1}", 1), ("B", "{\"n\":1}", 1)], "{:?}", db.backend);
+            assert!(outbox::leased(&mut reader, "w2", &first).unwrap().is_empty(), "{:?}: not w2's", db.backend);
+            // The leases run out (until 31) and w2 takes both over: w1's reading is empty.
+            let second = outbox::lease_due(&mut conn, &lease("w2", 40, 10)).unwrap();
+            assert_eq!(second.iter().map(|t| (t.seq, t.attempt)).collect::<Vec<_>>(), first.iter().map(|t| (t.seq, 2)).collect::<Vec<_>>());
+            assert!(outbox::leased(&mut reader, "w1", &first).unwrap().is_empty(), "{:?}: w1 lost its leases", db.backend);
+            assert_eq!(outbox::leased(&mut reader, "w2", &second).unwrap().len(), 2, "{:?}", db.backend);
+            let stale = [outbox::Taken { seq: first[0].seq, attempt: 1 }];
+            assert!(outbox::leased(&mut reader, "w2", &stale).unwrap().is_empty(), "{:?}: attempt 1 is over", db.backend);
+        }
+    }
+
     #[test]
     fn claims_take_the_earliest_open_message_of_each_key_and_honour_leases() {
         for db in databases(true) {

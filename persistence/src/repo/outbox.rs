@@ -242,12 +242,34 @@ pub fn claim_plan(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<Str
 }
 
 /// Leases up to `lease.limit` due messages, the longest due first, at most one per target and ordering
-/// key (the earliest open one), and returns them with their new attempt number. A message
-/// whose previous lease ran out without an outcome gets that attempt logged as `abandoned`.
+/// key (the earliest open one), and returns them with their new attempt number ([`lease_due`]
+/// then [`leased`] on the same connection).
 ///
 /// # Errors
 /// Database errors.
 pub fn claim(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<MessageRow>, RepoError> {
+    let taken = lease_due(conn, lease)?;
+    leased(conn, lease.worker, &taken)
+}
+
+/// A lease a claim took: the message and the attempt number it gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    pub seq: i64,
+    pub attempt: i32,
+}
+
+/// The write half of [`claim`]: leases up to `lease.limit` due messages (the longest due first,
+/// at most one per target and ordering key, the earliest open one) and returns which, with
+/// their new attempt numbers. A message whose previous lease ran out without an outcome gets
+/// that attempt logged as `abandoned`. Nothing else is read back: on SQLite this runs on the
+/// one writer, which intake waits for, and decoding a batch of rows with their payloads was
+/// more than half of a claim's time there. The rows are read afterwards, on any connection
+/// ([`leased`]).
+///
+/// # Errors
+/// Database errors.
+pub fn lease_due(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<Taken>, RepoError> {
     if lease.targets.is_empty() || lease.limit <= 0 {
         return Ok(Vec::new());
     }
@@ -279,21 +301,42 @@ pub fn claim(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<MessageR
             log_attempts(conn, &abandoned)?;
         }
         let seqs: Vec<i64> = candidates.iter().map(|c| c.seq).collect();
-        let mut leased: Vec<MessageRow> =
-            crate::per_backend!(conn, |c| diesel::update(outbox_messages::table.filter(outbox_messages::seq.eq_any(&seqs)))
-                .set((
-                    outbox_messages::lease_owner.eq(lease.worker),
-                    outbox_messages::lease_until.eq(lease.until),
-                    outbox_messages::attempts.eq(outbox_messages::attempts + 1),
-                    outbox_messages::updated_at.eq(lease.now),
-                    outbox_messages::leased_by.eq(lease.worker),
-                    outbox_messages::leased_at.eq(lease.now),
-                ))
-                .returning(MessageRow::as_returning())
-                .get_results(c))?;
-        leased.sort_unstable_by_key(|m| m.seq);
-        Ok(leased)
+        // The candidates are this transaction's (locked on PostgreSQL; SQLite has one writer),
+        // so each attempt number is the one read plus one.
+        diesel::update(outbox_messages::table.filter(outbox_messages::seq.eq_any(&seqs)))
+            .set((
+                outbox_messages::lease_owner.eq(lease.worker),
+                outbox_messages::lease_until.eq(lease.until),
+                outbox_messages::attempts.eq(outbox_messages::attempts + 1),
+                outbox_messages::updated_at.eq(lease.now),
+                outbox_messages::leased_by.eq(lease.worker),
+                outbox_messages::leased_at.eq(lease.now),
+            ))
+            .execute(conn)?;
+        let mut taken: Vec<Taken> = candidates.iter().map(|c| Taken { seq: c.seq, attempt: c.attempts + 1 }).collect();
+        taken.sort_unstable_by_key(|t| t.seq);
+        Ok(taken)
     })
+}
+
+/// The messages `worker` leased ([`lease_due`]) and still holds at the attempt it took, in
+/// order of writing; a read, for any connection.
+///
+/// # Errors
+/// Database errors.
+pub fn leased(conn: &mut AnyConnection, worker: &str, taken: &[Taken]) -> Result<Vec<MessageRow>, RepoError> {
+    let attempts: std::collections::HashMap<i64, i32> = taken.iter().map(|t| (t.seq, t.attempt)).collect();
+    let mut out = Vec::with_capacity(taken.len());
+    for chunk in taken.chunks(500) {
+        let rows: Vec<MessageRow> = outbox_messages::table
+            .filter(outbox_messages::seq.eq_any(chunk.iter().map(|t| t.seq)))
+            .filter(outbox_messages::lease_owner.eq(worker))
+            .select(MessageRow::as_select())
+            .load(conn)?;
+        out.extend(rows.into_iter().filter(|r| attempts.get(&r.seq) == Some(&r.attempts)));
+    }
+    out.sort_unstable_by_key(|m| m.seq);
+    Ok(out)
 }
 
 /// What became of one try.
