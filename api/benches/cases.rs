@@ -488,7 +488,7 @@ async fn reads_and_intake(
 }
 
 /// The costs of the statistics counters (target: within 10%) and of the outbox (within 15%):
-/// the same intake in up to four configurations, in `MOTCUA_BENCH_ROUNDS` rounds (default 3)
+/// the same intake in up to four configurations, in `MOTCUA_BENCH_ROUNDS` rounds (default 5)
 /// whose order alternates (forward, then backward), so that what drifts during a run (growing
 /// tables, checkpoints, autovacuum, a neighbour on the host) falls on every configuration alike.
 /// `MOTCUA_BENCH_COSTS=counters|outbox` measures one of the two. Each cost is reported per
@@ -515,7 +515,7 @@ async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url:
     .filter(|c| c.3)
     .map(|(i, label, settings, _)| (i, label, settings))
     .collect();
-    let rounds: usize = std::env::var("MOTCUA_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(3);
+    let rounds: usize = std::env::var("MOTCUA_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(5);
     let mut rates = vec![vec![f64::NAN; 4]; rounds];
     let mut cpu = vec![vec![f64::NAN; 4]; rounds];
     for (round, rates) in rates.iter_mut().enumerate() {

@@ -425,8 +425,11 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
     let claimed = match read {
         Ok(claimed) => claimed,
         Err(e) => {
-            // The leases run out and the messages are taken again (the tries logged abandoned).
+            // Given back at once (logged abandoned); if that fails too, the leases run out.
             log::warn!("outbox: reading the claimed messages failed: {e}");
+            if let Some(Err(e)) = state.pool.background(|conn| outbox::release(conn, worker, persistence::now())) {
+                log::warn!("outbox: giving back leases failed (they run out instead): {e}");
+            }
             return 0;
         }
     };
