@@ -54,6 +54,15 @@ fn portal_env(portal: &FakePortal) -> impl FnOnce(&mut std::collections::HashMap
     move |env| env.extend(vars)
 }
 
+/// The portal configured, but this instance only writes the queue (its dispatcher is off).
+fn queueing_only(portal: &FakePortal) -> impl FnOnce(&mut std::collections::HashMap<String, String>) + use<> {
+    let with_portal = portal_env(portal);
+    move |env| {
+        with_portal(env);
+        env.insert("MOTCUA_OUTBOX_DISPATCH".into(), "false".into());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_portal_down_then_back_gets_every_change_in_order_and_none_twice() {
     for backend in backends() {
@@ -116,11 +125,7 @@ async fn case_messages_are_keyed_by_case_id_listed_by_code_and_rekeyed_by_the_mi
     use diesel_migrations::MigrationHarness;
     for backend in backends() {
         let portal = FakePortal::start(Behaviour::Up).await;
-        let w = world_with(backend, |env| {
-            env.extend(portal.env());
-            env.insert("MOTCUA_OUTBOX_DISPATCH".into(), "false".into());
-        })
-        .await;
+        let w = world_with(backend, queueing_only(&portal)).await;
         let codes = [full_run(&w).await, full_run(&w).await];
         let ids: Vec<String> =
             codes.iter().map(|code| persistence::repo::cases::id_of(&mut w.app.db.connect(), code).unwrap().unwrap()).collect();
@@ -163,11 +168,7 @@ async fn changes_of_several_cases_go_in_one_list_and_a_refused_case_is_sorted_ou
     for backend in backends() {
         let portal = FakePortal::start(Behaviour::Up).await;
         // This instance only writes the queue; a second one delivers it, all in one claim.
-        let w = world_with(backend, |env| {
-            env.extend(portal.env());
-            env.insert("MOTCUA_OUTBOX_DISPATCH".into(), "false".into());
-        })
-        .await;
+        let w = world_with(backend, queueing_only(&portal)).await;
         let mut codes = Vec::new();
         for _ in 0..6 {
             let submitted = w.app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
