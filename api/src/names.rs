@@ -1,5 +1,5 @@
-//! Display names that answers repeat on every row: the name of a pinned procedure version
-//! (immutable once a case pins it) and agency names (kept for a minute: a renamed agency shows
+//! Display names that answers repeat on every row: the name and field of a pinned procedure
+//! version (immutable once a case pins it) and agency names (kept for a minute: a renamed agency shows
 //! its new name everywhere within that time), and staff names for outgoing messages (likewise).
 //! Only names live here; nothing that decides anything, so instances may differ for a moment
 //! without harm.
@@ -16,10 +16,19 @@ const AGENCY_TTL: Duration = Duration::from_secs(60);
 /// Bounds memory; past it the cache starts over.
 const MAX_ENTRIES: usize = 20_000;
 
+/// What a procedure version is called: immutable once a case pins it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcedureLabel {
+    pub name: String,
+    /// The field (lĩnh vực): code and name.
+    pub field_code: String,
+    pub field_name: String,
+}
+
 /// The cache.
 #[derive(Debug, Default)]
 pub struct Names {
-    procedures: RwLock<HashMap<(String, i32), String>>,
+    procedures: RwLock<HashMap<(String, i32), ProcedureLabel>>,
     agencies: RwLock<HashMap<String, (Instant, String, String)>>,
     users: RwLock<HashMap<String, (Instant, String)>>,
 }
@@ -30,18 +39,33 @@ impl Names {
     /// # Errors
     /// Database errors; an unknown version (a case always pins an existing one).
     pub fn procedure(&self, conn: &mut AnyConnection, code: &str, version: i32) -> Result<String, ApiError> {
+        Ok(self.procedure_label(conn, code, version)?.name)
+    }
+
+    /// The name and field (lĩnh vực) of version `version` of procedure `code`.
+    ///
+    /// # Errors
+    /// Database errors; an unknown version (a case always pins an existing one).
+    pub fn procedure_label(&self, conn: &mut AnyConnection, code: &str, version: i32) -> Result<ProcedureLabel, ApiError> {
         let key = (code.to_owned(), version);
-        if let Some(name) = self.procedures.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
-            return Ok(name.clone());
+        if let Some(label) = self.procedures.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
+            return Ok(label.clone());
         }
-        let name = persistence::repo::procedures::version_name(conn, code, version)?
+        let row = persistence::repo::procedures::version(conn, code, version)?
             .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
+        /// The part of a version's content the label needs.
+        #[derive(serde::Deserialize)]
+        struct Content {
+            field: crate::routes::procedures::FieldRef,
+        }
+        let content: Content = serde_json::from_str(&row.content).map_err(ApiError::internal)?;
+        let label = ProcedureLabel { name: row.name, field_code: content.field.code, field_name: content.field.name };
         let mut map = self.procedures.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert(key, name.clone());
-        Ok(name)
+        map.insert(key, label.clone());
+        Ok(label)
     }
 
     /// The current name of agency `id` (at most a minute old).

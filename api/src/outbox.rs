@@ -88,9 +88,6 @@ pub struct CaseChange<'a> {
     pub case: &'a CaseRow,
     /// The event the change appended.
     pub event: &'a EventRow,
-    pub procedure_name: &'a str,
-    /// The procedure's field (lĩnh vực): code and name.
-    pub field: (&'a str, &'a str),
     /// The case's agency, when the caller has read it already.
     pub agency: Option<&'a AgencyRow>,
 }
@@ -111,43 +108,27 @@ pub fn case_changed(conn: &mut AnyConnection, state: &AppState, change: &CaseCha
 /// # Errors
 /// Database errors.
 pub fn case_messages(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<Vec<outbox::NewMessage>, ApiError> {
-    let portal = state.deliverers.portal.is_some();
-    let notify = [Target::Sms, Target::Zalo, Target::Email].into_iter().any(|t| state.deliverers.has(t));
-    if !portal && !notify {
-        return Ok(Vec::new());
-    }
-    let case = change.case;
-    let facts = CaseFacts {
-        status: domain::case::CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?,
-        applicant: serde_json::from_str(&case.applicant).map_err(ApiError::internal)?,
-        agency: match change.agency {
-            Some(a) => (a.code.clone(), a.name.clone()),
-            None => state.names.agency_label(conn, &case.agency_id)?,
-        },
-    };
+    let (case, event) = (change.case, change.event);
     let mut messages = Vec::new();
-    if portal {
-        messages.push(portal_message(conn, state, change, &facts)?);
+    if state.deliverers.portal.is_some() {
+        messages.push(portal_message(case, event)?);
     }
-    if notify
-        && let Some(notice) = domain::notification::Notice::of_case_action(
-            &change.event.action,
-            facts.status,
-            case.due_at.map(|d| d.and_utc()),
-            &facts.agency.1,
-        )
+    if ![Target::Sms, Target::Zalo, Target::Email].into_iter().any(|t| state.deliverers.has(t)) {
+        return Ok(messages);
+    }
+    let status = domain::case::CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
+    let agency_name = match change.agency {
+        Some(a) => a.name.clone(),
+        None => state.names.agency(conn, &case.agency_id)?,
+    };
+    if let Some(notice) =
+        domain::notification::Notice::of_case_action(&event.action, status, case.due_at.map(|d| d.and_utc()), &agency_name)
     {
+        let applicant: crate::routes::cases::Person = serde_json::from_str(&case.applicant).map_err(ApiError::internal)?;
         let about = Subject { code: &case.code, ordering_key: &case.id };
-        messages.extend(notifications(state, &notice, about, facts.applicant.phone.as_deref(), facts.applicant.email.as_deref())?);
+        messages.extend(notifications(state, &notice, about, applicant.phone.as_deref(), applicant.email.as_deref())?);
     }
     Ok(messages)
-}
-
-/// What every message of a case change reads: its status, applicant and agency (code, name).
-struct CaseFacts {
-    status: domain::case::CaseStatus,
-    applicant: crate::routes::cases::Person,
-    agency: (String, String),
 }
 
 /// What messages are about: the case or feedback code people see (the subject) and the key
@@ -216,24 +197,67 @@ pub fn notifications(
     Ok(out)
 }
 
-fn portal_message(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>, facts: &CaseFacts) -> Result<NewMessage, ApiError> {
-    let (case, event, status) = (change.case, change.event, facts.status);
-    let (agency_code, agency_name) = facts.agency.clone();
-    let applicant = facts.applicant.clone();
-    let actor = match &event.actor_id {
-        Some(id) => Some(state.names.user(conn, id)?),
-        None => None,
-    };
-    let documents: Vec<crate::routes::cases::DeclaredDocument> = serde_json::from_str(&case.documents).map_err(ApiError::internal)?;
+/// The kind of a portal message that names the case event it reports
+/// ([`CaseEventRef`]); the dispatcher builds what the portal is sent at delivery
+/// ([`portal_syncs`]).
+pub const CASE_EVENT: &str = "case_event";
+
+/// The kind of a portal message that carries the [`CaseSync`] itself, as messages were written
+/// before `case_event`; such messages still in the queue are delivered as they are.
+pub const CASE_SYNC: &str = "case_sync";
+
+/// The payload of a `case_event` message: which event of which case it reports. The event is
+/// immutable; the case is read at delivery.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CaseEventRef {
+    pub case_id: String,
+    pub event_seq: i32,
+}
+
+/// The portal message of a case event: a reference to the event, not a copy of the case. A
+/// copy (about 1.2 KB of JSON, with the applicant's personal data) was built, written and later
+/// rewritten by every claim and outcome on the writer that intake waits for.
+fn portal_message(case: &CaseRow, event: &EventRow) -> Result<NewMessage, ApiError> {
+    let reference = CaseEventRef { case_id: case.id.clone(), event_seq: event.seq };
+    Ok(NewMessage {
+        target: domain::outbox::Target::NationalPortal.as_str().to_owned(),
+        kind: CASE_EVENT.into(),
+        ordering_key: case.id.clone(),
+        subject: case.code.clone(),
+        payload: serde_json::to_string(&reference).map_err(ApiError::internal)?,
+    })
+}
+
+/// What the portal is sent for one event of a case: the case as the event left it (the event's
+/// status and due date; the dates of later steps left out) with its current applicant, summary
+/// and documents, and the event as one progress entry.
+///
+/// # Errors
+/// A case or event that does not read back (stored status, applicant or documents).
+pub fn case_sync(
+    case: &CaseRow,
+    event: &EventRow,
+    procedure: &crate::names::ProcedureLabel,
+    agency: (String, String),
+    actor_name: String,
+) -> Result<CaseSync, String> {
+    let status = domain::case::CaseStatus::parse(&event.to_status, "status").map_err(|e| e.to_string())?;
+    let applicant: crate::routes::cases::Person =
+        serde_json::from_str(&case.applicant).map_err(|e| format!("unreadable applicant: {e}"))?;
+    let documents: Vec<crate::routes::cases::DeclaredDocument> =
+        serde_json::from_str(&case.documents).map_err(|e| format!("unreadable documents: {e}"))?;
     let utc = |at: Option<chrono::NaiveDateTime>| at.map(|a| a.and_utc());
+    // A date the case reached after this event is not part of it.
+    let by_event = |at: Option<chrono::NaiveDateTime>| utc(at.filter(|a| *a <= event.at));
     let action_label = domain::case::event_label(&event.action).map_or_else(|| event.action.clone(), |l| l.vi.to_owned());
-    let sync = CaseSync {
+    let (agency_code, agency_name) = agency;
+    Ok(CaseSync {
         case: CaseSnapshot {
             code: case.code.clone(),
             procedure_code: case.procedure_code.clone(),
-            procedure_name: change.procedure_name.to_owned(),
-            field_code: Some(change.field.0.to_owned()),
-            field_name: Some(change.field.1.to_owned()),
+            procedure_name: procedure.name.clone(),
+            field_code: Some(procedure.field_code.clone()),
+            field_name: Some(procedure.field_name.clone()),
             channel: case.channel.clone(),
             applicant: Party {
                 kind: applicant.kind,
@@ -247,11 +271,11 @@ fn portal_message(conn: &mut AnyConnection, state: &AppState, change: &CaseChang
             summary: case.summary.clone(),
             status_code: status.code(),
             submitted_at: case.submitted_at.and_utc(),
-            received_at: utc(case.received_at),
-            due_at: utc(case.due_at),
-            finished_at: utc(case.finished_at),
-            refused_at: if status == domain::case::CaseStatus::Refused { utc(case.finished_at) } else { None },
-            returned_at: utc(case.returned_at),
+            received_at: by_event(case.received_at),
+            due_at: utc(event.due_at),
+            finished_at: by_event(case.finished_at),
+            refused_at: if status == domain::case::CaseStatus::Refused { by_event(case.finished_at) } else { None },
+            returned_at: by_event(case.returned_at),
             agency_code,
             agency_name: agency_name.clone(),
             return_by_post: case.return_method == "postal",
@@ -259,7 +283,7 @@ fn portal_message(conn: &mut AnyConnection, state: &AppState, change: &CaseChang
             note: None,
         },
         progress: vec![ProgressEntry {
-            actor_name: actor.unwrap_or_default(),
+            actor_name,
             actor_title: None,
             department: Some(agency_name),
             at: event.at.and_utc(),
@@ -272,14 +296,63 @@ fn portal_message(conn: &mut AnyConnection, state: &AppState, change: &CaseChang
             due_at: utc(event.step_due_at.or(event.due_at)),
         }],
         first: event.seq == 1,
-    };
-    Ok(NewMessage {
-        target: domain::outbox::Target::NationalPortal.as_str().to_owned(),
-        kind: "case_sync".into(),
-        ordering_key: case.id.clone(),
-        subject: case.code.clone(),
-        payload: serde_json::to_string(&sync).map_err(ApiError::internal)?,
     })
+}
+
+/// What to send the portal for each claimed portal message, by sequence number: read from the
+/// case and its event for `case_event` messages (a batch of reads for the lot), parsed for
+/// `case_sync` ones; a message that gives nothing to send has the reason instead.
+///
+/// # Errors
+/// Database errors reading the cases and events (the round gives its leases back).
+pub fn portal_syncs(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    claimed: &[MessageRow],
+) -> Result<std::collections::HashMap<i64, Result<CaseSync, String>>, persistence::RepoError> {
+    let mut out = std::collections::HashMap::new();
+    let mut references = Vec::new();
+    for message in claimed.iter().filter(|m| m.target == Target::NationalPortal.as_str()) {
+        match message.kind.as_str() {
+            CASE_EVENT => match serde_json::from_str::<CaseEventRef>(&message.payload) {
+                Ok(reference) => references.push((message.seq, reference)),
+                Err(e) => {
+                    out.insert(message.seq, Err(format!("unreadable payload: {e}")));
+                }
+            },
+            _ => {
+                out.insert(message.seq, serde_json::from_str::<CaseSync>(&message.payload).map_err(|e| format!("unreadable payload: {e}")));
+            }
+        }
+    }
+    if references.is_empty() {
+        return Ok(out);
+    }
+    let ids: Vec<&str> = references.iter().map(|(_, r)| r.case_id.as_str()).collect();
+    let cases: std::collections::HashMap<String, CaseRow> =
+        persistence::repo::cases::find_many(conn, &ids)?.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let wanted: Vec<(&str, i32)> = references.iter().map(|(_, r)| (r.case_id.as_str(), r.event_seq)).collect();
+    let events: std::collections::HashMap<(String, i32), EventRow> =
+        persistence::repo::cases::events_at(conn, &wanted)?.into_iter().map(|e| ((e.case_id.clone(), e.seq), e)).collect();
+    for (seq, reference) in references {
+        let sync = match (cases.get(&reference.case_id), events.get(&(reference.case_id.clone(), reference.event_seq))) {
+            (Some(case), Some(event)) => labelled_sync(state, conn, case, event),
+            _ => Err(format!("event {} of case {} no longer exists", reference.event_seq, reference.case_id)),
+        };
+        out.insert(seq, sync);
+    }
+    Ok(out)
+}
+
+/// [`case_sync`] with the names it needs, from the instance's cache.
+fn labelled_sync(state: &AppState, conn: &mut AnyConnection, case: &CaseRow, event: &EventRow) -> Result<CaseSync, String> {
+    let procedure = state.names.procedure_label(conn, &case.procedure_code, case.procedure_version).map_err(|e| e.to_string())?;
+    let agency = state.names.agency_label(conn, &case.agency_id).map_err(|e| e.to_string())?;
+    let actor = match &event.actor_id {
+        Some(id) => state.names.user(conn, id).map_err(|e| e.to_string())?,
+        None => String::new(),
+    };
+    case_sync(case, event, &procedure, agency, actor)
 }
 
 /// Starts the dispatcher thread when this instance dispatches and a target is configured.
@@ -349,48 +422,59 @@ async fn deliver(deliverers: &Deliverers, message: &MessageRow) -> Delivered {
     }
 }
 
+/// A claimed message and, for the portal, what to send it ([`portal_syncs`]).
+struct Claimed {
+    message: MessageRow,
+    sync: Option<Result<CaseSync, String>>,
+}
+
 /// The claimed messages in delivery groups: national portal messages (of different cases: a
 /// claim holds one message per case and target) by the portal's batch size, every other alone.
-fn groups(deliverers: &Deliverers, claimed: Vec<MessageRow>) -> Vec<Vec<MessageRow>> {
+fn groups(
+    deliverers: &Deliverers,
+    claimed: Vec<MessageRow>,
+    mut syncs: std::collections::HashMap<i64, Result<CaseSync, String>>,
+) -> Vec<Vec<Claimed>> {
     let batch = deliverers.portal.as_ref().map_or(1, |p| p.settings().batch.max(1));
     let (portal, others): (Vec<_>, Vec<_>) = claimed.into_iter().partition(|m| m.target == Target::NationalPortal.as_str());
-    let mut out: Vec<Vec<MessageRow>> = Vec::new();
+    let mut out: Vec<Vec<Claimed>> = Vec::new();
     for message in portal {
+        let item = Claimed { sync: syncs.remove(&message.seq), message };
         match out.last_mut() {
-            Some(group) if group.len() < batch => group.push(message),
-            _ => out.push(vec![message]),
+            Some(group) if group.len() < batch => group.push(item),
+            _ => out.push(vec![item]),
         }
     }
-    out.extend(others.into_iter().map(|m| vec![m]));
+    out.extend(others.into_iter().map(|message| vec![Claimed { message, sync: None }]));
     out
 }
 
 /// Delivers a group: national portal messages in one batched sync, any other alone.
-async fn deliver_group(deliverers: &Deliverers, group: Vec<MessageRow>) -> Vec<(MessageRow, Delivered)> {
+async fn deliver_group(deliverers: &Deliverers, group: Vec<Claimed>) -> Vec<(MessageRow, Delivered)> {
     let mut out: Vec<(MessageRow, Delivered)> = Vec::with_capacity(group.len());
-    if group.first().is_none_or(|m| m.target != Target::NationalPortal.as_str()) {
-        for message in group {
+    if group.first().is_none_or(|c| c.message.target != Target::NationalPortal.as_str()) {
+        for Claimed { message, .. } in group {
             let delivered = deliver(deliverers, &message).await;
             out.push((message, delivered));
         }
         return out;
     }
     let Some(portal) = &deliverers.portal else {
-        return group.into_iter().map(|m| (m, Err(("the national portal is not configured".into(), None)))).collect();
+        return group.into_iter().map(|c| (c.message, Err(("the national portal is not configured".into(), None)))).collect();
     };
-    let (mut readable, mut syncs) = (Vec::new(), Vec::new());
-    for message in group {
-        match serde_json::from_str::<CaseSync>(&message.payload) {
+    let (mut ready, mut syncs) = (Vec::new(), Vec::new());
+    for Claimed { message, sync } in group {
+        match sync.unwrap_or_else(|| Err("nothing to send was prepared".into())) {
             Ok(sync) => {
                 syncs.push(sync);
-                readable.push(message);
+                ready.push(message);
             }
-            Err(e) => out.push((message, Err((format!("unreadable payload: {e}"), None)))),
+            Err(e) => out.push((message, Err((e, None)))),
         }
     }
     let outcomes = portal.sync_many(&syncs).await;
     out.extend(
-        readable
+        ready
             .into_iter()
             .zip(outcomes)
             .map(|(message, outcome)| (message, outcome.map(|()| None).map_err(|e| (e.to_string(), e.http_status())))),
@@ -417,16 +501,16 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
     if taken.is_empty() {
         return 0;
     }
-    let read = state
-        .pool
-        .get()
-        .map_err(|e| e.to_string())
-        .and_then(|mut conn| outbox::leased(&mut conn, worker, &taken).map_err(|e| e.to_string()));
-    let claimed = match read {
-        Ok(claimed) => claimed,
+    let read = state.pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+        let claimed = outbox::leased(&mut conn, worker, &taken).map_err(|e| e.to_string())?;
+        let syncs = portal_syncs(state, &mut conn, &claimed).map_err(|e| e.to_string())?;
+        Ok((claimed, syncs))
+    });
+    let (claimed, syncs) = match read {
+        Ok(read) => read,
         Err(e) => {
             // Given back at once (logged abandoned); if that fails too, the leases run out.
-            log::warn!("outbox: reading the claimed messages failed: {e}");
+            log::warn!("outbox: reading the claimed messages or their cases failed: {e}");
             if let Some(Err(e)) = state.pool.background(|conn| outbox::release(conn, worker, persistence::now())) {
                 log::warn!("outbox: giving back leases failed (they run out instead): {e}");
             }
@@ -438,7 +522,7 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
         claimed.iter().filter(|m| m.kind == "report").map(|m| (m.seq, m.subject.clone())).collect();
     let gate = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
-    for group in groups(&state.deliverers, claimed) {
+    for group in groups(&state.deliverers, claimed, syncs) {
         let (gate, deliverers) = (gate.clone(), state.deliverers.clone());
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await;

@@ -47,6 +47,8 @@ struct State {
     logins: u32,
     decided: HashMap<String, Behaviour>,
     accepted: Vec<Call>,
+    /// The items of the accepted calls as sent: (service, item).
+    items: Vec<(String, Value)>,
     refused: usize,
     /// What the portal knows of each case: status and due date (`TraCuuHoSo`).
     known: HashMap<String, (String, String)>,
@@ -70,6 +72,7 @@ impl FakePortal {
             logins: 0,
             decided: HashMap::new(),
             accepted: Vec::new(),
+            items: Vec::new(),
             refused: 0,
             known: HashMap::new(),
             invalid: Vec::new(),
@@ -155,6 +158,7 @@ impl FakePortal {
                     return json!({"error_code": 3, "message": "Hồ sơ đã tồn tại trên hệ thống"}).to_string().into_bytes();
                 }
                 s.accepted.extend(calls);
+                s.items.extend(data.into_iter().map(|item| (service.clone(), item)));
                 json!({"error_code": 0, "message": "Đồng bộ thành công"}).to_string().into_bytes()
             })
             .create_async()
@@ -234,6 +238,13 @@ impl FakePortal {
             .filter(|c| c.service == "DongBoHoSoMC" && c.case_code == code)
             .map(|c| (c.updating.unwrap_or_default(), c.status))
             .collect()
+    }
+
+    /// The items of one case accepted by `service` (`DongBoHoSoMC`: dossiers; `CapNhatTienDoHoSoMC`:
+    /// progress entries), in order, as sent.
+    pub fn items(&self, service: &str, code: &str) -> Vec<Value> {
+        let s = self.state.lock().unwrap();
+        s.items.iter().filter(|(named, item)| named == service && item["MaHoSo"] == code).map(|(_, item)| item.clone()).collect()
     }
 
     /// The progress statuses accepted for one case, in order.

@@ -163,6 +163,94 @@ async fn case_messages_are_keyed_by_case_id_listed_by_code_and_rekeyed_by_the_mi
     }
 }
 
+/// The stored portal messages of the outbox, oldest first: (kind, subject, payload).
+fn stored_portal_messages(w: &World) -> Vec<(String, String, String)> {
+    use diesel::prelude::*;
+    use persistence::schema::outbox_messages::dsl as m;
+    let mut conn = w.app.db.connect();
+    persistence::per_backend!(&mut *conn, |c| m::outbox_messages
+        .filter(m::target.eq("national_portal"))
+        .order(m::seq)
+        .select((m::kind, m::subject, m::payload))
+        .load(c))
+    .unwrap()
+}
+
+/// A portal message names the case event it reports (no copy of the case, so no personal data
+/// in the queue); what the portal gets is built at delivery, as the event left the case. A
+/// message written before, carrying the portal's payload itself, is still delivered as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_messages_name_the_event_and_the_dossier_is_built_at_delivery() {
+    use integrations::national::portal::{CaseSnapshot, CaseSync};
+    for backend in backends() {
+        let portal = FakePortal::start(Behaviour::Up).await;
+        let w = world_with(backend, queueing_only(&portal)).await;
+        let code = full_run(&w).await;
+        let id = persistence::repo::cases::id_of(&mut w.app.db.connect(), &code).unwrap().unwrap();
+        let stored = stored_portal_messages(&w);
+        let expected: Vec<(String, String, String)> =
+            (1..=5).map(|seq| ("case_event".into(), code.clone(), json!({"case_id": id, "event_seq": seq}).to_string())).collect();
+        assert_eq!(stored, expected, "{backend:?}: one reference per event");
+        // A message of the kind written before: the portal's payload itself.
+        let old = CaseSync {
+            case: CaseSnapshot { code: "000.20.01.H14-250101-0001".into(), status_code: 2, ..CaseSnapshot::default() },
+            progress: Vec::new(),
+            first: true,
+        };
+        let message = persistence::repo::outbox::NewMessage {
+            target: "national_portal".into(),
+            kind: "case_sync".into(),
+            ordering_key: old.case.code.clone(),
+            subject: old.case.code.clone(),
+            payload: serde_json::to_string(&old).unwrap(),
+        };
+        persistence::repo::outbox::enqueue(&mut w.app.db.connect(), persistence::now(), &[message]).unwrap();
+        let mut env = test_env(&w.app.db);
+        env.extend(portal.env());
+        let dispatcher = spawn_extra(env).await;
+        wait_for(&w, &[&code, &old.case.code], "delivery", |m| m["status"] == "sent").await;
+        assert_eq!(portal.dossier_syncs(&old.case.code), [("False".to_owned(), "2".to_owned())], "{backend:?}: the old kind");
+        let dossiers = portal.items("DongBoHoSoMC", &code);
+        let statuses: Vec<&str> = dossiers.iter().map(|d| d["TrangThaiHoSo"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["1", "2", "4", "9", "10"], "{backend:?}: each event's status, though delivered after the last");
+        let first = &dossiers[0];
+        let agency_code = code.split('-').next().unwrap();
+        for (key, value) in [
+            ("MaHoSo", code.as_str()),
+            ("MaTTHC", NO_RESULT),
+            ("TenTTHC", "Xác nhận đơn giản"),
+            ("MaLinhVuc", "G09-HT"),
+            ("TenLinhVuc", "Hộ tịch"),
+            ("KenhThucHien", "2"),
+            ("ChuHoSo", "Nông Văn Bình"),
+            ("SoDienThoai", "0912345678"),
+            ("TrichYeuHoSo", "Đăng ký khai sinh cho con"),
+            ("MaDonViXuLy", agency_code),
+            // Received, returned and finished after the submission.
+            ("NgayTiepNhan", ""),
+            ("NgayHenTra", ""),
+            ("NgayTra", ""),
+            ("NgayKetThucXuLy", ""),
+        ] {
+            assert_eq!(first[key], value, "{backend:?}: {key} of the submission: {first:#}");
+        }
+        assert_eq!(first["DinhDanhCHS"], json!([{"LoaiDinhDanh": "1", "SoDinhDanh": "004099012345"}]), "{backend:?}");
+        assert_eq!(first["TaiLieuNop"][0]["MaThanhPhanHoSo"], "TK01", "{backend:?}");
+        let (accepted, resolved, returned) = (&dossiers[1], &dossiers[3], &dossiers[4]);
+        assert_eq!(accepted["NgayTiepNhan"].as_str().unwrap().len(), 14, "{backend:?}: received at the acceptance");
+        assert_eq!(accepted["NgayHenTra"].as_str().unwrap().len(), 14, "{backend:?}: due from the acceptance");
+        assert_eq!((accepted["NgayKetThucXuLy"].as_str(), accepted["NgayTra"].as_str()), (Some(""), Some("")), "{backend:?}");
+        assert_eq!(resolved["NgayKetThucXuLy"].as_str().unwrap().len(), 14, "{backend:?}: finished at the resolution");
+        assert_eq!(resolved["NgayTra"], "", "{backend:?}: returned later");
+        assert_eq!(returned["NgayTra"].as_str().unwrap().len(), 14, "{backend:?}: returned");
+        let progress = portal.items("CapNhatTienDoHoSoMC", &code);
+        assert_eq!(progress.len(), 5, "{backend:?}");
+        assert!(progress[3]["NoiDungXuLy"].as_str().unwrap().ends_with(": Đã xác nhận"), "{backend:?}: {:#}", progress[3]);
+        assert!(progress.iter().all(|p| !p["NguoiXuLy"].as_str().unwrap().is_empty()), "{backend:?}: {progress:#?}");
+        drop(dispatcher);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_of_several_cases_go_in_one_list_and_a_refused_case_is_sorted_out_alone() {
     for backend in backends() {

@@ -677,17 +677,8 @@ pub async fn create_case(
             step_due_at: row.step_due_at,
             details: None,
         };
-        let messages = crate::outbox::case_messages(
-            conn,
-            &shared,
-            &crate::outbox::CaseChange {
-                case: &row,
-                event: &event,
-                procedure_name: &version.name,
-                field: (&content.field.code, &content.field.name),
-                agency: Some(&agency),
-            },
-        )?;
+        let messages =
+            crate::outbox::case_messages(conn, &shared, &crate::outbox::CaseChange { case: &row, event: &event, agency: Some(&agency) })?;
         repo::insert_first_event(conn, &event, &messages)?;
         auditing::record(
             conn,
@@ -992,7 +983,7 @@ pub async fn case_action(
         let before = (case.status.clone(), case.revision);
         let stored = case.clone();
         let now = persistence::now();
-        let (version, content) = procedure_of(conn, &case)?;
+        let (_, content) = procedure_of(conn, &case)?;
         let channel = Channel::parse(&case.channel, "channel").map_err(ApiError::internal)?;
         let calendar = super::calendar::load(conn, &shared)?;
         let mut supplement_due = None;
@@ -1095,17 +1086,7 @@ pub async fn case_action(
                 details: action_details(&body, supplement_due),
             },
         )?;
-        crate::outbox::case_changed(
-            conn,
-            &shared,
-            &crate::outbox::CaseChange {
-                case: &case,
-                event: &event,
-                procedure_name: &version.name,
-                field: (&content.field.code, &content.field.name),
-                agency: None,
-            },
-        )?;
+        crate::outbox::case_changed(conn, &shared, &crate::outbox::CaseChange { case: &case, event: &event, agency: None })?;
         auditing::record(
             conn,
             &meta,

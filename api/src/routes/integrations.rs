@@ -118,7 +118,8 @@ pub struct OutboxAttemptView {
     pub outcome: String,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// SHA-256 of the payload sent.
+    /// SHA-256 of the message's stored payload (of a `case_event` message: the reference to the
+    /// event, the same for every try).
     pub request_digest: Option<String>,
     pub response_status: Option<i32>,
     pub error: Option<String>,
@@ -130,7 +131,7 @@ pub struct OutboxMessageView {
     pub id: String,
     /// `national_portal`, `reporting`, `pakn`, `sms`, `zalo` or `email`.
     pub target: String,
-    /// What the message carries, e.g. `case_sync`.
+    /// What the message carries, e.g. `case_event` (a case change for the national portal).
     pub kind: String,
     /// The case or feedback code, or the report id.
     pub subject: String,

@@ -172,6 +172,35 @@ pub fn events(conn: &mut AnyConnection, case_id: &str) -> Result<Vec<EventRow>, 
         .load(conn)?)
 }
 
+/// The cases with these ids, in no particular order (unknown ids are left out).
+///
+/// # Errors
+/// Database errors.
+pub fn find_many(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<CaseRow>, RepoError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(cases::table.filter(cases::id.eq_any(chunk)).select(CaseRow::as_select()).load(conn)?);
+    }
+    Ok(out)
+}
+
+/// The events named by `(case id, sequence number)`, in no particular order (unknown ones are
+/// left out): one indexed probe of the history's key per event.
+///
+/// # Errors
+/// Database errors.
+pub fn events_at(conn: &mut AnyConnection, wanted: &[(&str, i32)]) -> Result<Vec<EventRow>, RepoError> {
+    let mut out = Vec::with_capacity(wanted.len());
+    for chunk in wanted.chunks(200) {
+        let mut query = case_events::table.select(EventRow::as_select()).into_boxed();
+        for (case_id, seq) in chunk {
+            query = query.or_filter(case_events::case_id.eq(*case_id).and(case_events::seq.eq(*seq)));
+        }
+        out.extend(query.load(conn)?);
+    }
+    Ok(out)
+}
+
 /// Filters of the case list.
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {

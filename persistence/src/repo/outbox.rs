@@ -25,7 +25,7 @@ use crate::{AnyConnection, RepoError};
 pub struct NewMessage {
     /// `national_portal`, `reporting`, `pakn`, `sms`, `zalo` or `email`.
     pub target: String,
-    /// What the payload is (`case_sync`, `report`, `feedback`, `notification`, …).
+    /// What the payload is (`case_event`, `case_sync`, `report`, `feedback`, `notification`, …).
     pub kind: String,
     /// Messages of one target and key are delivered in the order they were written.
     pub ordering_key: String,
@@ -97,7 +97,7 @@ pub struct AttemptRow {
     pub finished_at: Option<NaiveDateTime>,
     /// `sent`, `failed`, `dead` or `abandoned` (the lease ran out without an answer).
     pub outcome: String,
-    /// SHA-256 of the request body sent (without credentials).
+    /// SHA-256 of the message's stored payload (without credentials).
     pub request_digest: Option<String>,
     pub response_status: Option<i32>,
     pub error: Option<String>,

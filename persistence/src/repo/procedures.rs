@@ -167,11 +167,6 @@ pub fn version(conn: &mut AnyConnection, code: &str, version: i32) -> Result<Opt
     Ok(procedure_versions::table.find((code, version)).select(VersionRow::as_select()).first(conn).optional()?)
 }
 
-/// The name of one version.
-pub fn version_name(conn: &mut AnyConnection, code: &str, version: i32) -> Result<Option<String>, RepoError> {
-    Ok(procedure_versions::table.find((code, version)).select(procedure_versions::name).first(conn).optional()?)
-}
-
 /// The version the portal serves, if any.
 pub fn current(conn: &mut AnyConnection, code: &str) -> Result<Option<VersionRow>, RepoError> {
     Ok(procedure_versions::table
