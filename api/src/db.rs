@@ -249,7 +249,7 @@ where
 mod tests {
     use super::*;
 
-    /// A background thread (the outbox dispatcher, say) gets the SQLite writer in its turn while
+    /// A background thread (a scheduler, say) gets the SQLite writer in its turn while
     /// requests keep it busy.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn background_work_gets_the_writer_under_sustained_writes() {

@@ -234,7 +234,7 @@ fn portal_message(case: &CaseRow, event: &EventRow) -> Result<NewMessage, ApiErr
 ///
 /// # Errors
 /// A case or event that does not read back (stored status, applicant or documents).
-pub fn case_sync(
+fn case_sync(
     case: &CaseRow,
     event: &EventRow,
     procedure: &crate::names::ProcedureLabel,
@@ -320,8 +320,11 @@ pub fn portal_syncs(
                     out.insert(message.seq, Err(format!("unreadable payload: {e}")));
                 }
             },
-            _ => {
+            CASE_SYNC => {
                 out.insert(message.seq, serde_json::from_str::<CaseSync>(&message.payload).map_err(|e| format!("unreadable payload: {e}")));
+            }
+            other => {
+                out.insert(message.seq, Err(format!("no delivery for a national portal message of kind `{other}`")));
             }
         }
     }
@@ -487,17 +490,17 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
     let settings = &state.config.outbox;
     let now = persistence::now();
     let lease_length = chrono::TimeDelta::from_std(settings.lease).unwrap_or(chrono::TimeDelta::minutes(2));
-    let lease = Lease { worker, now, until: now + lease_length, limit: settings.batch, targets };
+    let (until, limit, owner, wanted) = (now + lease_length, settings.batch, worker.to_owned(), targets.to_vec());
     // The leases are taken on the writer (SQLite's one, which intake waits for) and the
     // messages read afterwards on a connection of the pool.
-    let taken = match state.pool.background(|conn| outbox::lease_due(conn, &lease)) {
-        Some(Ok(taken)) => taken,
-        Some(Err(e)) => {
-            log::warn!("outbox: claiming failed: {e}");
-            return 0;
-        }
-        None => return 0,
-    };
+    let taken =
+        match write(state, move |conn| outbox::lease_due(conn, &Lease { worker: &owner, now, until, limit, targets: &wanted })).await {
+            Ok(taken) => taken,
+            Err(e) => {
+                log::warn!("outbox: claiming failed: {e}");
+                return 0;
+            }
+        };
     if taken.is_empty() {
         return 0;
     }
@@ -551,9 +554,11 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
             }
         }
     }
-    let recorded = state.pool.background(|conn| {
+    let outcomes = done.len();
+    let owner = worker.to_owned();
+    let recorded = write(state, move |conn| {
         persistence::write_tx(conn, |conn| -> Result<usize, persistence::RepoError> {
-            let recorded = outbox::finish(conn, worker, &done)?;
+            let recorded = outbox::finish(conn, &owner, &done)?;
             // A frozen report's submission state follows its message, in the same transaction.
             for item in done.iter().filter(|d| recorded.contains(&d.seq) && reports.contains_key(&d.seq)) {
                 let snapshot = &reports[&item.seq];
@@ -567,7 +572,8 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
             }
             Ok(recorded.len())
         })
-    });
+    })
+    .await;
     if stopped {
         match state.pool.background(|conn| outbox::release(conn, worker, persistence::now())) {
             Some(Ok(n)) if n > 0 => log::info!("outbox: {n} deliveries in flight given back at shutdown"),
@@ -576,13 +582,28 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
         }
     }
     match recorded {
-        Some(Ok(recorded)) if recorded < done.len() => {
-            log::warn!("outbox: {} outcomes came after their lease ran out and were not recorded", done.len() - recorded);
+        Ok(recorded) if recorded < outcomes => {
+            log::warn!("outbox: {} outcomes came after their lease ran out and were not recorded", outcomes - recorded);
         }
-        Some(Err(e)) => log::warn!("outbox: recording outcomes failed (the messages will be tried again): {e}"),
-        _ => {}
+        Err(e) => log::warn!("outbox: recording outcomes failed (the messages will be tried again): {e}"),
+        Ok(_) => {}
     }
     count
+}
+
+/// Runs a write of the dispatcher's (a claim, the outcomes of a round). On SQLite it queues for
+/// the writer with the requests' writes and is committed with those queued meanwhile (see
+/// [`crate::db::write`]): the claim and the outcomes of a round add no commit of their own to
+/// the one writer intake waits for. On PostgreSQL it runs on a pooled connection.
+async fn write<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, persistence::RepoError> + Send + 'static,
+    T: Send + 'static,
+{
+    if state.pool.write_counts().is_some() {
+        return crate::db::write(&state.pool, move |conn| f(conn).map_err(ApiError::from)).await;
+    }
+    state.pool.background(f).ok_or_else(|| ApiError::internal("no database connection"))?.map_err(ApiError::from)
 }
 
 fn finished(state: &AppState, message: MessageRow, started: chrono::NaiveDateTime, delivered: Delivered) -> Finished {
