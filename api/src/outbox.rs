@@ -235,7 +235,7 @@ fn portal_message(case: &CaseRow, event: &EventRow) -> Result<NewMessage, ApiErr
 /// # Errors
 /// A case or event that does not read back (stored status, applicant or documents).
 fn case_sync(
-    case: &CaseRow,
+    case: &persistence::repo::cases::SyncRow,
     event: &EventRow,
     procedure: &crate::names::ProcedureLabel,
     agency: (String, String),
@@ -332,8 +332,8 @@ pub fn portal_syncs(
         return Ok(out);
     }
     let ids: Vec<&str> = references.iter().map(|(_, r)| r.case_id.as_str()).collect();
-    let cases: std::collections::HashMap<String, CaseRow> =
-        persistence::repo::cases::find_many(conn, &ids)?.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let cases: std::collections::HashMap<String, persistence::repo::cases::SyncRow> =
+        persistence::repo::cases::sync_rows(conn, &ids)?.into_iter().map(|c| (c.id.clone(), c)).collect();
     let wanted: Vec<(&str, i32)> = references.iter().map(|(_, r)| (r.case_id.as_str(), r.event_seq)).collect();
     let events: std::collections::HashMap<(String, i32), EventRow> =
         persistence::repo::cases::events_at(conn, &wanted)?.into_iter().map(|e| ((e.case_id.clone(), e.seq), e)).collect();
@@ -348,7 +348,12 @@ pub fn portal_syncs(
 }
 
 /// [`case_sync`] with the names it needs, from the instance's cache.
-fn labelled_sync(state: &AppState, conn: &mut AnyConnection, case: &CaseRow, event: &EventRow) -> Result<CaseSync, String> {
+fn labelled_sync(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    case: &persistence::repo::cases::SyncRow,
+    event: &EventRow,
+) -> Result<CaseSync, String> {
     let procedure = state.names.procedure_label(conn, &case.procedure_code, case.procedure_version).map_err(|e| e.to_string())?;
     let agency = state.names.agency_label(conn, &case.agency_id).map_err(|e| e.to_string())?;
     let actor = match &event.actor_id {

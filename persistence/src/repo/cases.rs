@@ -172,14 +172,36 @@ pub fn events(conn: &mut AnyConnection, case_id: &str) -> Result<Vec<EventRow>, 
         .load(conn)?)
 }
 
-/// The cases with these ids, in no particular order (unknown ids are left out).
+/// What the national portal is told of a case (its form data, search text and workflow state
+/// are not read). No `Debug`: it holds personal data.
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+pub struct SyncRow {
+    pub id: String,
+    pub code: String,
+    pub procedure_code: String,
+    pub procedure_version: i32,
+    pub agency_id: String,
+    pub channel: String,
+    pub applicant: String,
+    pub summary: String,
+    pub documents: String,
+    pub return_method: String,
+    pub submitted_at: NaiveDateTime,
+    pub received_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub returned_at: Option<NaiveDateTime>,
+}
+
+/// What the portal is told of the cases with these ids, in no particular order (unknown ids
+/// are left out).
 ///
 /// # Errors
 /// Database errors.
-pub fn find_many(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<CaseRow>, RepoError> {
+pub fn sync_rows(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<SyncRow>, RepoError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        out.extend(cases::table.filter(cases::id.eq_any(chunk)).select(CaseRow::as_select()).load(conn)?);
+        out.extend(cases::table.filter(cases::id.eq_any(chunk)).select(SyncRow::as_select()).load(conn)?);
     }
     Ok(out)
 }
