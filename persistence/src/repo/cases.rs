@@ -49,7 +49,7 @@ pub struct CaseRow {
 }
 
 /// One event of a case's history.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = case_events, treat_none_as_default_value = false)]
 pub struct EventRow {
     pub case_id: String,
@@ -201,24 +201,45 @@ pub struct SyncRow {
 pub fn sync_rows(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<SyncRow>, RepoError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        out.extend(cases::table.filter(cases::id.eq_any(chunk)).select(SyncRow::as_select()).load(conn)?);
+        // On the concrete connection: PostgreSQL then gets one array (`= ANY`) rather than a
+        // list of binds, a statement planned once.
+        let rows: Vec<SyncRow> =
+            crate::per_backend!(&mut *conn, |c| cases::table.filter(cases::id.eq_any(chunk)).select(SyncRow::as_select()).load(c))?;
+        out.extend(rows);
     }
     Ok(out)
 }
 
 /// The events named by `(case id, sequence number)`, in no particular order (unknown ones are
-/// left out): one indexed probe of the history's key per event.
+/// left out): one indexed probe of the history's key per event. On PostgreSQL the pairs go as
+/// two arrays (`unnest`), one statement whatever their number; an `OR` of one condition per
+/// event was parsed and planned anew each time, which took a third of the outbox dispatcher's
+/// throughput there. SQLite, in process, takes the `OR` (one key probe per term).
 ///
 /// # Errors
 /// Database errors.
 pub fn events_at(conn: &mut AnyConnection, wanted: &[(&str, i32)]) -> Result<Vec<EventRow>, RepoError> {
+    use diesel::sql_types::{Array, Integer, Text};
     let mut out = Vec::with_capacity(wanted.len());
     for chunk in wanted.chunks(200) {
-        let mut query = case_events::table.select(EventRow::as_select()).into_boxed();
-        for (case_id, seq) in chunk {
-            query = query.or_filter(case_events::case_id.eq(*case_id).and(case_events::seq.eq(*seq)));
+        match conn {
+            AnyConnection::Postgresql(c) => out.extend(
+                diesel::sql_query(
+                    "SELECT e.* FROM case_events e JOIN unnest($1::text[], $2::int4[]) AS w (case_id, seq) \
+                     ON e.case_id = w.case_id AND e.seq = w.seq",
+                )
+                .bind::<Array<Text>, _>(chunk.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+                .bind::<Array<Integer>, _>(chunk.iter().map(|(_, seq)| *seq).collect::<Vec<_>>())
+                .load::<EventRow>(c)?,
+            ),
+            AnyConnection::Sqlite(c) => {
+                let mut query = case_events::table.select(EventRow::as_select()).into_boxed();
+                for (case_id, seq) in chunk {
+                    query = query.or_filter(case_events::case_id.eq(*case_id).and(case_events::seq.eq(*seq)));
+                }
+                out.extend(query.load(c)?);
+            }
         }
-        out.extend(query.load(conn)?);
     }
     Ok(out)
 }

@@ -328,11 +328,13 @@ pub fn leased(conn: &mut AnyConnection, worker: &str, taken: &[Taken]) -> Result
     let attempts: std::collections::HashMap<i64, i32> = taken.iter().map(|t| (t.seq, t.attempt)).collect();
     let mut out = Vec::with_capacity(taken.len());
     for chunk in taken.chunks(500) {
-        let rows: Vec<MessageRow> = outbox_messages::table
-            .filter(outbox_messages::seq.eq_any(chunk.iter().map(|t| t.seq)))
+        let seqs: Vec<i64> = chunk.iter().map(|t| t.seq).collect();
+        // On the concrete connection, as [`crate::repo::cases::sync_rows`].
+        let rows: Vec<MessageRow> = crate::per_backend!(&mut *conn, |c| outbox_messages::table
+            .filter(outbox_messages::seq.eq_any(&seqs))
             .filter(outbox_messages::lease_owner.eq(worker))
             .select(MessageRow::as_select())
-            .load(conn)?;
+            .load(c))?;
         out.extend(rows.into_iter().filter(|r| attempts.get(&r.seq) == Some(&r.attempts)));
     }
     out.sort_unstable_by_key(|m| m.seq);
