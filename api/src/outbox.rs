@@ -305,7 +305,7 @@ fn case_sync(
 ///
 /// # Errors
 /// Database errors reading the cases and events (the round gives its leases back).
-pub fn portal_syncs(
+fn portal_syncs(
     state: &AppState,
     conn: &mut AnyConnection,
     claimed: &[MessageRow],
