@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix_web::web;
 use integrations::national::portal::{CaseSnapshot, CaseSync, Party, PortalClient, ProgressEntry, SubmittedDocument};
 use persistence::repo::cases::{CaseRow, EventRow};
-use persistence::repo::outbox::{self, Finished, Lease, MessageRow, NewMessage, Outcome};
+use persistence::repo::outbox::{self, Finished, Lease, LeasedMessage, NewMessage, Outcome};
 use persistence::{AnyConnection, repo::agencies::AgencyRow};
 
 use domain::outbox::Target;
@@ -308,7 +308,7 @@ fn case_sync(
 fn portal_syncs(
     state: &AppState,
     conn: &mut AnyConnection,
-    claimed: &[MessageRow],
+    claimed: &[LeasedMessage],
 ) -> Result<std::collections::HashMap<i64, Result<CaseSync, String>>, persistence::RepoError> {
     let mut out = std::collections::HashMap::new();
     let mut references = Vec::new();
@@ -413,7 +413,7 @@ fn unit_random() -> f64 {
 /// What a delivery gave: a receipt, or an error with the HTTP status when one came back.
 type Delivered = Result<Option<String>, (String, Option<u16>)>;
 
-async fn deliver(deliverers: &Deliverers, message: &MessageRow) -> Delivered {
+async fn deliver(deliverers: &Deliverers, message: &LeasedMessage) -> Delivered {
     match message.target.as_str() {
         "pakn" => {
             let Some(pakn) = &deliverers.pakn else { return Err(("the national PAKN system is not configured".into(), None)) };
@@ -432,7 +432,7 @@ async fn deliver(deliverers: &Deliverers, message: &MessageRow) -> Delivered {
 
 /// A claimed message and, for the portal, what to send it ([`portal_syncs`]).
 struct Claimed {
-    message: MessageRow,
+    message: LeasedMessage,
     sync: Option<Result<CaseSync, String>>,
 }
 
@@ -440,7 +440,7 @@ struct Claimed {
 /// claim holds one message per case and target) by the portal's batch size, every other alone.
 fn groups(
     deliverers: &Deliverers,
-    claimed: Vec<MessageRow>,
+    claimed: Vec<LeasedMessage>,
     mut syncs: std::collections::HashMap<i64, Result<CaseSync, String>>,
 ) -> Vec<Vec<Claimed>> {
     let batch = deliverers.portal.as_ref().map_or(1, |p| p.settings().batch.max(1));
@@ -458,8 +458,8 @@ fn groups(
 }
 
 /// Delivers a group: national portal messages in one batched sync, any other alone.
-async fn deliver_group(deliverers: &Deliverers, group: Vec<Claimed>) -> Vec<(MessageRow, Delivered)> {
-    let mut out: Vec<(MessageRow, Delivered)> = Vec::with_capacity(group.len());
+async fn deliver_group(deliverers: &Deliverers, group: Vec<Claimed>) -> Vec<(LeasedMessage, Delivered)> {
+    let mut out: Vec<(LeasedMessage, Delivered)> = Vec::with_capacity(group.len());
     if group.first().is_none_or(|c| c.message.target != Target::NationalPortal.as_str()) {
         for Claimed { message, .. } in group {
             let delivered = deliver(deliverers, &message).await;
@@ -611,7 +611,7 @@ where
     state.pool.background(f).ok_or_else(|| ApiError::internal("no database connection"))?.map_err(ApiError::from)
 }
 
-fn finished(state: &AppState, message: MessageRow, started: chrono::NaiveDateTime, delivered: Delivered) -> Finished {
+fn finished(state: &AppState, message: LeasedMessage, started: chrono::NaiveDateTime, delivered: Delivered) -> Finished {
     let finished_at = persistence::now();
     let (outcome, response_status) = match delivered {
         Ok(reference) => (Outcome::Sent { reference }, Some(200)),

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
 
@@ -109,6 +110,16 @@ pub struct Answer {
     pub result: Value,
 }
 
+/// The body of a service call: the service's parameters and the adapter's fields.
+#[derive(Serialize)]
+struct CallBody<'a, P> {
+    #[serde(flatten)]
+    params: &'a P,
+    madonvi: &'a str,
+    service: &'a str,
+    session: &'a str,
+}
+
 /// A client of one national system; cheap to share, keeps the session.
 pub struct AdapterClient {
     http: reqwest::Client,
@@ -140,7 +151,7 @@ impl AdapterClient {
     }
 
     /// POSTs `body` to `path`, retrying 5xx answers and time-outs; returns the JSON answer.
-    async fn post(&self, path: &str, body: &Value) -> Result<Value, AdapterError> {
+    async fn post<B: Serialize + Sync + ?Sized>(&self, path: &str, body: &B) -> Result<Value, AdapterError> {
         let url = format!("{}{}", self.config.base_url, path);
         let mut delay = self.config.backoff;
         let mut attempt = 0;
@@ -202,38 +213,36 @@ impl AdapterClient {
     /// # Errors
     /// See [`AdapterError`]; a rejected session is renewed once.
     pub async fn share(&self, service: &str, params: Map<String, Value>) -> Result<Value, AdapterError> {
-        self.call(&self.config.share_path.clone(), service, params).await
+        self.call(&self.config.share_path.clone(), service, &params).await
     }
 
     /// Calls `service` at `path`.
     ///
     /// # Errors
     /// See [`AdapterError`].
-    pub async fn call(&self, path: &str, service: &str, params: Map<String, Value>) -> Result<Value, AdapterError> {
+    pub async fn call<P: Serialize + Sync>(&self, path: &str, service: &str, params: &P) -> Result<Value, AdapterError> {
         Ok(self.call_answer(path, service, params, &[]).await?.result)
     }
 
-    /// Calls `service` at `path`; `also_ok` lists `error_code`s other than 0 that are answers
-    /// rather than failures (the caller reads their message, e.g. "already exists").
+    /// Calls `service` at `path` with `params` (an object: its fields go into the body beside
+    /// the adapter's own, `madonvi`, `service` and `session`); `also_ok` lists `error_code`s
+    /// other than 0 that are answers rather than failures (the caller reads their message, e.g.
+    /// "already exists").
     ///
     /// # Errors
     /// See [`AdapterError`]; a rejected session is renewed once.
-    pub async fn call_answer(
+    pub async fn call_answer<P: Serialize + Sync>(
         &self,
         path: &str,
         service: &str,
-        params: Map<String, Value>,
+        params: &P,
         also_ok: &[i64],
     ) -> Result<Answer, AdapterError> {
         let mut renewed = false;
-        // The body is built once; a renewed session replaces its `session` field.
-        let mut body = params;
-        body.insert("madonvi".into(), Value::String(self.config.madonvi.clone()));
-        body.insert("service".into(), Value::String(service.to_owned()));
-        let mut body = Value::Object(body);
         loop {
             let session = self.session(false).await?;
-            body["session"] = Value::String(session.clone());
+            // Serialised straight into the request body (no JSON tree of the parameters).
+            let body = CallBody { params, madonvi: &self.config.madonvi, service, session: &session };
             let answer = self.post(path, &body).await?;
             let message = || answer.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
             match error_code(&answer) {

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::adapter::{AdapterClient, AdapterError, Answer};
 
@@ -131,16 +131,51 @@ impl PortalSettings {
     }
 }
 
-/// A date as the portal writes it: `yyyyMMddHHmmss` in Asia/Ho_Chi_Minh.
-pub fn portal_date(at: DateTime<Utc>) -> String {
-    // Written out rather than through a format string, which is parsed again on every call
-    // (a dispatcher formats several dates per message).
+/// The digits of a date as the portal writes it: `yyyyMMddHHmmss` in Asia/Ho_Chi_Minh.
+fn date_digits(at: DateTime<Utc>) -> [u8; 14] {
     let local = at.with_timezone(&domain::time::VN);
-    format!("{:04}{:02}{:02}{:02}{:02}{:02}", local.year(), local.month(), local.day(), local.hour(), local.minute(), local.second())
+    let mut out = [b'0'; 14];
+    let mut put = |end: usize, width: usize, mut value: u32| {
+        for i in (end - width..end).rev() {
+            // A digit (value % 10 < 10) fits a byte.
+            out[i] = b'0' + u8::try_from(value % 10).unwrap_or(0);
+            value /= 10;
+        }
+    };
+    put(4, 4, u32::try_from(local.year()).unwrap_or(0));
+    put(6, 2, local.month());
+    put(8, 2, local.day());
+    put(10, 2, local.hour());
+    put(12, 2, local.minute());
+    put(14, 2, local.second());
+    out
 }
 
-fn opt_date(at: Option<DateTime<Utc>>) -> Value {
-    at.map_or(Value::String(String::new()), |a| Value::String(portal_date(a)))
+/// A date as the portal writes it: `yyyyMMddHHmmss` in Asia/Ho_Chi_Minh.
+pub fn portal_date(at: DateTime<Utc>) -> String {
+    String::from_utf8_lossy(&date_digits(at)).into_owned()
+}
+
+/// A date field of a payload: [`portal_date`], or "" when there is none; written straight into
+/// the body.
+struct PortalDate(Option<DateTime<Utc>>);
+
+impl Serialize for PortalDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(at) => serializer.serialize_str(std::str::from_utf8(&date_digits(at)).unwrap_or_default()),
+            None => serializer.serialize_str(""),
+        }
+    }
+}
+
+/// A status code of a payload, which the portal takes as a string ("1" to "10").
+struct Code(u8);
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
 }
 
 fn subject_kind(kind: &str) -> &'static str {
@@ -161,67 +196,160 @@ fn channel_code(channel: &str) -> &'static str {
     }
 }
 
+/// An id document of the applicant (DinhDanhCHS).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Identity<'a> {
+    loai_dinh_danh: &'static str,
+    so_dinh_danh: &'a str,
+}
+
 /// The id documents of the applicant (DinhDanhCHS): only the national id kinds, never a
 /// placeholder (domain.md §10.2).
-fn identities(party: &Party) -> Value {
+fn identities(party: &Party) -> Option<Identity<'_>> {
     let kind = match party.id_type.as_str() {
         "cccd" if party.id_number.len() == 12 => "1",
         "cmnd" if party.id_number.len() == 9 => "2",
-        _ => return json!([]),
+        _ => return None,
     };
-    json!([{ "LoaiDinhDanh": kind, "SoDinhDanh": party.id_number }])
+    Some(Identity { loai_dinh_danh: kind, so_dinh_danh: &party.id_number })
+}
+
+/// A document handed in (TaiLieuNop).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Attachment<'a> {
+    ten_tep_dinh_kem: &'a str,
+    ma_thanh_phan_ho_so: &'a str,
+    is_deleted: &'static str,
+}
+
+/// The `HoSo` payload of a case (domain.md §10.2), borrowing from the case: serialised straight
+/// into the request body, without a JSON tree of its own (a dispatcher writes thousands a second).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Dossier<'a> {
+    ma_ho_so: &'a str,
+    #[serde(rename = "MaTTHC")]
+    ma_tthc: &'a str,
+    #[serde(rename = "TenTTHC")]
+    ten_tthc: &'a str,
+    ma_linh_vuc: &'a str,
+    ten_linh_vuc: &'a str,
+    kenh_thuc_hien: &'static str,
+    chu_ho_so: &'a str,
+    loai_doi_tuong: &'static str,
+    so_giay_to_chu_ho_so: &'a str,
+    email: &'a str,
+    so_dien_thoai: &'a str,
+    dia_chi: &'a str,
+    trich_yeu_ho_so: &'a str,
+    ngay_nop_ho_so: PortalDate,
+    ngay_tiep_nhan: PortalDate,
+    ngay_hen_tra: PortalDate,
+    trang_thai_ho_so: Code,
+    ngay_tra: PortalDate,
+    hinh_thuc: &'static str,
+    ngay_ket_thuc_xu_ly: PortalDate,
+    ngay_tu_choi: PortalDate,
+    don_vi_xu_ly: &'a str,
+    ma_don_vi_xu_ly: &'a str,
+    ghi_chu: &'a str,
+    /// A list on the wire: empty, or the one national id.
+    #[serde(rename = "DinhDanhCHS", serialize_with = "as_list")]
+    dinh_danh_chs: Option<Identity<'a>>,
+    tai_lieu_nop: Vec<Attachment<'a>>,
+}
+
+fn as_list<S: serde::Serializer>(identity: &Option<Identity<'_>>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(identity.iter())
 }
 
 /// The `HoSo` payload of a case (domain.md §10.2).
-pub fn dossier(case: &CaseSnapshot, settings: &PortalSettings) -> Value {
+pub fn dossier<'a>(case: &'a CaseSnapshot, settings: &PortalSettings) -> Dossier<'a> {
     let party = &case.applicant;
-    json!({
-        "MaHoSo": case.code,
-        "MaTTHC": case.procedure_code,
-        "TenTTHC": case.procedure_name,
-        "MaLinhVuc": case.field_code.clone().unwrap_or_default(),
-        "TenLinhVuc": case.field_name.clone().unwrap_or_default(),
-        "KenhThucHien": channel_code(&case.channel),
-        "ChuHoSo": party.full_name,
-        "LoaiDoiTuong": subject_kind(&party.kind),
-        "SoGiayToChuHoSo": party.id_number,
-        "Email": party.email.clone().unwrap_or_default(),
-        "SoDienThoai": party.phone.clone().unwrap_or_default(),
-        "DiaChi": party.address.clone().unwrap_or_default(),
-        "TrichYeuHoSo": case.summary,
-        "NgayNopHoSo": portal_date(case.submitted_at),
-        "NgayTiepNhan": opt_date(case.received_at),
-        "NgayHenTra": opt_date(case.due_at),
-        "TrangThaiHoSo": settings.status(case.status_code).to_string(),
-        "NgayTra": opt_date(case.returned_at),
-        "HinhThuc": if case.return_by_post { "1" } else { "0" },
-        "NgayKetThucXuLy": opt_date(case.finished_at),
-        "NgayTuChoi": opt_date(case.refused_at),
-        "DonViXuLy": case.agency_name,
-        "MaDonViXuLy": case.agency_code,
-        "GhiChu": case.note.clone().unwrap_or_default(),
-        "DinhDanhCHS": identities(party),
-        "TaiLieuNop": case.documents.iter().map(|d| json!({
-            "TenTepDinhKem": d.name,
-            "MaThanhPhanHoSo": d.requirement_code,
-            "IsDeleted": "False",
-        })).collect::<Vec<_>>(),
-    })
+    let text = |value: &'a Option<String>| value.as_deref().unwrap_or_default();
+    Dossier {
+        ma_ho_so: &case.code,
+        ma_tthc: &case.procedure_code,
+        ten_tthc: &case.procedure_name,
+        ma_linh_vuc: text(&case.field_code),
+        ten_linh_vuc: text(&case.field_name),
+        kenh_thuc_hien: channel_code(&case.channel),
+        chu_ho_so: &party.full_name,
+        loai_doi_tuong: subject_kind(&party.kind),
+        so_giay_to_chu_ho_so: &party.id_number,
+        email: text(&party.email),
+        so_dien_thoai: text(&party.phone),
+        dia_chi: text(&party.address),
+        trich_yeu_ho_so: &case.summary,
+        ngay_nop_ho_so: PortalDate(Some(case.submitted_at)),
+        ngay_tiep_nhan: PortalDate(case.received_at),
+        ngay_hen_tra: PortalDate(case.due_at),
+        trang_thai_ho_so: Code(settings.status(case.status_code)),
+        ngay_tra: PortalDate(case.returned_at),
+        hinh_thuc: if case.return_by_post { "1" } else { "0" },
+        ngay_ket_thuc_xu_ly: PortalDate(case.finished_at),
+        ngay_tu_choi: PortalDate(case.refused_at),
+        don_vi_xu_ly: &case.agency_name,
+        ma_don_vi_xu_ly: &case.agency_code,
+        ghi_chu: text(&case.note),
+        dinh_danh_chs: identities(party),
+        tai_lieu_nop: case
+            .documents
+            .iter()
+            .map(|d| Attachment { ten_tep_dinh_kem: &d.name, ma_thanh_phan_ho_so: &d.requirement_code, is_deleted: "False" })
+            .collect(),
+    }
+}
+
+/// A `TienDo` progress entry (domain.md §10.2), borrowing from the entry.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Progress<'a> {
+    ma_ho_so: &'a str,
+    nguoi_xu_ly: &'a str,
+    chuc_danh: &'a str,
+    thoi_diem_xu_ly: PortalDate,
+    phong_ban_xu_ly: &'a str,
+    noi_dung_xu_ly: &'a str,
+    trang_thai: Code,
+    ngay_bat_dau: PortalDate,
+    ngay_ket_thuc_theo_quy_dinh: PortalDate,
+}
+
+/// At most the first `n` characters of `text`.
+fn first_chars(text: &str, n: usize) -> &str {
+    text.char_indices().nth(n).map_or(text, |(end, _)| &text[..end])
 }
 
 /// A `TienDo` progress entry.
-pub fn progress(code: &str, entry: &ProgressEntry, settings: &PortalSettings) -> Value {
-    json!({
-        "MaHoSo": code,
-        "NguoiXuLy": entry.actor_name.chars().take(50).collect::<String>(),
-        "ChucDanh": entry.actor_title.clone().unwrap_or_default(),
-        "ThoiDiemXuLy": portal_date(entry.at),
-        "PhongBanXuLy": entry.department.clone().unwrap_or_default(),
-        "NoiDungXuLy": entry.content,
-        "TrangThai": settings.status(entry.status_code).to_string(),
-        "NgayBatDau": opt_date(entry.started_at),
-        "NgayKetThucTheoQuyDinh": opt_date(entry.due_at),
-    })
+pub fn progress<'a>(code: &'a str, entry: &'a ProgressEntry, settings: &PortalSettings) -> Progress<'a> {
+    Progress {
+        ma_ho_so: code,
+        nguoi_xu_ly: first_chars(&entry.actor_name, 50),
+        chuc_danh: entry.actor_title.as_deref().unwrap_or_default(),
+        thoi_diem_xu_ly: PortalDate(Some(entry.at)),
+        phong_ban_xu_ly: entry.department.as_deref().unwrap_or_default(),
+        noi_dung_xu_ly: &entry.content,
+        trang_thai: Code(settings.status(entry.status_code)),
+        ngay_bat_dau: PortalDate(entry.started_at),
+        ngay_ket_thuc_theo_quy_dinh: PortalDate(entry.due_at),
+    }
+}
+
+/// The parameters of a `DongBoHoSoMC` call.
+#[derive(Serialize)]
+struct DossierCall<'a> {
+    #[serde(rename = "isUpdating")]
+    is_updating: &'static str,
+    data: Vec<Dossier<'a>>,
+}
+
+/// The parameters of a `CapNhatTienDoHoSoMC` call.
+#[derive(Serialize)]
+struct ProgressCall<'a> {
+    data: Vec<Progress<'a>>,
 }
 
 /// What the portal says of a case (`TraCuuHoSo`).
@@ -294,16 +422,16 @@ impl PortalClient {
     pub async fn sync(&self, sync: &CaseSync) -> Result<(), AdapterError> {
         if sync.first {
             // "Exists already" comes back with error_code 0, 3 or -3 (TD.DichVuCongApi).
-            match self.dossiers(std::slice::from_ref(&sync.case), false).await {
+            match self.dossiers(&[&sync.case], false).await {
                 Ok(answer) if already_exists(&answer.message) => {
-                    self.dossiers(std::slice::from_ref(&sync.case), true).await?;
+                    self.dossiers(&[&sync.case], true).await?;
                 }
                 Ok(answer) if answer.code == 0 => {}
                 Ok(answer) => return Err(AdapterError::Rejected { code: answer.code, message: answer.message }),
                 Err(e) => return Err(e),
             }
         } else {
-            self.dossiers(std::slice::from_ref(&sync.case), true).await?;
+            self.dossiers(&[&sync.case], true).await?;
         }
         self.send_progress(&entries_of(sync)).await
     }
@@ -323,7 +451,7 @@ impl PortalClient {
                 one_by_one.extend(group);
                 continue;
             }
-            let cases: Vec<CaseSnapshot> = group.iter().map(|&i| syncs[i].case.clone()).collect();
+            let cases: Vec<&CaseSnapshot> = group.iter().map(|&i| &syncs[i].case).collect();
             match self.dossiers(&cases, !first).await {
                 Ok(answer) if answer.code == 0 && !already_exists(&answer.message) => {}
                 Ok(_) | Err(AdapterError::Rejected { .. } | AdapterError::Protocol(_)) => one_by_one.extend(group),
@@ -369,21 +497,21 @@ impl PortalClient {
 
     /// One `DongBoHoSoMC` call with `cases` (create, or update when `updating`); a create's
     /// "already exists" (error_code 0, 3 or -3) comes back as an answer.
-    async fn dossiers(&self, cases: &[CaseSnapshot], updating: bool) -> Result<Answer, AdapterError> {
-        let mut p = Map::new();
-        p.insert("isUpdating".into(), Value::String(if updating { "True" } else { "False" }.into()));
-        p.insert("data".into(), Value::Array(cases.iter().map(|c| dossier(c, &self.settings)).collect()));
+    async fn dossiers(&self, cases: &[&CaseSnapshot], updating: bool) -> Result<Answer, AdapterError> {
+        let call = DossierCall {
+            is_updating: if updating { "True" } else { "False" },
+            data: cases.iter().map(|c| dossier(c, &self.settings)).collect(),
+        };
         let also_ok: &[i64] = if updating { &[] } else { &[3, -3] };
-        self.adapter.call_answer(&self.settings.integration_path, "DongBoHoSoMC", p, also_ok).await
+        self.adapter.call_answer(&self.settings.integration_path, "DongBoHoSoMC", &call, also_ok).await
     }
 
     /// These (case code, entry) pairs in `CapNhatTienDoHoSoMC` calls of [`PROGRESS_CHUNK`],
     /// stopping at the first failure.
     async fn send_progress(&self, entries: &[(&str, &ProgressEntry)]) -> Result<(), AdapterError> {
         for part in entries.chunks(PROGRESS_CHUNK) {
-            let mut p = Map::new();
-            p.insert("data".into(), Value::Array(part.iter().map(|(code, e)| progress(code, e, &self.settings)).collect()));
-            self.adapter.call_answer(&self.settings.integration_path, "CapNhatTienDoHoSoMC", p, &[]).await?;
+            let call = ProgressCall { data: part.iter().map(|(code, e)| progress(code, e, &self.settings)).collect() };
+            self.adapter.call_answer(&self.settings.integration_path, "CapNhatTienDoHoSoMC", &call, &[]).await?;
         }
         Ok(())
     }
@@ -395,7 +523,7 @@ impl PortalClient {
     pub async fn lookup(&self, code: &str) -> Result<Option<PortalView>, AdapterError> {
         let mut p = Map::new();
         p.insert("MaHoSo".into(), Value::String(code.to_owned()));
-        let result = self.adapter.call(&self.settings.integration_path.clone(), "TraCuuHoSo", p).await?;
+        let result = self.adapter.call(&self.settings.integration_path.clone(), "TraCuuHoSo", &p).await?;
         let record = match &result {
             Value::Array(items) => items.first().cloned(),
             Value::Object(_) => Some(result.clone()),
@@ -415,6 +543,76 @@ impl PortalClient {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use serde_json::json;
+
+    #[test]
+    fn the_payloads_carry_every_field_of_the_portals_format() {
+        let at = |h: u32| Utc.with_ymd_and_hms(2026, 11, 28, h, 0, 0).single().unwrap_or_default();
+        let case = CaseSnapshot {
+            code: "G22.001-261129-0001".into(),
+            procedure_code: "1.001".into(),
+            procedure_name: "Chứng thực bản sao".into(),
+            field_code: Some("CT".into()),
+            field_name: Some("Chứng thực".into()),
+            channel: "postal".into(),
+            applicant: Party {
+                kind: "enterprise".into(),
+                full_name: "Nông Văn Bình".into(),
+                id_type: "cmnd".into(),
+                id_number: "012345678".into(),
+                phone: Some("0912345678".into()),
+                email: Some("binh@example.vn".into()),
+                address: Some("Hòa Chung".into()),
+            },
+            summary: "Bản sao".into(),
+            status_code: 10,
+            submitted_at: at(1),
+            received_at: Some(at(2)),
+            due_at: Some(at(3)),
+            finished_at: Some(at(4)),
+            refused_at: None,
+            returned_at: Some(at(5)),
+            agency_code: "G22.001".into(),
+            agency_name: "UBND xã".into(),
+            return_by_post: true,
+            documents: vec![SubmittedDocument { requirement_code: "TK01".into(), name: "Tờ khai".into() }],
+            note: None,
+        };
+        let settings = PortalSettings::default();
+        assert_eq!(
+            serde_json::to_value(dossier(&case, &settings)).unwrap_or_default(),
+            json!({
+                "MaHoSo": "G22.001-261129-0001", "MaTTHC": "1.001", "TenTTHC": "Chứng thực bản sao",
+                "MaLinhVuc": "CT", "TenLinhVuc": "Chứng thực", "KenhThucHien": "3", "ChuHoSo": "Nông Văn Bình",
+                "LoaiDoiTuong": "2", "SoGiayToChuHoSo": "012345678", "Email": "binh@example.vn",
+                "SoDienThoai": "0912345678", "DiaChi": "Hòa Chung", "TrichYeuHoSo": "Bản sao",
+                "NgayNopHoSo": "20261128080000", "NgayTiepNhan": "20261128090000", "NgayHenTra": "20261128100000",
+                "TrangThaiHoSo": "10", "NgayTra": "20261128120000", "HinhThuc": "1",
+                "NgayKetThucXuLy": "20261128110000", "NgayTuChoi": "", "DonViXuLy": "UBND xã",
+                "MaDonViXuLy": "G22.001", "GhiChu": "",
+                "DinhDanhCHS": [{"LoaiDinhDanh": "2", "SoDinhDanh": "012345678"}],
+                "TaiLieuNop": [{"TenTepDinhKem": "Tờ khai", "MaThanhPhanHoSo": "TK01", "IsDeleted": "False"}],
+            })
+        );
+        let entry = ProgressEntry {
+            actor_name: "Người xử lý có một cái tên dài hơn năm mươi ký tự để thử cắt".into(),
+            actor_title: None,
+            department: Some("UBND xã".into()),
+            at: at(2),
+            content: "Tiếp nhận".into(),
+            status_code: 2,
+            started_at: Some(at(2)),
+            due_at: None,
+        };
+        assert_eq!(
+            serde_json::to_value(progress(&case.code, &entry, &settings)).unwrap_or_default(),
+            json!({
+                "MaHoSo": "G22.001-261129-0001", "NguoiXuLy": "Người xử lý có một cái tên dài hơn năm mươi ký tự ",
+                "ChucDanh": "", "ThoiDiemXuLy": "20261128090000", "PhongBanXuLy": "UBND xã", "NoiDungXuLy": "Tiếp nhận",
+                "TrangThai": "2", "NgayBatDau": "20261128090000", "NgayKetThucTheoQuyDinh": "",
+            })
+        );
+    }
 
     #[test]
     fn dates_are_written_in_vietnam_time() {
@@ -430,15 +628,21 @@ mod tests {
         assert!(PortalSettings::parse_status_map("0,2,3,4,5,6,7,8,9,10").is_err());
         let settings = PortalSettings { status_map: [1, 2, 3, 4, 5, 6, 7, 8, 11, 12], ..PortalSettings::default() };
         let case = CaseSnapshot { status_code: 9, ..CaseSnapshot::default() };
-        assert_eq!(dossier(&case, &settings)["TrangThaiHoSo"], "11");
+        let payload = serde_json::to_value(dossier(&case, &settings)).unwrap_or_default();
+        assert_eq!(payload["TrangThaiHoSo"], "11");
+        assert_eq!(payload["NgayTiepNhan"], "", "a date the case has not reached is empty");
+        assert_eq!(payload["DinhDanhCHS"], json!([]));
     }
 
     #[test]
     fn the_applicants_identity_is_sent_only_when_it_is_a_national_id() {
         let mut party = Party { id_type: "cccd".into(), id_number: "004099012345".into(), ..Party::default() };
-        assert_eq!(identities(&party), json!([{"LoaiDinhDanh": "1", "SoDinhDanh": "004099012345"}]));
+        let case = |party: &Party| CaseSnapshot { applicant: party.clone(), ..CaseSnapshot::default() };
+        let settings = PortalSettings::default();
+        let sent = |party: &Party| serde_json::to_value(dossier(&case(party), &settings)).unwrap_or_default()["DinhDanhCHS"].clone();
+        assert_eq!(sent(&party), json!([{"LoaiDinhDanh": "1", "SoDinhDanh": "004099012345"}]));
         party.id_type = "passport".into();
-        assert_eq!(identities(&party), json!([]), "no placeholder (domain.md §10.2)");
+        assert_eq!(sent(&party), json!([]), "no placeholder (domain.md §10.2)");
         assert!(already_exists("Hồ sơ đã tồn tại trên hệ thống"));
         assert!(!already_exists("Thêm mới thành công"));
     }

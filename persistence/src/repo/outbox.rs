@@ -85,6 +85,26 @@ pub struct MessageRow {
     pub leased_at: Option<NaiveDateTime>,
 }
 
+/// A message as a dispatcher delivers it ([`leased`]): what it sends, to whom, and what the
+/// outcome of the try needs. Not the whole row: the dispatcher reads a batch every round, and
+/// on SQLite every timestamp column is text parsed on the way out. No `Debug`, as
+/// [`MessageRow`].
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox_messages)]
+pub struct LeasedMessage {
+    pub seq: i64,
+    pub id: String,
+    pub target: String,
+    pub kind: String,
+    pub ordering_key: String,
+    pub subject: String,
+    pub payload: String,
+    /// The attempt this try is (the claim raised it).
+    pub attempts: i32,
+    /// Where the retry horizon is counted from.
+    pub retry_from: NaiveDateTime,
+}
+
 /// One try of a message.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outbox_attempts, treat_none_as_default_value = false)]
@@ -247,7 +267,7 @@ pub fn claim_plan(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<Str
 ///
 /// # Errors
 /// Database errors.
-pub fn claim(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<MessageRow>, RepoError> {
+pub fn claim(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<LeasedMessage>, RepoError> {
     let taken = lease_due(conn, lease)?;
     leased(conn, lease.worker, &taken)
 }
@@ -324,16 +344,16 @@ pub fn lease_due(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<Take
 ///
 /// # Errors
 /// Database errors.
-pub fn leased(conn: &mut AnyConnection, worker: &str, taken: &[Taken]) -> Result<Vec<MessageRow>, RepoError> {
+pub fn leased(conn: &mut AnyConnection, worker: &str, taken: &[Taken]) -> Result<Vec<LeasedMessage>, RepoError> {
     let attempts: std::collections::HashMap<i64, i32> = taken.iter().map(|t| (t.seq, t.attempt)).collect();
     let mut out = Vec::with_capacity(taken.len());
     for chunk in taken.chunks(500) {
         let seqs: Vec<i64> = chunk.iter().map(|t| t.seq).collect();
         // On the concrete connection, as [`crate::repo::cases::sync_rows`].
-        let rows: Vec<MessageRow> = crate::per_backend!(&mut *conn, |c| outbox_messages::table
+        let rows: Vec<LeasedMessage> = crate::per_backend!(&mut *conn, |c| outbox_messages::table
             .filter(outbox_messages::seq.eq_any(&seqs))
             .filter(outbox_messages::lease_owner.eq(worker))
-            .select(MessageRow::as_select())
+            .select(LeasedMessage::as_select())
             .load(c))?;
         out.extend(rows.into_iter().filter(|r| attempts.get(&r.seq) == Some(&r.attempts)));
     }
