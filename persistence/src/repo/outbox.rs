@@ -399,23 +399,27 @@ pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Resu
     crate::db::write_tx(conn, |conn| {
         let mut recorded = Vec::with_capacity(done.len());
         let mut seqs = Vec::with_capacity(done.len());
-        // The common case, delivered without a receipt, in one statement per 500: the messages
-        // whose lease this worker still holds (rows locked on PostgreSQL) are marked sent.
+        // The common case, delivered without a receipt, in one statement per attempt number
+        // and 500 messages: those whose lease of that attempt this worker still holds are
+        // marked sent, and the statement returns which (an outcome that comes after its lease
+        // was taken over changes nothing). One statement: the outcomes of a round are written
+        // on SQLite's one writer, with the requests' writes.
         let (plain, rest): (Vec<&Finished>, Vec<&Finished>) =
             done.iter().partition(|d| matches!(d.outcome, Outcome::Sent { reference: None }) && d.response_status == Some(200));
-        for chunk in plain.chunks(500) {
-            let wanted: Vec<i64> = chunk.iter().map(|d| d.seq).collect();
-            let list = wanted.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-            let lock = if conn.backend() == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
-            let sql = format!("SELECT seq, attempts FROM outbox_messages WHERE seq IN ({list}) AND lease_owner = $1{lock}");
-            let held: Vec<Held> = crate::per_backend!(conn, |c| diesel::sql_query(&sql).bind::<Text, _>(worker).load(c))?;
-            let held: std::collections::HashMap<i64, i32> = held.into_iter().map(|h| (h.seq, h.attempts)).collect();
-            let mine: Vec<&Finished> = chunk.iter().copied().filter(|d| held.get(&d.seq) == Some(&d.attempt)).collect();
-            if mine.is_empty() {
-                continue;
-            }
-            let at = mine.iter().map(|d| d.finished_at).max().unwrap_or(mine[0].finished_at);
-            diesel::update(outbox_messages::table.filter(outbox_messages::seq.eq_any(mine.iter().map(|d| d.seq))))
+        let mut by_attempt: std::collections::BTreeMap<i32, Vec<&Finished>> = std::collections::BTreeMap::new();
+        for item in plain {
+            by_attempt.entry(item.attempt).or_default().push(item);
+        }
+        for (attempt, items) in by_attempt {
+            for chunk in items.chunks(500) {
+                let wanted: Vec<i64> = chunk.iter().map(|d| d.seq).collect();
+                let at = chunk.iter().map(|d| d.finished_at).max().unwrap_or(chunk[0].finished_at);
+                let changed: Vec<i64> = crate::per_backend!(&mut *conn, |c| diesel::update(
+                    outbox_messages::table
+                        .filter(outbox_messages::seq.eq_any(&wanted))
+                        .filter(outbox_messages::lease_owner.eq(worker))
+                        .filter(outbox_messages::attempts.eq(attempt))
+                )
                 .set((
                     outbox_messages::status.eq("sent"),
                     outbox_messages::sent_at.eq(Some(at)),
@@ -425,9 +429,11 @@ pub fn finish(conn: &mut AnyConnection, worker: &str, done: &[Finished]) -> Resu
                     outbox_messages::last_response_status.eq(Some(200)),
                     outbox_messages::updated_at.eq(at),
                 ))
-                .execute(conn)?;
-            // A delivering try stays with its message (see [`attempts`]).
-            seqs.extend(mine.iter().map(|d| d.seq));
+                .returning(outbox_messages::seq)
+                .get_results(c))?;
+                // A delivering try stays with its message (see [`attempts`]).
+                seqs.extend(changed);
+            }
         }
         for item in rest {
             let mine = outbox_messages::table
@@ -522,14 +528,6 @@ fn mark_failure(
             outbox_messages::updated_at.eq(item.finished_at),
         ))
         .execute(conn)?)
-}
-
-#[derive(QueryableByName)]
-struct Held {
-    #[diesel(sql_type = BigInt)]
-    seq: i64,
-    #[diesel(sql_type = Integer)]
-    attempts: i32,
 }
 
 fn attempt_row(worker: &str, item: &Finished) -> AttemptRow {
