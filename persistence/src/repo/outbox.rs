@@ -203,6 +203,12 @@ struct Candidate {
     lease_until: Option<NaiveDateTime>,
 }
 
+/// The statuses of a message still to deliver, as the open messages' partial indexes name them
+/// (migrations 18 and 23). Written out in the SQL, never bound: a partial index serves only a
+/// condition that visibly implies its own, and with the statuses as parameters both databases
+/// read every message kept.
+const OPEN_STATUSES: &str = "('pending', 'failed')";
+
 /// The claim's selection of candidates: due, unleased, and each the earliest open message of
 /// its target and ordering key.
 fn claim_sql(backend: crate::Backend, targets: &[&str]) -> String {
@@ -226,9 +232,9 @@ fn claim_sql(backend: crate::Backend, targets: &[&str]) -> String {
     // backlog of 30,000 that was most of the database's time per message delivered.
     format!(
         "SELECT m.seq, m.id, m.attempts, m.lease_owner, m.lease_until FROM outbox_messages m \
-         WHERE m.status IN ('pending', 'failed') AND m.next_attempt_at <= $1 \
+         WHERE m.status IN {OPEN_STATUSES} AND m.next_attempt_at <= $1 \
            AND (m.lease_until IS NULL OR m.lease_until < $1) AND m.target IN ({targets}) \
-           AND m.seq = (SELECT e.seq FROM outbox_messages e WHERE e.status IN ('pending', 'failed') \
+           AND m.seq = (SELECT e.seq FROM outbox_messages e WHERE e.status IN {OPEN_STATUSES} \
                AND e.target = m.target AND e.ordering_key = m.ordering_key ORDER BY e.seq LIMIT 1) \
          ORDER BY m.next_attempt_at, m.seq LIMIT $2{lock}"
     )
@@ -755,14 +761,15 @@ struct DepthRow {
 /// # Errors
 /// Database errors.
 pub fn depth(conn: &mut AnyConnection) -> Result<Depth, RepoError> {
-    // Open and dead messages through their partial indexes, with the statuses written out: a
-    // partial index serves only a condition that visibly implies its own. `status <> 'sent'`
-    // read every message kept (90 days of them by default) on each scrape of `/metrics`.
-    let sql = "SELECT target, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox_messages \
-               WHERE status IN ('pending', 'failed') GROUP BY target, status \
-               UNION ALL SELECT target, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox_messages \
-               WHERE status = 'dead' GROUP BY target, status ORDER BY 1, 2";
-    let rows: Vec<DepthRow> = crate::per_backend!(conn, |c| diesel::sql_query(sql).load(c))?;
+    // Open and dead messages through their partial indexes ([`OPEN_STATUSES`]): `status <>
+    // 'sent'` read every message kept (90 days of them by default) on each scrape of `/metrics`.
+    let sql = format!(
+        "SELECT target, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox_messages \
+         WHERE status IN {OPEN_STATUSES} GROUP BY target, status \
+         UNION ALL SELECT target, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox_messages \
+         WHERE status = 'dead' GROUP BY target, status ORDER BY 1, 2"
+    );
+    let rows: Vec<DepthRow> = crate::per_backend!(conn, |c| diesel::sql_query(&sql).load(c))?;
     let oldest_open = rows.iter().filter(|r| r.status != "dead").filter_map(|r| r.oldest).min();
     Ok(Depth { by_target_status: rows.into_iter().map(|r| (r.target, r.status, r.n)).collect(), oldest_open })
 }
@@ -772,10 +779,8 @@ pub fn depth(conn: &mut AnyConnection) -> Result<Depth, RepoError> {
 /// # Errors
 /// Database errors.
 pub fn open_count(conn: &mut AnyConnection, target: &str) -> Result<i64, RepoError> {
-    // The statuses written out, so that the open messages' partial index serves it (see
-    // [`depth`]).
-    let sql = "SELECT COUNT(*) AS n FROM outbox_messages WHERE target = $1 AND status IN ('pending', 'failed')";
-    let row: CountRow = crate::per_backend!(conn, |c| diesel::sql_query(sql).bind::<Text, _>(target).get_result(c))?;
+    let sql = format!("SELECT COUNT(*) AS n FROM outbox_messages WHERE target = $1 AND status IN {OPEN_STATUSES}");
+    let row: CountRow = crate::per_backend!(conn, |c| diesel::sql_query(&sql).bind::<Text, _>(target).get_result(c))?;
     Ok(row.n)
 }
 
