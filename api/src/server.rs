@@ -369,6 +369,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         metrics: Arc::new(Metrics::default()),
         limiter: Arc::new(RateLimiter::default()),
         holidays: Arc::new(domain::calendar::DefaultHolidays::new(config.holiday_rules.clone())),
+        background: Arc::default(),
         files: persistence::files::FileStore::new(config.data_dir.join("files")),
         names,
         lookups: Arc::new(crate::lookup_cache::LookupCache::new(config.lookup_cache_ttl)),
@@ -393,7 +394,7 @@ pub struct Started {
 pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started> {
     let workers = state.config.workers.max(1);
     let data = web::Data::new(state);
-    let mut background = crate::background::Workers::default();
+    let mut background = crate::background::Workers::new(data.background.clone());
     // Housekeeping: forget idempotency keys older than 24 hours, and sent outbox messages past
     // their retention (in slices, so that no transaction holds the writer for long).
     let (pool, retention) = (data.pool.clone(), data.config.outbox.retention);

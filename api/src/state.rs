@@ -36,6 +36,8 @@ pub struct AppState {
     pub sso: Option<Arc<integrations::oidc::OidcClient>>,
     /// Clients of the systems the outbox delivers to.
     pub deliverers: crate::outbox::Deliverers,
+    /// The states of this process's background threads (`/health/ready`, `/metrics`).
+    pub background: Arc<crate::background::Health>,
     /// The generated default holidays (the overrides are read from the database per use).
     pub holidays: Arc<domain::calendar::DefaultHolidays>,
 }

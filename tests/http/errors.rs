@@ -73,6 +73,8 @@ async fn health_metrics_openapi_and_swagger_are_served() {
         assert_eq!(ready.body["migrations_ok"], true);
         assert_eq!(ready.body["database"], if backend == Backend::Sqlite { "sqlite" } else { "postgres" });
         assert_eq!(ready.body["integrations"]["national_portal"], "off");
+        assert_eq!(ready.body["background"]["motcua-audit-chainer"], json!({"status": "running", "panics": 0}), "{}", ready.text);
+        assert!(ready.body["background"].get("motcua-outbox").is_none(), "no dispatcher without a receiver: {}", ready.text);
         app.get("/nope", None).await;
         let metrics = app.get("/metrics", None).await;
         assert!(
@@ -81,6 +83,7 @@ async fn health_metrics_openapi_and_swagger_are_served() {
             metrics.text
         );
         assert!(metrics.text.contains("status=\"404\""));
+        assert!(metrics.text.contains("motcua_background_panics_total{thread=\"motcua-stats\"} 0"), "{}", metrics.text);
         assert!(metrics.text.contains("motcua_http_request_duration_seconds_bucket"));
         let spec = app.get("/api/v1/openapi.json", None).await;
         assert_eq!(spec.body, serde_json::to_value(api::server::openapi()).unwrap(), "served spec equals the generated one");

@@ -70,6 +70,7 @@ async fn the_portal_down_then_back_gets_every_change_in_order_and_none_twice() {
         let w = world_with(backend, portal_env(&portal)).await;
         let ready = w.app.get("/health/ready", None).await;
         assert_eq!(ready.body["integrations"]["national_portal"], "on");
+        assert_eq!(ready.body["background"]["motcua-outbox"], json!({"status": "running", "panics": 0}), "{}", ready.text);
         let codes = [full_run(&w).await, full_run(&w).await];
         let subjects: Vec<&str> = codes.iter().map(String::as_str).collect();
         assert_eq!(messages(&w, &codes[0]).await.len(), 5, "{backend:?}: one message per change");

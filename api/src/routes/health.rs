@@ -28,6 +28,20 @@ pub struct ReadyResponse {
     pub migrations_ok: bool,
     /// Each external system and whether it is configured (`on`) or not (`off`).
     pub integrations: std::collections::BTreeMap<String, String>,
+    /// Each background thread of this instance (outbox dispatcher, schedulers, housekeeping)
+    /// and how it is doing. A thread that panicked is started again and its panics are
+    /// counted; that does not make the instance not ready (it still serves requests), so alert
+    /// on `panics` or on `motcua_background_panics_total` in `/metrics`.
+    pub background: std::collections::BTreeMap<String, BackgroundThread>,
+}
+
+/// A background thread's state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BackgroundThread {
+    /// `running`, `restarting` (it panicked and starts again after a pause) or `stopped`.
+    pub status: String,
+    /// Panics caught in it since the process started.
+    pub panics: u64,
 }
 
 /// The process is up.
@@ -65,6 +79,12 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         database_ok: checks.is_some(),
         migrations_ok: checks == Some(true),
         integrations,
+        background: state
+            .background
+            .threads()
+            .into_iter()
+            .map(|(name, t)| (name, BackgroundThread { status: t.status.as_str().to_owned(), panics: t.panics }))
+            .collect(),
     };
     if checks == Some(true) { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
@@ -91,6 +111,10 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             load(&counts.writes),
             load(&counts.commits)
         );
+    }
+    extra.push_str("# HELP motcua_background_panics_total Panics caught in this instance's background threads (each thread goes on).\n# TYPE motcua_background_panics_total counter\n");
+    for (name, thread) in state.background.threads() {
+        let _ = writeln!(extra, "motcua_background_panics_total{{thread=\"{name}\"}} {}", thread.panics);
     }
     if let Some(depth) = depth {
         extra.push_str("# HELP motcua_outbox_messages Outbox messages not yet sent, by target and status (all instances).\n# TYPE motcua_outbox_messages gauge\n");
