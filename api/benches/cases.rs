@@ -518,6 +518,7 @@ async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url:
     let rounds: usize = std::env::var("MOTCUA_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(5);
     let mut rates = vec![vec![f64::NAN; 4]; rounds];
     let mut cpu = vec![vec![f64::NAN; 4]; rounds];
+    let mut writer = vec![vec![f64::NAN; 4]; rounds];
     for (round, rates) in rates.iter_mut().enumerate() {
         let mut order = configurations.clone();
         if round % 2 == 1 {
@@ -530,11 +531,16 @@ async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url:
                 fresh.push(login(&server.base, officer, "bench-pass-2026").await);
             }
             settle(database_url);
-            let (before, wal) = (Cpu::now(), wal_bytes(database_url));
+            let (before, wal, held) = (Cpu::now(), wal_bytes(database_url), WriterUse::read(&server.base).await);
             let run = intake_run(&server.base, Arc::new(fresh), setup, body).await;
             let used = Cpu::now().since(&before);
             report(&format!("round {}: {label}", round + 1), &run, "cases/s");
             println!("    machine CPU: {}", used.describe(run.ok));
+            if let (Some(held), Some(after)) = (held, WriterUse::read(&server.base).await) {
+                let (line, per_case) = after.since(&held, run.ok);
+                println!("    SQLite writer: {line}");
+                writer[round][i] = per_case;
+            }
             if let (Some(wal), Some(after)) = (wal, wal_bytes(database_url)) {
                 #[expect(clippy::cast_precision_loss, reason = "a size for display")]
                 let per_case = (after - wal) / 1024.0 / run.ok.max(1) as f64;
@@ -568,6 +574,8 @@ async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url:
     let paired_cpu = |n: usize, of: usize| median(cpu.iter().map(|r| cost(r[of], r[n])).collect());
     let per_round = |n: usize, of: usize| rates.iter().map(|r| format!("{:.1}%", cost(r[n], r[of]))).collect::<Vec<_>>().join(", ");
     let rate_of = |i: usize| median(rates.iter().map(|r| r[i]).collect());
+    // The one SQLite writer's time per case: what the configuration adds to the serial part.
+    let writer_added = |n: usize, of: usize| median(writer.iter().map(|r| r[n] - r[of]).collect());
     println!("  intake, median of {rounds} rounds: {:.0} cases/s with counters and no outbox", rate_of(0));
     if counters {
         println!(
@@ -590,6 +598,58 @@ async fn costs(env: &HashMap<&'static str, String>, setup: &Setup, database_url:
             rate_of(3),
             paired_cpu(3, 0)
         );
+        if writer.iter().all(|r| !r[0].is_nan()) {
+            println!(
+                "  outbox time on the SQLite writer, added per case (median of rounds): {:.0} us while delivering, {:.0} us writing only (of {:.0} us a case without the outbox)",
+                writer_added(2, 0),
+                writer_added(3, 0),
+                median(writer.iter().map(|r| r[0]).collect())
+            );
+        }
+    }
+}
+
+/// The SQLite writer's counters on `/metrics` (writes, commits, seconds held and working).
+struct WriterUse {
+    writes: f64,
+    commits: f64,
+    held: f64,
+    working: f64,
+    at: Instant,
+}
+
+impl WriterUse {
+    /// The counters now (`None` on PostgreSQL, which has no single writer).
+    async fn read(base: &str) -> Option<Self> {
+        let text = reqwest::get(format!("{base}/metrics")).await.ok()?.text().await.ok()?;
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.trim().parse::<f64>().ok()))
+        };
+        Some(Self {
+            writes: value("motcua_sqlite_writes_total")?,
+            commits: value("motcua_sqlite_write_commits_total")?,
+            held: value("motcua_sqlite_writer_held_seconds_total")?,
+            working: value("motcua_sqlite_writer_working_seconds_total")?,
+            at: Instant::now(),
+        })
+    }
+
+    /// What the writer did since `before` for `cases` cases: a line to print and the
+    /// microseconds it was held per case.
+    fn since(&self, before: &Self, cases: usize) -> (String, f64) {
+        #[expect(clippy::cast_precision_loss, reason = "rates for display")]
+        let cases = cases.max(1) as f64;
+        let elapsed = self.at.duration_since(before.at).as_secs_f64();
+        let (held, working) = (self.held - before.held, self.working - before.working);
+        let per_case = held * 1e6 / cases;
+        let line = format!(
+            "held {:.0}% of the run ({per_case:.0} us a case), working {:.0} us a case; {:.1} writes a commit",
+            held * 100.0 / elapsed,
+            working * 1e6 / cases,
+            (self.writes - before.writes) / (self.commits - before.commits).max(1.0)
+        );
+        (line, per_case)
     }
 }
 
@@ -682,6 +742,7 @@ async fn dispatcher(with_portal: &HashMap<&str, String>, database_url: &str) {
     let mark = persistence::now();
     let (started, cpu) = (Instant::now(), Cpu::now());
     let server = serve(with_portal).await;
+    let writer = WriterUse::read(&server.base).await;
     // Whether any message is still open, as cheap a probe as there is: counting the open ones
     // every 20 ms cost the database more than the dispatcher did on a backlog of 30,000. The
     // statuses are written out: SQLite uses a partial index only for a condition it can see
@@ -719,6 +780,10 @@ async fn dispatcher(with_portal: &HashMap<&str, String>, database_url: &str) {
     // The dispatcher alone on the machine: what each delivery costs all processes (server,
     // database, receiver), the server's start included.
     println!("    machine CPU while draining: {}", used.describe(usize::try_from(backlog).unwrap_or(0)).replace(" a case", " a message"));
+    if let (Some(writer), Some(after)) = (writer, WriterUse::read(&server.base).await) {
+        let (line, _) = after.since(&writer, usize::try_from(backlog).unwrap_or(0));
+        println!("    SQLite writer while draining: {}", line.replace(" a case", " a message"));
+    }
     if let Some((text, stored)) = payload_sizes(database_url) {
         println!("  outbox payloads: {text:.0} bytes of JSON on average, {stored:.0} bytes stored");
     }

@@ -84,6 +84,8 @@ async fn health_metrics_openapi_and_swagger_are_served() {
         );
         assert!(metrics.text.contains("status=\"404\""));
         assert!(metrics.text.contains("motcua_background_panics_total{thread=\"motcua-stats\"} 0"), "{}", metrics.text);
+        let writer_metrics = metrics.text.contains("motcua_sqlite_writer_held_seconds_total ");
+        assert_eq!(writer_metrics, backend == Backend::Sqlite, "the SQLite writer's occupancy, on SQLite only: {}", metrics.text);
         assert!(metrics.text.contains("motcua_http_request_duration_seconds_bucket"));
         let spec = app.get("/api/v1/openapi.json", None).await;
         assert_eq!(spec.body, serde_json::to_value(api::server::openapi()).unwrap(), "served spec equals the generated one");

@@ -104,12 +104,18 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     );
     if let Some(counts) = state.pool.write_counts() {
         let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+        #[expect(clippy::cast_precision_loss, reason = "seconds for display")]
+        let seconds = |micros: &std::sync::atomic::AtomicU64| load(micros) as f64 / 1e6;
         let _ = write!(
             extra,
             "# HELP motcua_sqlite_writes_total Write transactions of requests on SQLite.\n# TYPE motcua_sqlite_writes_total counter\nmotcua_sqlite_writes_total {}\n\
-             # HELP motcua_sqlite_write_commits_total Commits they took (several writes waiting for the writer are committed together).\n# TYPE motcua_sqlite_write_commits_total counter\nmotcua_sqlite_write_commits_total {}\n",
+             # HELP motcua_sqlite_write_commits_total Commits they took (several writes waiting for the writer are committed together).\n# TYPE motcua_sqlite_write_commits_total counter\nmotcua_sqlite_write_commits_total {}\n\
+             # HELP motcua_sqlite_writer_held_seconds_total Time the one SQLite writer was held (requests and background work); its rate near 1 means writes wait for it.\n# TYPE motcua_sqlite_writer_held_seconds_total counter\nmotcua_sqlite_writer_held_seconds_total {}\n\
+             # HELP motcua_sqlite_writer_working_seconds_total Of that time, the time spent in the writes and their commits.\n# TYPE motcua_sqlite_writer_working_seconds_total counter\nmotcua_sqlite_writer_working_seconds_total {}\n",
             load(&counts.writes),
-            load(&counts.commits)
+            load(&counts.commits),
+            seconds(&counts.held_micros),
+            seconds(&counts.working_micros)
         );
     }
     extra.push_str("# HELP motcua_background_panics_total Panics caught in this instance's background threads (each thread goes on).\n# TYPE motcua_background_panics_total counter\n");
