@@ -198,6 +198,39 @@ fn timestamps_round_trip_at_microsecond_precision() {
     }
 }
 
+/// Timestamps read through `timestamp::{Ts, OptTs}` (the fast SQLite parse) as diesel's own
+/// parser reads them: in diesel's form, in forms only diesel's parser reads, and null.
+#[test]
+fn fast_timestamp_columns_read_what_diesel_reads() {
+    use chrono::Timelike;
+    #[derive(QueryableByName)]
+    struct Read {
+        #[diesel(sql_type = diesel::sql_types::Timestamp, deserialize_as = persistence::timestamp::Ts)]
+        written: chrono::NaiveDateTime,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        by_diesel: chrono::NaiveDateTime,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, deserialize_as = persistence::timestamp::OptTs)]
+        other_form: Option<chrono::NaiveDateTime>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, deserialize_as = persistence::timestamp::OptTs)]
+        none: Option<chrono::NaiveDateTime>,
+    }
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_micro_opt(7, 8, 9, 123_450).unwrap();
+    for db in databases(false) {
+        let mut conn = db.pool.get().unwrap();
+        let (other, cast) = match db.backend {
+            Backend::Sqlite => ("'2026-11-30T07:08:09Z'", ""),
+            Backend::Postgres => ("TIMESTAMP '2026-11-30 07:08:09'", "::timestamp"),
+        };
+        let sql = format!("SELECT $1{cast} AS written, $1{cast} AS by_diesel, {other} AS other_form, NULL{cast} AS none");
+        let read: Read =
+            persistence::per_backend!(&mut *conn, |c| diesel::sql_query(&sql).bind::<diesel::sql_types::Timestamp, _>(at).get_result(c))
+                .unwrap();
+        assert_eq!((read.written, read.by_diesel), (at, at), "{:?}", db.backend);
+        assert_eq!(read.other_form, Some(at.with_nanosecond(0).unwrap()), "{:?}", db.backend);
+        assert_eq!(read.none, None, "{:?}", db.backend);
+    }
+}
+
 #[test]
 fn search_is_case_and_diacritic_insensitive_with_literal_wildcards() {
     for db in databases(true) {

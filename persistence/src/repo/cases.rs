@@ -30,21 +30,31 @@ pub struct CaseRow {
     pub return_method: String,
     pub current_step: Option<String>,
     pub assignee_id: Option<String>,
+    #[diesel(deserialize_as = crate::timestamp::Ts)]
     pub submitted_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub received_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub due_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub original_due_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub paused_at: Option<NaiveDateTime>,
     pub supplement_count: i32,
     pub supplement_seconds: i64,
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub finished_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub returned_at: Option<NaiveDateTime>,
     pub revision: i32,
+    #[diesel(deserialize_as = crate::timestamp::Ts)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::timestamp::Ts)]
     pub updated_at: NaiveDateTime,
     /// Folded code and names, for the inbox search.
     pub search: String,
     /// When the current workflow step is due.
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub step_due_at: Option<NaiveDateTime>,
 }
 
@@ -54,6 +64,7 @@ pub struct CaseRow {
 pub struct EventRow {
     pub case_id: String,
     pub seq: i32,
+    #[diesel(deserialize_as = crate::timestamp::Ts)]
     pub at: NaiveDateTime,
     pub actor_id: Option<String>,
     pub action: String,
@@ -61,8 +72,10 @@ pub struct EventRow {
     pub to_status: String,
     pub step: Option<String>,
     pub note: Option<String>,
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub due_at: Option<NaiveDateTime>,
     /// When the step entered by this event is due.
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub step_due_at: Option<NaiveDateTime>,
     /// The action's parameters (supplement items, payment items, decision, hand-over), JSON.
     pub details: Option<String>,
@@ -187,9 +200,13 @@ pub struct SyncRow {
     pub summary: String,
     pub documents: String,
     pub return_method: String,
+    #[diesel(deserialize_as = crate::timestamp::Ts)]
     pub submitted_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub received_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub finished_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::timestamp::OptTs)]
     pub returned_at: Option<NaiveDateTime>,
 }
 

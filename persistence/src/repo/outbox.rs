@@ -102,6 +102,7 @@ pub struct LeasedMessage {
     /// The attempt this try is (the claim raised it).
     pub attempts: i32,
     /// Where the retry horizon is counted from.
+    #[diesel(deserialize_as = crate::timestamp::Ts)]
     pub retry_from: NaiveDateTime,
 }
 
