@@ -756,6 +756,29 @@ mod outbox_queue {
         }
     }
 
+    /// `depth` (every scrape of `/metrics`) reads the open and dead messages through their
+    /// partial indexes, never the sent ones that make up most of the table.
+    #[test]
+    fn the_depth_reads_the_partial_indexes_not_every_message() {
+        for db in databases(true) {
+            let mut conn = db.pool.get().unwrap();
+            let old: Vec<NewMessage> = (0..3000).map(|i| message(&format!("OLD{i}"), 1)).collect();
+            outbox::enqueue(&mut conn, at(0), &old).unwrap();
+            persistence::db::execute_raw(&mut conn, "UPDATE outbox_messages SET status = 'sent'").unwrap();
+            outbox::enqueue(&mut conn, at(10), &[message("NEW", 1)]).unwrap();
+            persistence::db::analyze(&mut conn).unwrap();
+            let plan = outbox::depth_plan(&mut conn).unwrap().join("\n");
+            let scans_table = match db.backend {
+                Backend::Sqlite => plan.lines().any(|l| l.contains("SCAN outbox_messages") && !l.contains("INDEX")),
+                Backend::Postgres => plan.contains("Seq Scan"),
+            };
+            assert!(!scans_table, "{:?}: depth reads every message:\n{plan}", db.backend);
+            assert!(plan.contains("outbox_messages_dead_idx"), "{:?}: the dead ones through their index:\n{plan}", db.backend);
+            let depth = outbox::depth(&mut conn).unwrap();
+            assert_eq!(depth.by_target_status, [("national_portal".into(), "pending".into(), 1)], "{:?}", db.backend);
+        }
+    }
+
     #[test]
     fn a_dead_message_is_replayed_by_hand_and_other_targets_are_not_claimed() {
         for db in databases(true) {

@@ -762,17 +762,38 @@ struct DepthRow {
 /// # Errors
 /// Database errors.
 pub fn depth(conn: &mut AnyConnection) -> Result<Depth, RepoError> {
-    // Open and dead messages through their partial indexes ([`OPEN_STATUSES`]): `status <>
-    // 'sent'` read every message kept (90 days of them by default) on each scrape of `/metrics`.
-    let sql = format!(
+    let rows: Vec<DepthRow> = crate::per_backend!(conn, |c| diesel::sql_query(depth_sql()).load(c))?;
+    let oldest_open = rows.iter().filter(|r| r.status != "dead").filter_map(|r| r.oldest).min();
+    Ok(Depth { by_target_status: rows.into_iter().map(|r| (r.target, r.status, r.n)).collect(), oldest_open })
+}
+
+/// The query of [`depth`]: open and dead messages through their partial indexes
+/// ([`OPEN_STATUSES`]). With `status <> 'sent'` it read every message kept (90 days of them by
+/// default) on each scrape of `/metrics`.
+fn depth_sql() -> String {
+    format!(
         "SELECT target, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox_messages \
          WHERE status IN {OPEN_STATUSES} GROUP BY target, status \
          UNION ALL SELECT target, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox_messages \
          WHERE status = 'dead' GROUP BY target, status ORDER BY 1, 2"
-    );
-    let rows: Vec<DepthRow> = crate::per_backend!(conn, |c| diesel::sql_query(&sql).load(c))?;
-    let oldest_open = rows.iter().filter(|r| r.status != "dead").filter_map(|r| r.oldest).min();
-    Ok(Depth { by_target_status: rows.into_iter().map(|r| (r.target, r.status, r.n)).collect(), oldest_open })
+    )
+}
+
+/// How the database would run [`depth`] now, one line per plan node, as [`claim_plan`]: for
+/// the test that it reads the open and dead messages' partial indexes, not every message.
+///
+/// # Errors
+/// Database errors.
+pub fn depth_plan(conn: &mut AnyConnection) -> Result<Vec<String>, RepoError> {
+    let sql = depth_sql();
+    Ok(match conn {
+        AnyConnection::Postgresql(c) => {
+            diesel::sql_query(format!("EXPLAIN {sql}")).load::<PgPlanLine>(c)?.into_iter().map(|l| l.line).collect()
+        }
+        AnyConnection::Sqlite(c) => {
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load::<SqlitePlanLine>(c)?.into_iter().map(|l| l.detail).collect()
+        }
+    })
 }
 
 /// How many messages to `target` are still open.
