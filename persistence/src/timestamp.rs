@@ -67,7 +67,7 @@ impl FromSql<Nullable<Timestamp>, Sqlite> for OptTs {
 
 impl FromSql<Nullable<Timestamp>, Pg> for OptTs {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(value).map(|t| Self(Some(t)))
+        <Ts as FromSql<Timestamp, Pg>>::from_sql(value).map(|t| Self(Some(t.0)))
     }
 
     fn from_nullable_sql(value: Option<PgValue<'_>>) -> deserialize::Result<Self> {

@@ -261,10 +261,19 @@ struct SqlitePlanLine {
 /// Database errors.
 pub fn claim_plan(conn: &mut AnyConnection, lease: &Lease<'_>) -> Result<Vec<String>, RepoError> {
     let sql = claim_sql(conn.backend(), lease.targets);
-    let explain = |how: &str| diesel::sql_query(format!("{how} {sql}")).bind::<Timestamp, _>(lease.now).bind::<BigInt, _>(lease.limit);
+    explain(conn, |how| diesel::sql_query(format!("{how} {sql}")).bind::<Timestamp, _>(lease.now).bind::<BigInt, _>(lease.limit))
+}
+
+/// The plan lines of the query `query(how)` builds with `how`, the backend's explain prefix
+/// (`EXPLAIN` on PostgreSQL, `EXPLAIN QUERY PLAN` on SQLite), with its parameters bound.
+fn explain<Q>(conn: &mut AnyConnection, query: impl Fn(&str) -> Q) -> Result<Vec<String>, RepoError>
+where
+    Q: for<'a> diesel::query_dsl::LoadQuery<'a, diesel::PgConnection, PgPlanLine>
+        + for<'a> diesel::query_dsl::LoadQuery<'a, diesel::SqliteConnection, SqlitePlanLine>,
+{
     Ok(match conn {
-        AnyConnection::Postgresql(c) => explain("EXPLAIN").load::<PgPlanLine>(c)?.into_iter().map(|l| l.line).collect(),
-        AnyConnection::Sqlite(c) => explain("EXPLAIN QUERY PLAN").load::<SqlitePlanLine>(c)?.into_iter().map(|l| l.detail).collect(),
+        AnyConnection::Postgresql(c) => query("EXPLAIN").load::<PgPlanLine>(c)?.into_iter().map(|l| l.line).collect(),
+        AnyConnection::Sqlite(c) => query("EXPLAIN QUERY PLAN").load::<SqlitePlanLine>(c)?.into_iter().map(|l| l.detail).collect(),
     })
 }
 
@@ -786,14 +795,7 @@ fn depth_sql() -> String {
 /// Database errors.
 pub fn depth_plan(conn: &mut AnyConnection) -> Result<Vec<String>, RepoError> {
     let sql = depth_sql();
-    Ok(match conn {
-        AnyConnection::Postgresql(c) => {
-            diesel::sql_query(format!("EXPLAIN {sql}")).load::<PgPlanLine>(c)?.into_iter().map(|l| l.line).collect()
-        }
-        AnyConnection::Sqlite(c) => {
-            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load::<SqlitePlanLine>(c)?.into_iter().map(|l| l.detail).collect()
-        }
-    })
+    explain(conn, |how| diesel::sql_query(format!("{how} {sql}")))
 }
 
 /// How many messages to `target` are still open.
