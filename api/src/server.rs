@@ -363,7 +363,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         sso,
         deliverers,
         lookup_batch,
-        pool: crate::db::DbPool::new(pool, writer, config.sqlite_write_batch),
+        pool: crate::db::DbPool::new(pool, writer, config.sqlite_write_batch).map_err(StartError::Io)?,
         backend,
         keys: Arc::new(JwtKeys::new(&secret)),
         metrics: Arc::new(Metrics::default()),
