@@ -327,4 +327,56 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         assert!(outcome.expect("the background work did not get the writer in 10 s").expect("thread"));
     }
+
+    /// A write that panics is answered with an error and undone, and the writer's thread goes
+    /// on with the next writes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_that_panics_leaves_the_writer_running() {
+        let dir = std::env::temp_dir().join(format!("motcua-db-{}", uuid::Uuid::new_v4().simple()));
+        let url = dir.join("test.db").to_string_lossy().into_owned();
+        let pool = DbPool::new(
+            persistence::build_pool(&url, 4, true).expect("pool"),
+            Some(persistence::build_writer_pool(&url).expect("writer")),
+            8,
+        )
+        .expect("writer thread");
+        let sql = |statement: &'static str| {
+            move |conn: &mut AnyConnection| match conn {
+                AnyConnection::Sqlite(c) => diesel::connection::SimpleConnection::batch_execute(c, statement).map_err(ApiError::internal),
+                AnyConnection::Postgresql(_) => unreachable!("an SQLite test"),
+            }
+        };
+        write(&pool, sql("CREATE TABLE t (n INTEGER)")).await.expect("create");
+        let panicking = write(&pool, move |conn| -> Result<(), ApiError> {
+            sql("INSERT INTO t VALUES (1)")(conn)?;
+            panic!("a bug in a write");
+        });
+        // Alone in its group, then in a group with another write.
+        assert!(panicking.await.is_err(), "the panicking write is answered with an error");
+        let panicking = write(&pool, move |conn| -> Result<(), ApiError> {
+            sql("INSERT INTO t VALUES (1)")(conn)?;
+            panic!("a bug in a write");
+        });
+        let (panicked, after) = tokio::join!(panicking, write(&pool, sql("INSERT INTO t VALUES (2)")));
+        assert!(panicked.is_err(), "the panicking write is answered with an error");
+        after.expect("a write beside it");
+        write(&pool, sql("INSERT INTO t VALUES (3)")).await.expect("a later write");
+        let rows: Vec<i32> = run(&pool, |conn| {
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::Integer)]
+                n: i32,
+            }
+            let rows: Vec<Row> = match conn {
+                AnyConnection::Sqlite(c) => diesel::sql_query("SELECT n FROM t ORDER BY n").load(c).map_err(ApiError::internal)?,
+                AnyConnection::Postgresql(_) => unreachable!("an SQLite test"),
+            };
+            Ok(rows.into_iter().map(|r| r.n).collect())
+        })
+        .await
+        .expect("read");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(rows, vec![2, 3], "the panicking write's insert is undone, the others kept");
+    }
 }
