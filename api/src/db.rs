@@ -155,10 +155,10 @@ impl DbPool {
         self.writer.as_ref().map(|w| &*w.counts)
     }
 
-    /// Runs background write work `f` (chainers, folders, schedulers) on the calling thread
-    /// with a pooled connection, holding the SQLite writer slot meanwhile so that it does not
-    /// collide with request writers inside SQLite's busy handler. `None` when no connection
-    /// can be had.
+    /// Runs background write work `f` (chainers, folders, schedulers) on the calling thread,
+    /// on SQLite with the writer's connection and holding its slot meanwhile, in turn with the
+    /// writer's thread (on PostgreSQL with a pooled connection). `None` when no connection can
+    /// be had.
     pub fn background<T>(&self, f: impl FnOnce(&mut AnyConnection) -> T) -> Option<T> {
         let Some(writer) = &self.writer else {
             let mut conn = self.pool.get().ok()?;
