@@ -257,6 +257,32 @@ mod tests {
         assert_eq!(health.threads()["test-panicky"].status, ThreadStatus::Stopped);
     }
 
+    /// The periodic jobs that talk to other systems (reconciliation, the PAKN pull) drive one
+    /// current-thread runtime from tick to tick: a tick that panics inside `block_on` leaves
+    /// the runtime usable for the next ones.
+    #[test]
+    fn a_tick_that_panics_inside_its_runtime_leaves_the_runtime_usable() {
+        let health = Arc::new(Health::default());
+        let mut workers = Workers::new(health.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+        let (calls, completed) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+        let (called, done) = (calls.clone(), completed.clone());
+        workers
+            .every("test-runtime", Duration::from_millis(2), move || {
+                let call = called.fetch_add(1, Ordering::SeqCst);
+                runtime.block_on(async move {
+                    // A timer: the runtime's driver is used before the panic and after it.
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    assert!(call != 0, "the first tick fails inside the runtime");
+                });
+                done.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(eventually(|| completed.load(Ordering::SeqCst) >= 3), "later ticks run on the same runtime");
+        workers.stop();
+        assert_eq!(health.threads()["test-runtime"].panics, 1);
+    }
+
     #[test]
     fn a_panicking_body_starts_again_and_the_stop_ends_it() {
         let health = Arc::new(Health::default());
