@@ -265,8 +265,8 @@ mod tests {
         let health = Arc::new(Health::default());
         let mut workers = Workers::new(health.clone());
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
-        let (calls, completed) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
-        let (called, done) = (calls.clone(), completed.clone());
+        let (called, completed) = (AtomicU32::new(0), Arc::new(AtomicU32::new(0)));
+        let done = completed.clone();
         workers
             .every("test-runtime", Duration::from_millis(2), move || {
                 let call = called.fetch_add(1, Ordering::SeqCst);

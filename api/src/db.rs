@@ -137,7 +137,7 @@ fn serve_writes(
             };
             let (settles, committed) = persistence::write_group(&mut conn, jobs);
             WriteCounts::add(&counts.working_micros, working);
-            let committed = committed.map_err(persistence::RepoError::from).map_err(ApiError::from);
+            let committed = committed.map_err(ApiError::from);
             for settle in settles {
                 settle(&committed);
             }
@@ -288,18 +288,25 @@ where
 mod tests {
     use super::*;
 
-    /// A background thread (a scheduler, say) gets the SQLite writer in its turn while
-    /// requests keep it busy.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn background_work_gets_the_writer_under_sustained_writes() {
+    /// A pool on a new SQLite database in a directory of its own (to remove), whose writer's
+    /// thread commits up to `batch` writes together.
+    fn sqlite_pool(batch: usize) -> (DbPool, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("motcua-db-{}", uuid::Uuid::new_v4().simple()));
         let url = dir.join("test.db").to_string_lossy().into_owned();
         let pool = DbPool::new(
             persistence::build_pool(&url, 4, true).expect("pool"),
             Some(persistence::build_writer_pool(&url).expect("writer")),
-            1,
+            batch,
         )
         .expect("writer thread");
+        (pool, dir)
+    }
+
+    /// A background thread (a scheduler, say) gets the SQLite writer in its turn while
+    /// requests keep it busy.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn background_work_gets_the_writer_under_sustained_writes() {
+        let (pool, dir) = sqlite_pool(1);
         let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let mut writers = Vec::new();
         for _ in 0..8 {
@@ -332,14 +339,7 @@ mod tests {
     /// on with the next writes.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_that_panics_leaves_the_writer_running() {
-        let dir = std::env::temp_dir().join(format!("motcua-db-{}", uuid::Uuid::new_v4().simple()));
-        let url = dir.join("test.db").to_string_lossy().into_owned();
-        let pool = DbPool::new(
-            persistence::build_pool(&url, 4, true).expect("pool"),
-            Some(persistence::build_writer_pool(&url).expect("writer")),
-            8,
-        )
-        .expect("writer thread");
+        let (pool, dir) = sqlite_pool(8);
         let sql = |statement: &'static str| {
             move |conn: &mut AnyConnection| match conn {
                 AnyConnection::Sqlite(c) => diesel::connection::SimpleConnection::batch_execute(c, statement).map_err(ApiError::internal),
@@ -347,17 +347,15 @@ mod tests {
             }
         };
         write(&pool, sql("CREATE TABLE t (n INTEGER)")).await.expect("create");
-        let panicking = write(&pool, move |conn| -> Result<(), ApiError> {
-            sql("INSERT INTO t VALUES (1)")(conn)?;
-            panic!("a bug in a write");
-        });
+        let panicking = || {
+            write(&pool, move |conn| -> Result<(), ApiError> {
+                sql("INSERT INTO t VALUES (1)")(conn)?;
+                panic!("a bug in a write");
+            })
+        };
         // Alone in its group, then in a group with another write.
-        assert!(panicking.await.is_err(), "the panicking write is answered with an error");
-        let panicking = write(&pool, move |conn| -> Result<(), ApiError> {
-            sql("INSERT INTO t VALUES (1)")(conn)?;
-            panic!("a bug in a write");
-        });
-        let (panicked, after) = tokio::join!(panicking, write(&pool, sql("INSERT INTO t VALUES (2)")));
+        assert!(panicking().await.is_err(), "the panicking write is answered with an error");
+        let (panicked, after) = tokio::join!(panicking(), write(&pool, sql("INSERT INTO t VALUES (2)")));
         assert!(panicked.is_err(), "the panicking write is answered with an error");
         after.expect("a write beside it");
         write(&pool, sql("INSERT INTO t VALUES (3)")).await.expect("a later write");
