@@ -41,8 +41,11 @@ fmt:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## Fails when a crate gains a dependency that breaks the layering of docs/ARCHITECTURE.md.
+## Fails when a crate gains a dependency that breaks the layering of docs/ARCHITECTURE.md, when
+## application code (api/src/app) uses actix-web, utoipa or validator, or when a module imports
+## a route module (scripts/check-imports.sh).
 check-layers:
+	@./scripts/check-imports.sh
 	@for c in $(FORBIDDEN_IN_DOMAIN); do \
 	  if $(CARGO) tree -p domain -e normal -i $$c >/dev/null 2>&1; then echo "domain must not depend on $$c"; exit 1; fi; done
 	@for c in $(FORBIDDEN_IN_PERSISTENCE); do \

@@ -233,7 +233,7 @@ fn setup(url: &str) -> Setup {
     }
     let code = "2.999999.000.00.00.H14";
     if persistence::repo::procedures::find(&mut conn, code).expect("find").is_none() {
-        let mut content: api::routes::procedures::ProcedureContent = serde_json::from_value(json!({
+        let mut content: persistence::stored::procedure::ProcedureContent = serde_json::from_value(json!({
             "name": "Chứng thực bản sao từ bản chính (thử tải)", "sector": "Tư pháp", "field": {"code": "G09-CT", "name": "Chứng thực"},
             "levels": ["commune"], "agency_ids": load.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), "online_level": "full",
             "processing_time": {"value": 5, "unit": "working_day"},
@@ -242,8 +242,8 @@ fn setup(url: &str) -> Setup {
         }))
         .expect("content");
         let today = chrono::Utc::now().date_naive();
-        api::routes::procedures::normalise(&mut content, today).expect("normalise");
-        let new = api::routes::procedures::new_version(code, &content, None, ("bench", None, None)).expect("version");
+        api::app::procedures::normalise(&mut content, today).expect("normalise");
+        let new = api::app::procedures::new_version(code, &content, None, ("bench", None, None)).expect("version");
         persistence::repo::procedures::create(&mut conn, code, None, new).expect("create");
         persistence::repo::procedures::set_status(&mut conn, code, 1, "published", Some("BENCH"), Some(true)).expect("publish");
     }

@@ -7,8 +7,9 @@ mod common;
 use std::collections::HashMap;
 use std::time::Instant;
 
+use api::app::procedures::{new_version, normalise};
 use api::demo_procedures::DEMO_PROCEDURES;
-use api::routes::procedures::{FieldRef, ProcedureContent, RequiredDocument, ResultSpec, TimeSpec, TimeUnitName, new_version, normalise};
+use persistence::stored::procedure::{FieldRef, ProcedureContent, RequiredDocument, ResultSpec, TimeSpec, TimeUnit as TimeUnitName};
 
 const PROCEDURES: usize = 10_000;
 const REQUESTS: usize = 300;

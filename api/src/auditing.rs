@@ -5,7 +5,7 @@ use persistence::repo::audit::{NewAuditEntry, append};
 use serde::Serialize;
 
 use crate::auth::RequestMeta;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// Digest of a JSON view of an entity, for `before_digest`/`after_digest`.
 pub fn digest_of<T: Serialize>(value: &T) -> Option<String> {
@@ -26,7 +26,7 @@ pub struct Change<'a, B: Serialize, A: Serialize> {
 ///
 /// # Errors
 /// Database errors.
-pub fn record<B: Serialize, A: Serialize>(conn: &mut AnyConnection, meta: &RequestMeta, change: Change<'_, B, A>) -> Result<(), ApiError> {
+pub fn record<B: Serialize, A: Serialize>(conn: &mut AnyConnection, meta: &RequestMeta, change: Change<'_, B, A>) -> Result<(), AppError> {
     append(
         conn,
         NewAuditEntry {

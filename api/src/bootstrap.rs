@@ -89,7 +89,7 @@ pub fn create_user(
                 action: "user.create".into(),
                 entity_type: "user".into(),
                 entity_id: row.id.clone(),
-                after_digest: crate::auditing::digest_of(&crate::routes::views::UserAuditState::of(&row)),
+                after_digest: crate::auditing::digest_of(&crate::views::UserAuditState::of(&row)),
                 reason: Some("command line".into()),
                 ..Default::default()
             },
@@ -201,11 +201,11 @@ fn seed_procedure(
     demo: &crate::demo_procedures::DemoProcedure,
     agency_id: Option<String>,
 ) -> Result<(), BootstrapError> {
-    use crate::routes::procedures::{Fee, FieldRef, LegalBasis, ProcedureContent, RequiredDocument, ResultSpec, TimeSpec, TimeUnitName};
+    use persistence::stored::procedure::{Fee, FieldRef, LegalBasis, ProcedureContent, RequiredDocument, ResultSpec, TimeSpec, TimeUnit};
     let unit = match demo.time.1 {
-        "calendar_day" => TimeUnitName::CalendarDay,
-        "working_hour" => TimeUnitName::WorkingHour,
-        _ => TimeUnitName::WorkingDay,
+        "calendar_day" => TimeUnit::CalendarDay,
+        "working_hour" => TimeUnit::WorkingHour,
+        _ => TimeUnit::WorkingDay,
     };
     let mut content = ProcedureContent {
         national_code: Some(demo.code.split('.').take(2).collect::<Vec<_>>().join(".")),
@@ -237,22 +237,13 @@ fn seed_procedure(
         form_schema: (demo.code == "1.001193.000.00.00.H14").then(crate::demo_procedures::birth_registration_form),
         effective_from: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
     };
-    let invalid = |e: crate::error::ApiError| BootstrapError::Invalid(format!("demo procedure {}: {e}", demo.code));
+    let invalid = |e: crate::error::AppError| BootstrapError::Invalid(format!("demo procedure {}: {e}", demo.code));
     let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
-    crate::routes::procedures::normalise(&mut content, today).map_err(invalid)?;
+    crate::app::procedures::normalise(&mut content, today).map_err(invalid)?;
     let new =
-        crate::routes::procedures::new_version(demo.code, &content, None, ("demo", Some("demo-2026".to_owned()), None)).map_err(invalid)?;
-    let time = content.processing_time.to_domain("processing_time").map_err(invalid)?;
-    let steps: Vec<crate::routes::procedures::WorkflowStepDto> = domain::procedure::default_workflow(time)
-        .iter()
-        .map(|s| crate::routes::procedures::WorkflowStepDto {
-            key: s.key.clone(),
-            name: s.name.clone(),
-            capability: s.capability.as_str().to_owned(),
-            agency_id: None,
-            duration_hours: i64::from(s.duration_hours),
-        })
-        .collect();
+        crate::app::procedures::new_version(demo.code, &content, None, ("demo", Some("demo-2026".to_owned()), None)).map_err(invalid)?;
+    let time = content.processing_time.to_domain("processing_time").map_err(|e| invalid(e.into()))?;
+    let steps = crate::app::procedures::stored_steps(&domain::procedure::default_workflow(time));
     let steps = serde_json::to_string(&steps).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
     persistence::write_tx(conn, |conn| {
         let row = persistence::repo::procedures::create(conn, demo.code, content.national_code.clone(), new)?;

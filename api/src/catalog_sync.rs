@@ -13,13 +13,12 @@ use persistence::repo::jobs::{self, JobRow};
 use persistence::repo::{agencies, procedures};
 use serde::Serialize;
 
+use crate::app::procedures::{new_version, normalise};
 use crate::auditing::{self, Change};
 use crate::auth::RequestMeta;
-use crate::error::ApiError;
-use crate::routes::procedures::{
-    Fee, FieldRef, LegalBasis, ProcedureContent, RequiredDocument, ResultSpec, TimeSpec, TimeUnitName, new_version, normalise,
-};
+use crate::error::AppError;
 use crate::state::AppState;
+use persistence::stored::procedure::{Fee, FieldRef, LegalBasis, ProcedureContent, RequiredDocument, ResultSpec, TimeSpec};
 
 /// What happened to one procedure.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -30,15 +29,6 @@ pub struct ItemOutcome {
     pub version: Option<i32>,
     /// Why it failed, or what was noticed (unknown agency codes).
     pub note: Option<String>,
-}
-
-fn time_spec(time: domain::calendar::ProcessingTime) -> TimeSpec {
-    let unit = match time.unit() {
-        domain::calendar::DurationUnit::WorkingDay => TimeUnitName::WorkingDay,
-        domain::calendar::DurationUnit::CalendarDay => TimeUnitName::CalendarDay,
-        domain::calendar::DurationUnit::WorkingHour => TimeUnitName::WorkingHour,
-    };
-    TimeSpec { value: i64::from(time.value()), unit }
 }
 
 /// Our content for a national record, keeping local-only fields of `previous`.
@@ -57,8 +47,8 @@ fn content_of(record: &CatalogProcedure, agency_ids: Vec<String>, previous: Opti
         agency_ids,
         online_level: record.online_level.as_str().to_owned(),
         channels: record.channels.iter().map(|c| c.as_str().to_owned()).collect(),
-        processing_time: time_spec(record.processing_time),
-        online_processing_time: record.online_processing_time.map(time_spec),
+        processing_time: TimeSpec::of(record.processing_time),
+        online_processing_time: record.online_processing_time.map(TimeSpec::of),
         cutoff_time: previous.and_then(|p| p.cutoff_time.clone()),
         fees: record.fees.iter().map(|f| Fee { code: f.code.clone(), amount: f.amount, description: f.description.clone() }).collect(),
         required_documents: record
@@ -83,7 +73,7 @@ fn content_of(record: &CatalogProcedure, agency_ids: Vec<String>, previous: Opti
 }
 
 /// Upserts one mapped record; returns the outcome.
-fn upsert(conn: &mut AnyConnection, record: &CatalogProcedure, actor: Option<&str>, meta: &RequestMeta) -> Result<ItemOutcome, ApiError> {
+fn upsert(conn: &mut AnyConnection, record: &CatalogProcedure, actor: Option<&str>, meta: &RequestMeta) -> Result<ItemOutcome, AppError> {
     let code = record.code.as_str().to_owned();
     let mut agency_ids = Vec::new();
     let mut unknown = Vec::new();
@@ -100,7 +90,7 @@ fn upsert(conn: &mut AnyConnection, record: &CatalogProcedure, actor: Option<&st
             Some(_) => procedures::latest(conn, &code)?,
             None => None,
         };
-        let previous: Option<ProcedureContent> = latest.as_ref().and_then(|l| serde_json::from_str(&l.content).ok());
+        let previous: Option<ProcedureContent> = latest.as_ref().and_then(|l| persistence::stored::read(&l.content).ok());
         let mut content = content_of(record, agency_ids, previous.as_ref());
         let today = chrono::Utc::now().with_timezone(&domain::time::VN).date_naive();
         content.effective_from = previous.as_ref().and_then(|p| p.effective_from).or(Some(today));

@@ -3,7 +3,7 @@
 use actix_web::web;
 use persistence::{AnyConnection, Pool};
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// The connection pool with a gate in front of it: at most as many requests enter the blocking
 /// thread pool for database work as there are connections, the rest wait asynchronously.
@@ -72,7 +72,7 @@ impl WriteCounts {
 /// the transaction) and returns what tells its caller once the transaction's outcome is known.
 type Job = Box<dyn FnOnce(&mut AnyConnection) -> Settle + Send>;
 /// Answers a write's caller with its result, given the outcome of the commit.
-type Settle = Box<dyn FnOnce(&Result<(), ApiError>) + Send>;
+type Settle = Box<dyn FnOnce(&Result<(), AppError>) + Send>;
 
 impl DbPool {
     /// Wraps `pool`; `writer` is the one-connection pool of SQLite's writes (`None` on
@@ -137,7 +137,7 @@ fn serve_writes(
             };
             let (settles, committed) = persistence::write_group(&mut conn, jobs);
             WriteCounts::add(&counts.working_micros, working);
-            let committed = committed.map_err(ApiError::from);
+            let committed = committed.map_err(AppError::from);
             for settle in settles {
                 settle(&committed);
             }
@@ -216,19 +216,19 @@ impl std::fmt::Debug for DbPool {
 ///
 /// # Errors
 /// Whatever `f` returns, `unavailable` when no connection can be had, `internal` when `f` panics.
-pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
 where
-    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    let _permit = pool.gate.acquire().await.map_err(ApiError::internal)?;
+    let _permit = pool.gate.acquire().await.map_err(AppError::internal)?;
     let connections = pool.pool.clone();
     web::block(move || {
         let mut conn = connections.get().map_err(persistence::RepoError::from)?;
         f(&mut conn)
     })
     .await
-    .map_err(ApiError::internal)?
+    .map_err(AppError::internal)?
 }
 
 /// Runs a short read `f` at once on the calling thread when the database is SQLite and a
@@ -239,9 +239,9 @@ where
 ///
 /// # Errors
 /// As [`run`].
-pub async fn read<T, F>(pool: &DbPool, backend: persistence::Backend, f: F) -> Result<T, ApiError>
+pub async fn read<T, F>(pool: &DbPool, backend: persistence::Backend, f: F) -> Result<T, AppError>
 where
-    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
     if backend == persistence::Backend::Sqlite
@@ -258,13 +258,13 @@ where
 ///
 /// # Errors
 /// As [`run`]; the transaction is rolled back on any error.
-pub async fn write<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+pub async fn write<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
 where
-    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
     let Some(writer) = &pool.writer else { return run(pool, move |conn| persistence::write_tx(conn, f)).await };
-    let (answer, result) = tokio::sync::oneshot::channel::<Result<T, ApiError>>();
+    let (answer, result) = tokio::sync::oneshot::channel::<Result<T, AppError>>();
     let job: Job = Box::new(move |conn| {
         if answer.is_closed() {
             // Its caller is gone (the request was dropped while queued): nothing is written
@@ -280,8 +280,8 @@ where
         })
     });
     // Sent to the writer's thread, which answers once the group the write went into committed.
-    writer.jobs.send(job).map_err(|_| ApiError::internal("the SQLite writer has stopped"))?;
-    result.await.unwrap_or_else(|_| Err(ApiError::internal("the write was not carried out")))
+    writer.jobs.send(job).map_err(|_| AppError::internal("the SQLite writer has stopped"))?;
+    result.await.unwrap_or_else(|_| Err(AppError::internal("the write was not carried out")))
 }
 
 #[cfg(test)]
@@ -342,13 +342,13 @@ mod tests {
         let (pool, dir) = sqlite_pool(8);
         let sql = |statement: &'static str| {
             move |conn: &mut AnyConnection| match conn {
-                AnyConnection::Sqlite(c) => diesel::connection::SimpleConnection::batch_execute(c, statement).map_err(ApiError::internal),
+                AnyConnection::Sqlite(c) => diesel::connection::SimpleConnection::batch_execute(c, statement).map_err(AppError::internal),
                 AnyConnection::Postgresql(_) => unreachable!("an SQLite test"),
             }
         };
         write(&pool, sql("CREATE TABLE t (n INTEGER)")).await.expect("create");
         let panicking = || {
-            write(&pool, move |conn| -> Result<(), ApiError> {
+            write(&pool, move |conn| -> Result<(), AppError> {
                 sql("INSERT INTO t VALUES (1)")(conn)?;
                 panic!("a bug in a write");
             })
@@ -367,7 +367,7 @@ mod tests {
                 n: i32,
             }
             let rows: Vec<Row> = match conn {
-                AnyConnection::Sqlite(c) => diesel::sql_query("SELECT n FROM t ORDER BY n").load(c).map_err(ApiError::internal)?,
+                AnyConnection::Sqlite(c) => diesel::sql_query("SELECT n FROM t ORDER BY n").load(c).map_err(AppError::internal)?,
                 AnyConnection::Postgresql(_) => unreachable!("an SQLite test"),
             };
             Ok(rows.into_iter().map(|r| r.n).collect())

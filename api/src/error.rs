@@ -1,80 +1,22 @@
-//! The one error type of the HTTP layer and the table of stable error codes.
+//! Problem documents: how an [`AppError`] reaches an HTTP client.
 //!
-//! Every failure a client can see is an [`ApiError`] rendered as RFC 9457
-//! `application/problem+json`. Lower layers keep their own error enums; the `From` impls at the
-//! bottom of this file are the only place where they meet HTTP. `docs/ERRORS.md` is generated
-//! from [`Code::ALL`] and checked by a test.
+//! Every failure a client can see is an [`AppError`] (the application layer's one error type,
+//! `crate::app::error`) rendered as RFC 9457 `application/problem+json`; the request middleware
+//! re-renders it in the caller's language with the request id and logs a server error once.
+//! `docs/ERRORS.md` is generated from [`Code::ALL`] and checked by a test.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use crate::app::error::{AppError, Code, InvalidParam, Localized};
 use crate::i18n::Lang;
-
-macro_rules! codes {
-    ($($variant:ident = $code:literal, $status:literal, $vi:literal, $en:literal, $doc:literal;)+) => {
-        /// A stable, machine-readable error code. Never rename or reuse one once released.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        #[non_exhaustive]
-        pub enum Code { $(#[doc = $doc] $variant,)+ }
-
-        impl Code {
-            /// Every code, in table order.
-            pub const ALL: &'static [Code] = &[$(Code::$variant,)+];
-
-            /// The wire name.
-            pub fn as_str(self) -> &'static str {
-                match self { $(Code::$variant => $code,)+ }
-            }
-
-            /// The HTTP status.
-            pub fn status(self) -> u16 {
-                match self { $(Code::$variant => $status,)+ }
-            }
-
-            /// The localized title.
-            pub fn title(self, lang: Lang) -> &'static str {
-                match (self, lang) { $((Code::$variant, Lang::Vi) => $vi, (Code::$variant, Lang::En) => $en,)+ }
-            }
-
-            /// When a client gets this code.
-            pub fn description(self) -> &'static str {
-                match self { $(Code::$variant => $doc,)+ }
-            }
-        }
-    };
-}
-
-codes! {
-    MalformedRequest = "malformed_request", 400, "Yêu cầu sai cú pháp", "Malformed request", "The body is not valid JSON, or a header or parameter cannot be parsed.";
-    Unauthorized = "unauthorized", 401, "Chưa xác thực", "Authentication required", "No bearer token, or the token is invalid, expired or revoked.";
-    InvalidCredentials = "invalid_credentials", 401, "Sai tên đăng nhập hoặc mật khẩu", "Invalid credentials", "Login or client credentials do not match an active account (the same answer for an unknown user).";
-    Forbidden = "forbidden", 403, "Không có quyền", "Forbidden", "Authenticated, but the role or capability does not allow this action.";
-    NotFound = "not_found", 404, "Không tìm thấy", "Not found", "The resource does not exist or lies outside the caller's scope; also an unknown route.";
-    MethodNotAllowed = "method_not_allowed", 405, "Phương thức không được hỗ trợ", "Method not allowed", "The route exists but not with this HTTP method; `Allow` lists the methods.";
-    Conflict = "conflict", 409, "Xung đột dữ liệu", "Conflict", "The change conflicts with the current state of the resource.";
-    DuplicateUsername = "duplicate_username", 409, "Tên đăng nhập đã tồn tại", "Username already taken", "Another account has this user name.";
-    DuplicateIdNumber = "duplicate_id_number", 409, "Số định danh đã được đăng ký", "Personal id number already registered", "Another account has this personal id number.";
-    DuplicateProcedureCode = "duplicate_procedure_code", 409, "Mã thủ tục đã tồn tại", "Procedure code already exists", "Another procedure has this code.";
-    InvalidTransition = "invalid_transition", 409, "Thao tác không hợp lệ ở trạng thái hiện tại", "Invalid transition", "The action does not apply to the resource's current status; `allowed_actions` lists those that do.";
-    ResultRequired = "result_required", 409, "Chưa có kết quả giải quyết", "Result required", "A case cannot be resolved before its result document is uploaded (Art. 19.4), unless the procedure has no result.";
-    DuplicateAgencyCode = "duplicate_agency_code", 409, "Mã định danh cơ quan đã tồn tại", "Agency code already exists", "Another agency has this electronic identifier code.";
-    IdempotencyKeyInUse = "idempotency_key_in_use", 409, "Yêu cầu cùng khóa đang được xử lý", "Request with this key in progress", "A request with the same `Idempotency-Key` is still running; retry later.";
-    PreconditionFailed = "precondition_failed", 412, "Điều kiện tiên quyết không thỏa", "Precondition failed", "`If-Match` does not match the current `ETag`.";
-    PayloadTooLarge = "payload_too_large", 413, "Dữ liệu gửi lên quá lớn", "Payload too large", "The body exceeds the configured limit (JSON 1 MiB by default).";
-    UnsupportedMediaType = "unsupported_media_type", 415, "Định dạng dữ liệu không được hỗ trợ", "Unsupported media type", "The `Content-Type` is not one the endpoint accepts.";
-    ValidationFailed = "validation_failed", 422, "Dữ liệu không hợp lệ", "Validation failed", "One or more fields break a rule; `invalid_params` names them.";
-    IdempotencyKeyReused = "idempotency_key_reused", 422, "Khóa Idempotency-Key đã dùng cho yêu cầu khác", "Idempotency key reused", "The same `Idempotency-Key` was sent earlier with a different request.";
-    RateLimited = "rate_limited", 429, "Quá nhiều yêu cầu", "Too many requests", "Too many requests from this client; `Retry-After` says when to retry.";
-    AccountLocked = "account_locked", 429, "Tài khoản tạm khóa do đăng nhập sai nhiều lần", "Account temporarily locked", "Too many failed logins; `Retry-After` says when the lock ends.";
-    Internal = "internal", 500, "Lỗi hệ thống", "Internal error", "A fault on the server; the request id in `instance` helps the operator find it.";
-    Unavailable = "unavailable", 503, "Hệ thống tạm thời không phục vụ được", "Service unavailable", "The database or a dependency cannot be reached; retry later.";
-}
 
 /// One invalid input field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct InvalidParam {
+#[schema(as = InvalidParam)]
+pub struct ProblemParam {
     /// The field, as the client named it (dotted path for nested fields).
     pub name: String,
     /// What is wrong with it.
@@ -99,127 +41,13 @@ pub struct Problem {
     pub code: String,
     /// The invalid fields of a `validation_failed` problem.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub invalid_params: Option<Vec<InvalidParam>>,
+    pub invalid_params: Option<Vec<ProblemParam>>,
     /// The actions the caller may take instead, for `invalid_transition`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_actions: Option<Vec<String>>,
 }
 
-/// A text in both languages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Localized {
-    /// Vietnamese.
-    pub vi: String,
-    /// English.
-    pub en: String,
-}
-
-impl Localized {
-    /// Builds a text pair.
-    pub fn new(vi: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { vi: vi.into(), en: en.into() }
-    }
-
-    /// The text in `lang`.
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Vi => &self.vi,
-            Lang::En => &self.en,
-        }
-    }
-}
-
-/// The error every handler returns.
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    /// The stable code (and so the status).
-    pub code: Code,
-    /// Explanation of this occurrence; the code's title when absent.
-    pub detail: Option<Box<Localized>>,
-    /// Invalid fields, for `validation_failed`.
-    pub invalid_params: Vec<InvalidParam>,
-    /// Seconds for `Retry-After` (429, 503).
-    pub retry_after: Option<u64>,
-    /// Methods for `Allow` (405).
-    pub allow: Option<String>,
-    /// Actions that do apply, for `invalid_transition`.
-    pub allowed_actions: Option<Vec<String>>,
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.code.as_str())?;
-        if let Some(detail) = &self.detail {
-            write!(f, ": {}", detail.en)?;
-        }
-        Ok(())
-    }
-}
-
-impl ApiError {
-    /// An error with only a code.
-    pub fn new(code: Code) -> Self {
-        Self { code, detail: None, invalid_params: Vec::new(), retry_after: None, allow: None, allowed_actions: None }
-    }
-
-    /// Adds a detail in both languages.
-    pub fn with_detail(mut self, vi: impl Into<String>, en: impl Into<String>) -> Self {
-        self.detail = Some(Box::new(Localized::new(vi, en)));
-        self
-    }
-
-    /// A `validation_failed` error naming the fields.
-    pub fn validation(params: Vec<InvalidParam>) -> Self {
-        let mut error =
-            Self::new(Code::ValidationFailed).with_detail("Một hoặc nhiều trường không hợp lệ.", "One or more fields are invalid.");
-        error.invalid_params = params;
-        error
-    }
-
-    /// A `validation_failed` error for a single field.
-    pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::validation(vec![InvalidParam { name: name.into(), reason: reason.into() }])
-    }
-
-    /// 404 that does not tell whether the thing exists elsewhere.
-    pub fn not_found() -> Self {
-        Self::new(Code::NotFound)
-    }
-
-    /// 403.
-    pub fn forbidden() -> Self {
-        Self::new(Code::Forbidden)
-    }
-
-    /// 409 `invalid_transition` listing what the caller may do instead.
-    pub fn invalid_transition(allowed: Vec<String>) -> Self {
-        let mut error = Self::new(Code::InvalidTransition);
-        error.detail = Some(Box::new(Localized::new(
-            format!("Thao tác được phép: {}.", if allowed.is_empty() { "không có".to_owned() } else { allowed.join(", ") }),
-            format!("Allowed actions: {}.", if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") }),
-        )));
-        error.allowed_actions = Some(allowed);
-        error
-    }
-
-    /// 412 for a stale `If-Match`.
-    pub fn precondition_failed() -> Self {
-        Self::new(Code::PreconditionFailed).with_detail("Dữ liệu đã thay đổi; hãy tải lại.", "The resource has changed; fetch it again.")
-    }
-
-    /// 429 with `Retry-After`.
-    pub fn rate_limited(retry_after: u64) -> Self {
-        let mut error = Self::new(Code::RateLimited);
-        error.retry_after = Some(retry_after.max(1));
-        error
-    }
-
-    /// 500, logged with `cause` (never sent to the client).
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        log::error!("internal error: {cause}");
-        Self::new(Code::Internal)
-    }
-
+impl AppError {
     /// The problem document in `lang` for request `request_id`.
     pub fn problem(&self, lang: Lang, request_id: &str) -> Problem {
         Problem {
@@ -229,13 +57,17 @@ impl ApiError {
             detail: self.detail.as_ref().map_or_else(|| self.code.title(lang).to_owned(), |d| d.get(lang).to_owned()),
             instance: format!("urn:motcua:request:{request_id}"),
             code: self.code.as_str().to_owned(),
-            invalid_params: if self.invalid_params.is_empty() { None } else { Some(self.invalid_params.clone()) },
+            invalid_params: if self.invalid_params.is_empty() {
+                None
+            } else {
+                Some(self.invalid_params.iter().map(|p| ProblemParam { name: p.name.clone(), reason: p.reason.clone() }).collect())
+            },
             allowed_actions: self.allowed_actions.clone(),
         }
     }
 
-    /// Renders the response; the request middleware re-renders it with the caller's language
-    /// and request id (see `middleware::observe`).
+    /// The response; the request middleware re-renders it with the caller's language and
+    /// request id (see `middleware::observe`).
     pub fn render(&self, lang: Lang, request_id: &str) -> HttpResponse {
         let status = StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut builder = HttpResponse::build(status);
@@ -253,7 +85,7 @@ impl ApiError {
     }
 }
 
-impl ResponseError for ApiError {
+impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
@@ -263,18 +95,12 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<domain::ValidationError> for ApiError {
-    fn from(error: domain::ValidationError) -> Self {
-        ApiError::invalid(error.field, error.reason)
-    }
-}
-
-impl From<validator::ValidationErrors> for ApiError {
+impl From<validator::ValidationErrors> for AppError {
     fn from(errors: validator::ValidationErrors) -> Self {
         let mut params = Vec::new();
         collect_validation(&errors, "", &mut params);
         params.sort_by(|a, b| a.name.cmp(&b.name));
-        ApiError::validation(params)
+        AppError::validation(params)
     }
 }
 
@@ -311,44 +137,6 @@ fn describe_rule(error: &validator::ValidationError) -> String {
         "range" => "out of range".to_owned(),
         "email" => "must be an e-mail address".to_owned(),
         other => format!("breaks rule `{other}`"),
-    }
-}
-
-impl From<persistence::RepoError> for ApiError {
-    fn from(error: persistence::RepoError) -> Self {
-        use persistence::{ConflictKind, RepoError};
-        match error {
-            RepoError::NotFound => ApiError::not_found(),
-            RepoError::Conflict(kind) => match kind {
-                ConflictKind::DuplicateUsername => ApiError::new(Code::DuplicateUsername),
-                ConflictKind::DuplicateIdNumber => ApiError::new(Code::DuplicateIdNumber),
-                ConflictKind::DuplicateAgencyCode => ApiError::new(Code::DuplicateAgencyCode),
-                ConflictKind::DuplicateProcedureCode => ApiError::new(Code::DuplicateProcedureCode),
-                ConflictKind::DuplicateRating => {
-                    ApiError::new(Code::Conflict).with_detail("Hồ sơ này đã được đánh giá.", "This case has already been rated.")
-                }
-                ConflictKind::DuplicateExternalId => ApiError::new(Code::Conflict).with_detail(
-                    "Hồ sơ này vừa được chuyển đến; hãy gửi lại để nhận hồ sơ đã tạo.",
-                    "This case was forwarded concurrently; retry to receive the stored case.",
-                ),
-                ConflictKind::IdempotencyKeyInUse => ApiError::new(Code::IdempotencyKeyInUse),
-                ConflictKind::MissingReference => ApiError::invalid("reference", "refers to a record that does not exist"),
-                ConflictKind::Other => ApiError::new(Code::Conflict),
-            },
-            RepoError::Unavailable(cause) => {
-                log::error!("database unavailable: {cause}");
-                let mut e = ApiError::new(Code::Unavailable);
-                e.retry_after = Some(5);
-                e
-            }
-            RepoError::Other(cause) => ApiError::internal(cause),
-        }
-    }
-}
-
-impl From<persistence::DbError> for ApiError {
-    fn from(error: persistence::DbError) -> Self {
-        ApiError::from(persistence::RepoError::from(error))
     }
 }
 

@@ -2,10 +2,11 @@
 //!
 //! Architecture invariant: this is the only crate that knows HTTP. Handlers turn requests into
 //! calls of `domain` rules and `persistence` repositories, run database work on the blocking
-//! pool (`db::run`), and map every failure to one [`error::ApiError`].
+//! pool (`db::run`), and map every failure to one [`error::AppError`].
 //!
 //! Reading order: `server` (how the app is assembled), `middleware`, `error`, `auth`, `routes`.
 
+pub mod app;
 pub mod auditing;
 pub mod auth;
 pub mod background;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod demo_procedures;
 pub mod error;
+pub mod http;
 pub mod i18n;
 pub mod lookup_batch;
 pub mod lookup_cache;
@@ -33,6 +35,7 @@ pub mod seed;
 pub mod server;
 pub mod state;
 pub mod uploads;
+pub mod views;
 
 /// The OpenAPI document as YAML, exactly as committed in `openapi.yaml`.
 pub fn openapi_yaml() -> String {

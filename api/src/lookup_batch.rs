@@ -15,7 +15,7 @@ use persistence::Pool;
 use persistence::repo::cases::LookupRow;
 use tokio::sync::oneshot;
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// A found case with the names the lookup shows.
 #[derive(Debug, Clone)]
@@ -62,10 +62,10 @@ impl LookupBatcher {
     ///
     /// # Errors
     /// When the database fails or the thread is gone.
-    pub async fn lookup(&self, code: String) -> Result<Option<Found>, ApiError> {
+    pub async fn lookup(&self, code: String) -> Result<Option<Found>, AppError> {
         let (reply, wait) = oneshot::channel();
-        self.tx.send((code, reply)).map_err(|_| ApiError::internal("the lookup thread has stopped"))?;
-        wait.await.map_err(ApiError::internal)?.map_err(ApiError::internal)
+        self.tx.send((code, reply)).map_err(|_| AppError::internal("the lookup thread has stopped"))?;
+        wait.await.map_err(AppError::internal)?.map_err(AppError::internal)
     }
 }
 

@@ -14,7 +14,7 @@ use chrono::TimeDelta;
 use persistence::repo::idempotency::{self, Claim, StoredResponse};
 
 use crate::auth::principal::{RequestId, bearer_token};
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::i18n::Lang;
 use crate::state::AppState;
 
@@ -58,21 +58,21 @@ fn new_request_id() -> String {
 }
 
 /// Renders any error response as a problem document in `lang` with `request_id`: handler and
-/// extractor errors carry an [`ApiError`]; any other 4xx/5xx without a problem body (from the
+/// extractor errors carry an [`AppError`]; any other 4xx/5xx without a problem body (from the
 /// framework or a middleware) gets the generic problem of its status.
 pub fn localize_problem(res: ServiceResponse<BoxBody>, lang: Lang, request_id: &str) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let api_error = res
         .response()
         .extensions()
-        .get::<ApiError>()
+        .get::<AppError>()
         .cloned()
-        .or_else(|| res.response().error().and_then(|e| e.as_error::<ApiError>()).cloned());
+        .or_else(|| res.response().error().and_then(|e| e.as_error::<AppError>()).cloned());
     let is_problem =
         res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/problem+json"));
     let replacement = match api_error {
         Some(error) => Some(error),
-        None if status.as_u16() >= 400 && !is_problem => Some(ApiError::new(code_for_status(status))),
+        None if status.as_u16() >= 400 && !is_problem => Some(AppError::new(code_for_status(status))),
         None => None,
     };
     let Some(error) = replacement else {
@@ -101,7 +101,7 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let lang = Lang::of(req.request());
     // Inner middleware answer with responses, not `Err`; an `Err` would be rendered by actix
-    // from the same `ApiError`, only without the caller's language.
+    // from the same `AppError`, only without the caller's language.
     let res = next.call(req).await?.map_into_boxed_body();
     let mut res = localize_problem(res, lang, &request_id);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -111,6 +111,10 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
     let method = res.request().method().as_str().to_owned();
     let elapsed = started.elapsed().as_secs_f64();
     let status = res.status().as_u16();
+    // A server error is logged here, once, with its request id and cause.
+    if let Some(error) = res.response().extensions().get::<AppError>().filter(|e| e.is_server_error()) {
+        log::error!("{request_id} {method} {route}: {error}");
+    }
     if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
         state.metrics.observe(&method, &route, status, elapsed);
     }
@@ -129,7 +133,7 @@ fn idempotency_scope(req: &ServiceRequest, state: &AppState) -> String {
 }
 
 /// Answers `req` with `error` as a problem document in the caller's language.
-fn reject(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
+fn reject(req: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
     let lang = Lang::of(req.request());
     let request_id = req.extensions().get::<RequestId>().map_or_else(|| "-".to_owned(), |r| r.0.clone());
     req.into_response(error.render(lang, &request_id))
@@ -166,11 +170,11 @@ pub async fn idempotency(
     };
     let key = match key {
         Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => k,
-        _ => return Ok(reject(req, ApiError::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))),
+        _ => return Ok(reject(req, AppError::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))),
     };
     let body = match req.extract::<web::Bytes>().await {
         Ok(body) => body,
-        Err(_) => return Ok(reject(req, ApiError::new(Code::PayloadTooLarge))),
+        Err(_) => return Ok(reject(req, AppError::new(Code::PayloadTooLarge))),
     };
     let mut hasher_input = Vec::with_capacity(body.len() + 128);
     hasher_input.extend_from_slice(req.method().as_str().as_bytes());
@@ -202,8 +206,8 @@ pub async fn idempotency(
     };
     match claim {
         Claim::Replay(stored) => return Ok(req.into_response(replay(stored))),
-        Claim::Mismatch => return Ok(reject(req, ApiError::new(Code::IdempotencyKeyReused))),
-        Claim::InProgress => return Ok(reject(req, ApiError::new(Code::IdempotencyKeyInUse))),
+        Claim::Mismatch => return Ok(reject(req, AppError::new(Code::IdempotencyKeyReused))),
+        Claim::InProgress => return Ok(reject(req, AppError::new(Code::IdempotencyKeyInUse))),
         Claim::Fresh => {}
     }
     let res = next.call(req).await;
@@ -226,7 +230,7 @@ pub async fn idempotency(
     }
     let (http_req, response) = res.into_parts();
     let (response, body) = response.into_parts();
-    let bytes = actix_web::body::to_bytes(body).await.map_err(|_| ApiError::internal("response body could not be buffered"))?;
+    let bytes = actix_web::body::to_bytes(body).await.map_err(|_| AppError::internal("response body could not be buffered"))?;
     let stored = StoredResponse {
         status_code: i32::from(status.as_u16()),
         headers: serde_json::to_string(&headers).unwrap_or_default(),

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use persistence::AnyConnection;
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 const AGENCY_TTL: Duration = Duration::from_secs(60);
 /// Bounds memory; past it the cache starts over.
@@ -38,7 +38,7 @@ impl Names {
     ///
     /// # Errors
     /// Database errors; an unknown version (a case always pins an existing one).
-    pub fn procedure(&self, conn: &mut AnyConnection, code: &str, version: i32) -> Result<String, ApiError> {
+    pub fn procedure(&self, conn: &mut AnyConnection, code: &str, version: i32) -> Result<String, AppError> {
         Ok(self.procedure_label(conn, code, version)?.name)
     }
 
@@ -46,19 +46,19 @@ impl Names {
     ///
     /// # Errors
     /// Database errors; an unknown version (a case always pins an existing one).
-    pub fn procedure_label(&self, conn: &mut AnyConnection, code: &str, version: i32) -> Result<ProcedureLabel, ApiError> {
+    pub fn procedure_label(&self, conn: &mut AnyConnection, code: &str, version: i32) -> Result<ProcedureLabel, AppError> {
         let key = (code.to_owned(), version);
         if let Some(label) = self.procedures.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
             return Ok(label.clone());
         }
         let row = persistence::repo::procedures::version(conn, code, version)?
-            .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
+            .ok_or_else(|| AppError::internal("case without its procedure version"))?;
         /// The part of a version's content the label needs.
         #[derive(serde::Deserialize)]
         struct Content {
-            field: crate::routes::procedures::FieldRef,
+            field: persistence::stored::procedure::FieldRef,
         }
-        let content: Content = serde_json::from_str(&row.content).map_err(ApiError::internal)?;
+        let content: Content = serde_json::from_str(&row.content).map_err(AppError::internal)?;
         let label = ProcedureLabel { name: row.name, field_code: content.field.code, field_name: content.field.name };
         let mut map = self.procedures.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() >= MAX_ENTRIES {
@@ -72,7 +72,7 @@ impl Names {
     ///
     /// # Errors
     /// Database errors; an unknown agency.
-    pub fn agency(&self, conn: &mut AnyConnection, id: &str) -> Result<String, ApiError> {
+    pub fn agency(&self, conn: &mut AnyConnection, id: &str) -> Result<String, AppError> {
         Ok(self.agency_label(conn, id)?.1)
     }
 
@@ -80,13 +80,13 @@ impl Names {
     ///
     /// # Errors
     /// Database errors; an unknown agency.
-    pub fn agency_label(&self, conn: &mut AnyConnection, id: &str) -> Result<(String, String), ApiError> {
+    pub fn agency_label(&self, conn: &mut AnyConnection, id: &str) -> Result<(String, String), AppError> {
         if let Some((at, code, name)) = self.agencies.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id)
             && at.elapsed() < AGENCY_TTL
         {
             return Ok((code.clone(), name.clone()));
         }
-        let agency = persistence::repo::agencies::find(conn, id)?.ok_or_else(|| ApiError::internal("unknown agency"))?;
+        let agency = persistence::repo::agencies::find(conn, id)?.ok_or_else(|| AppError::internal("unknown agency"))?;
         let mut map = self.agencies.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() >= MAX_ENTRIES {
             map.clear();
@@ -99,7 +99,7 @@ impl Names {
     ///
     /// # Errors
     /// Database errors.
-    pub fn user(&self, conn: &mut AnyConnection, id: &str) -> Result<String, ApiError> {
+    pub fn user(&self, conn: &mut AnyConnection, id: &str) -> Result<String, AppError> {
         if let Some((at, name)) = self.users.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id)
             && at.elapsed() < AGENCY_TTL
         {

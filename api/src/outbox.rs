@@ -19,7 +19,7 @@ use domain::outbox::Target;
 use integrations::gateway::JsonGateway;
 
 use crate::background::{Stop, Workers};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// The systems this instance can deliver to.
@@ -96,7 +96,7 @@ pub struct CaseChange<'a> {
 ///
 /// # Errors
 /// Database errors.
-pub fn case_changed(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<(), ApiError> {
+pub fn case_changed(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<(), AppError> {
     let messages = case_messages(conn, state, change)?;
     outbox::enqueue(conn, change.event.at, &messages)?;
     Ok(())
@@ -107,7 +107,7 @@ pub fn case_changed(conn: &mut AnyConnection, state: &AppState, change: &CaseCha
 ///
 /// # Errors
 /// Database errors.
-pub fn case_messages(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<Vec<outbox::NewMessage>, ApiError> {
+pub fn case_messages(conn: &mut AnyConnection, state: &AppState, change: &CaseChange<'_>) -> Result<Vec<outbox::NewMessage>, AppError> {
     let (case, event) = (change.case, change.event);
     let mut messages = Vec::new();
     if state.deliverers.portal.is_some() {
@@ -116,7 +116,7 @@ pub fn case_messages(conn: &mut AnyConnection, state: &AppState, change: &CaseCh
     if ![Target::Sms, Target::Zalo, Target::Email].into_iter().any(|t| state.deliverers.has(t)) {
         return Ok(messages);
     }
-    let status = domain::case::CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
+    let status = domain::case::CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
     let agency_name = match change.agency {
         Some(a) => a.name.clone(),
         None => state.names.agency(conn, &case.agency_id)?,
@@ -124,7 +124,7 @@ pub fn case_messages(conn: &mut AnyConnection, state: &AppState, change: &CaseCh
     if let Some(notice) =
         domain::notification::Notice::of_case_action(&event.action, status, case.due_at.map(|d| d.and_utc()), &agency_name)
     {
-        let applicant: crate::routes::cases::Person = serde_json::from_str(&case.applicant).map_err(ApiError::internal)?;
+        let applicant: persistence::stored::case::Party = persistence::stored::read(&case.applicant)?;
         let about = Subject { code: &case.code, ordering_key: &case.id };
         messages.extend(notifications(state, &notice, about, applicant.phone.as_deref(), applicant.email.as_deref())?);
     }
@@ -150,7 +150,7 @@ pub const REPORTS_KEY: &str = "reports";
 ///
 /// # Errors
 /// Database errors.
-pub fn subject_keys(conn: &mut AnyConnection, subject: &str) -> Result<Vec<String>, ApiError> {
+pub fn subject_keys(conn: &mut AnyConnection, subject: &str) -> Result<Vec<String>, AppError> {
     let mut keys = vec![subject.to_owned(), REPORTS_KEY.to_owned()];
     if let Some(id) = persistence::repo::cases::id_of(conn, subject)? {
         keys.push(id);
@@ -169,7 +169,7 @@ pub fn notifications(
     about: Subject<'_>,
     phone: Option<&str>,
     email: Option<&str>,
-) -> Result<Vec<NewMessage>, ApiError> {
+) -> Result<Vec<NewMessage>, AppError> {
     let code = about.code;
     let link = state.config.lookup_link.as_deref().map(|template| template.replace("{code}", code));
     let message = domain::notification::render(notice, code, link.as_deref());
@@ -217,14 +217,14 @@ pub struct CaseEventRef {
 /// The portal message of a case event: a reference to the event, not a copy of the case. A
 /// copy (about 1.2 KB of JSON, with the applicant's personal data) was built, written and later
 /// rewritten by every claim and outcome on the writer that intake waits for.
-fn portal_message(case: &CaseRow, event: &EventRow) -> Result<NewMessage, ApiError> {
+fn portal_message(case: &CaseRow, event: &EventRow) -> Result<NewMessage, AppError> {
     let reference = CaseEventRef { case_id: case.id.clone(), event_seq: event.seq };
     Ok(NewMessage {
         target: domain::outbox::Target::NationalPortal.as_str().to_owned(),
         kind: CASE_EVENT.into(),
         ordering_key: case.id.clone(),
         subject: case.code.clone(),
-        payload: serde_json::to_string(&reference).map_err(ApiError::internal)?,
+        payload: serde_json::to_string(&reference).map_err(AppError::internal)?,
     })
 }
 
@@ -242,9 +242,9 @@ fn case_sync(
     actor_name: String,
 ) -> Result<CaseSync, String> {
     let status = domain::case::CaseStatus::parse(&event.to_status, "status").map_err(|e| e.to_string())?;
-    let applicant: crate::routes::cases::Person =
+    let applicant: persistence::stored::case::Party =
         serde_json::from_str(&case.applicant).map_err(|e| format!("unreadable applicant: {e}"))?;
-    let documents: Vec<crate::routes::cases::DeclaredDocument> =
+    let documents: Vec<persistence::stored::case::DeclaredDocument> =
         serde_json::from_str(&case.documents).map_err(|e| format!("unreadable documents: {e}"))?;
     let utc = |at: Option<chrono::NaiveDateTime>| at.map(|a| a.and_utc());
     // A date the case reached after this event is not part of it.
@@ -600,15 +600,15 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
 /// the writer with the requests' writes and is committed with those queued meanwhile (see
 /// [`crate::db::write`]): the claim and the outcomes of a round add no commit of their own to
 /// the one writer intake waits for. On PostgreSQL it runs on a pooled connection.
-async fn write<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+async fn write<T, F>(state: &AppState, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, persistence::RepoError> + Send + 'static,
     T: Send + 'static,
 {
     if state.pool.write_counts().is_some() {
-        return crate::db::write(&state.pool, move |conn| f(conn).map_err(ApiError::from)).await;
+        return crate::db::write(&state.pool, move |conn| f(conn).map_err(AppError::from)).await;
     }
-    state.pool.background(f).ok_or_else(|| ApiError::internal("no database connection"))?.map_err(ApiError::from)
+    state.pool.background(f).ok_or_else(|| AppError::internal("no database connection"))?.map_err(AppError::from)
 }
 
 fn finished(state: &AppState, message: LeasedMessage, started: chrono::NaiveDateTime, delivered: Delivered) -> Finished {
@@ -682,7 +682,7 @@ pub fn start_pakn_pull(workers: &mut Workers, state: web::Data<AppState>) -> std
 }
 
 /// Creates an assigned item locally unless it exists already; returns whether it was created.
-fn take_assigned(conn: &mut AnyConnection, state: &AppState, item: integrations::pakn::AssignedFeedback) -> Result<bool, ApiError> {
+fn take_assigned(conn: &mut AnyConnection, state: &AppState, item: integrations::pakn::AssignedFeedback) -> Result<bool, AppError> {
     persistence::write_tx(conn, |conn| {
         if persistence::repo::feedback::find_by_external_id(conn, &item.external_id)?.is_some() {
             return Ok(false);
@@ -692,20 +692,20 @@ fn take_assigned(conn: &mut AnyConnection, state: &AppState, item: integrations:
             None => None,
         };
         let Some(agency) = agency.map_or_else(|| persistence::repo::agencies::root(conn), |a| Ok(Some(a)))? else {
-            return Err(ApiError::internal("no agency to assign national feedback to"));
+            return Err(AppError::internal("no agency to assign national feedback to"));
         };
         let meta =
             crate::auth::RequestMeta { request_id: Some(format!("pakn-{}", item.external_id)), reason: Some("national PAKN pull".into()) };
-        crate::routes::feedback::create_item(
+        crate::app::feedback::submit(
             conn,
             state,
             &meta,
-            crate::routes::feedback::NewItem {
+            crate::app::feedback::NewItem {
                 kind: domain::feedback::FeedbackKind::Reflection,
                 category: domain::feedback::FeedbackCategory::Regulation,
                 title: item.title.chars().take(300).collect(),
                 content: item.content,
-                contact: crate::routes::feedback::Contact {
+                contact: persistence::stored::feedback::Contact {
                     full_name: if item.full_name.is_empty() { "Không rõ".into() } else { item.full_name },
                     phone: item.phone,
                     email: item.email,

@@ -4,7 +4,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// The paging parameters shared by every list.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -22,14 +22,14 @@ impl PageQuery {
     ///
     /// # Errors
     /// `validation_failed` for a limit out of range or a cursor this server did not issue.
-    pub fn resolve(&self) -> Result<(i64, Option<String>), ApiError> {
+    pub fn resolve(&self) -> Result<(i64, Option<String>), AppError> {
         let limit = self.limit.unwrap_or(20);
         if !(1..=100).contains(&limit) {
-            return Err(ApiError::invalid("limit", "must be between 1 and 100"));
+            return Err(AppError::invalid("limit", "must be between 1 and 100"));
         }
         let after = match &self.cursor {
             None => None,
-            Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| ApiError::invalid("cursor", "is not a cursor issued by this API"))?),
+            Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| AppError::invalid("cursor", "is not a cursor issued by this API"))?),
         };
         Ok((limit, after))
     }

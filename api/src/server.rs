@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::{JwtKeys, load_secret};
 use crate::config::Config;
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::metrics::Metrics;
 use crate::middleware::{idempotency, observe};
 use crate::openapi::ApiDoc;
@@ -73,20 +73,20 @@ impl RouteTable {
     }
 }
 
-async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, AppError> {
     match table.allowed(req.path()) {
         Some(allow) => {
-            let mut error = ApiError::new(Code::MethodNotAllowed);
+            let mut error = AppError::new(Code::MethodNotAllowed);
             error.allow = Some(allow);
             Err(error)
         }
-        None => Err(ApiError::not_found()),
+        None => Err(AppError::not_found()),
     }
 }
 
 /// `GET /api/v1/lookup/cases/{code}` ([`cases::lookup_case`], documented there): the code is the
 /// one segment after the scope's prefix; anything else is the fallback's 404 or 405.
-async fn lookup_entry(state: web::Data<AppState>, req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+async fn lookup_entry(state: web::Data<AppState>, req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, AppError> {
     let code = req.match_info().unprocessed().strip_prefix('/').filter(|code| !code.is_empty() && !code.contains('/')).map(str::to_owned);
     match code {
         Some(code) if req.method() == actix_web::http::Method::GET => cases::lookup_case(state, req, code).await,
@@ -96,40 +96,40 @@ async fn lookup_entry(state: web::Data<AppState>, req: HttpRequest, table: web::
 
 fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     let api = match &error {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::new(Code::PayloadTooLarge),
-        JsonPayloadError::ContentType => ApiError::new(Code::UnsupportedMediaType)
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => AppError::new(Code::PayloadTooLarge),
+        JsonPayloadError::ContentType => AppError::new(Code::UnsupportedMediaType)
             .with_detail("Nội dung phải có Content-Type: application/json.", "The body must be sent as Content-Type: application/json."),
         JsonPayloadError::Deserialize(e) if e.is_data() => body_field_error(e),
         JsonPayloadError::Deserialize(_) => {
-            ApiError::new(Code::MalformedRequest).with_detail("Nội dung không phải JSON hợp lệ.", "The body is not valid JSON.")
+            AppError::new(Code::MalformedRequest).with_detail("Nội dung không phải JSON hợp lệ.", "The body is not valid JSON.")
         }
-        _ => ApiError::new(Code::MalformedRequest),
+        _ => AppError::new(Code::MalformedRequest),
     };
     api.into()
 }
 
 /// Names the field of a serde data error (`missing field `x``, `unknown variant`, wrong type).
-fn body_field_error(error: &serde_json::Error) -> ApiError {
+fn body_field_error(error: &serde_json::Error) -> AppError {
     let message = error.to_string();
     let reason = message.split(" at line ").next().unwrap_or(&message).to_owned();
     let name =
         reason.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()).map_or_else(|| "body".to_owned(), str::to_owned);
-    ApiError::invalid(name, reason)
+    AppError::invalid(name, reason)
 }
 
 fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     let message = error.to_string();
     let reason = message.strip_prefix("Query deserialize error: ").unwrap_or(&message).to_owned();
-    ApiError::invalid("query", reason).into()
+    AppError::invalid("query", reason).into()
 }
 
 fn form_error(error: UrlencodedError, _: &HttpRequest) -> actix_web::Error {
     let api = match error {
-        UrlencodedError::Overflow { .. } => ApiError::new(Code::PayloadTooLarge),
-        UrlencodedError::ContentType => ApiError::new(Code::UnsupportedMediaType)
+        UrlencodedError::Overflow { .. } => AppError::new(Code::PayloadTooLarge),
+        UrlencodedError::ContentType => AppError::new(Code::UnsupportedMediaType)
             .with_detail("Nội dung phải là application/x-www-form-urlencoded.", "The body must be application/x-www-form-urlencoded."),
-        UrlencodedError::Parse(_) => ApiError::invalid("body", error.to_string()),
-        _ => ApiError::new(Code::MalformedRequest),
+        UrlencodedError::Parse(_) => AppError::invalid("body", error.to_string()),
+        _ => AppError::new(Code::MalformedRequest),
     };
     api.into()
 }
@@ -137,18 +137,18 @@ fn form_error(error: UrlencodedError, _: &HttpRequest) -> actix_web::Error {
 fn multipart_error(error: actix_multipart::MultipartError, _: &HttpRequest) -> actix_web::Error {
     use actix_multipart::MultipartError as M;
     let api = match &error {
-        M::ContentTypeMissing | M::ContentTypeParse | M::ContentTypeIncompatible => ApiError::new(Code::UnsupportedMediaType)
+        M::ContentTypeMissing | M::ContentTypeParse | M::ContentTypeIncompatible => AppError::new(Code::UnsupportedMediaType)
             .with_detail("Nội dung phải là multipart/form-data.", "The body must be multipart/form-data."),
-        M::Payload(actix_web::error::PayloadError::Overflow) => ApiError::new(Code::PayloadTooLarge),
-        M::Field { source, .. } if source.as_response_error().status_code().as_u16() == 413 => ApiError::new(Code::PayloadTooLarge),
-        M::MissingField(name) | M::DuplicateField(name) | M::UnknownField(name) => ApiError::invalid(name.clone(), error.to_string()),
-        _ => ApiError::new(Code::MalformedRequest).with_detail("Dữ liệu multipart không hợp lệ.", "The multipart body is malformed."),
+        M::Payload(actix_web::error::PayloadError::Overflow) => AppError::new(Code::PayloadTooLarge),
+        M::Field { source, .. } if source.as_response_error().status_code().as_u16() == 413 => AppError::new(Code::PayloadTooLarge),
+        M::MissingField(name) | M::DuplicateField(name) | M::UnknownField(name) => AppError::invalid(name.clone(), error.to_string()),
+        _ => AppError::new(Code::MalformedRequest).with_detail("Dữ liệu multipart không hợp lệ.", "The multipart body is malformed."),
     };
     api.into()
 }
 
 fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::invalid("path", error.to_string()).into()
+    AppError::invalid("path", error.to_string()).into()
 }
 
 fn cors(config: &Config) -> actix_cors::Cors {
@@ -374,6 +374,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         names,
         lookups: Arc::new(crate::lookup_cache::LookupCache::new(config.lookup_cache_ttl)),
         config: Arc::new(config),
+        clock: Arc::new(crate::app::clock::SystemClock),
     })
 }
 

@@ -1,4 +1,5 @@
 //! The application state shared by every worker: the pool, configuration, keys and counters.
+//! It is also the use cases' context (clock, settings, caches, integration targets).
 
 use std::sync::Arc;
 
@@ -40,4 +41,13 @@ pub struct AppState {
     pub background: Arc<crate::background::Health>,
     /// The generated default holidays (the overrides are read from the database per use).
     pub holidays: Arc<domain::calendar::DefaultHolidays>,
+    /// Where the use cases read "now" (the system clock; a fixed one in tests).
+    pub clock: Arc<dyn crate::app::clock::Clock>,
+}
+
+impl AppState {
+    /// The current instant at the stored precision (UTC), from [`AppState::clock`].
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        crate::app::clock::stored(self.clock.now())
+    }
 }

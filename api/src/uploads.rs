@@ -1,6 +1,6 @@
 //! Checks shared by every file upload: size, type decided from the bytes, a safe display name.
 
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 
 /// An upload that passed the checks.
 pub struct CheckedUpload {
@@ -15,12 +15,12 @@ pub struct CheckedUpload {
 ///
 /// # Errors
 /// 413 beyond the limit, 415 for formats we do not accept, 422 for an empty name.
-pub fn check(bytes: &[u8], limit: usize, name: Option<String>, file_name: Option<&str>, fallback: &str) -> Result<CheckedUpload, ApiError> {
+pub fn check(bytes: &[u8], limit: usize, name: Option<String>, file_name: Option<&str>, fallback: &str) -> Result<CheckedUpload, AppError> {
     if bytes.len() > limit {
-        return Err(ApiError::new(Code::PayloadTooLarge));
+        return Err(AppError::new(Code::PayloadTooLarge));
     }
     let kind = domain::files::sniff(bytes).ok_or_else(|| {
-        ApiError::new(Code::UnsupportedMediaType).with_detail(
+        AppError::new(Code::UnsupportedMediaType).with_detail(
             "Chỉ nhận tệp PDF, ảnh PNG/JPEG, Word, Excel hoặc OpenDocument.",
             "Only PDF, PNG/JPEG images, Word, Excel or OpenDocument files are accepted.",
         )
@@ -28,7 +28,7 @@ pub fn check(bytes: &[u8], limit: usize, name: Option<String>, file_name: Option
     let raw = name.or_else(|| file_name.map(str::to_owned)).unwrap_or_else(|| fallback.to_owned());
     let name: String = raw.chars().filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"')).take(200).collect();
     if name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "must not be empty"));
+        return Err(AppError::invalid("name", "must not be empty"));
     }
     Ok(CheckedUpload { content_type: kind.content_type(file_name.or(Some(&name))).to_owned(), name })
 }
@@ -55,12 +55,12 @@ pub async fn download(
     content_type: &str,
     name: &str,
     id: &str,
-) -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+) -> Result<actix_web::HttpResponse, crate::error::AppError> {
     let (store, sha) = (store.clone(), sha256.to_owned());
     let bytes = actix_web::web::block(move || store.get(&sha))
         .await
-        .map_err(crate::error::ApiError::internal)?
-        .map_err(crate::error::ApiError::internal)?
-        .ok_or_else(|| crate::error::ApiError::internal(format!("file {id} has no stored content")))?;
+        .map_err(crate::error::AppError::internal)?
+        .map_err(crate::error::AppError::internal)?
+        .ok_or_else(|| crate::error::AppError::internal(format!("file {id} has no stored content")))?;
     Ok(attachment(bytes, content_type, name, sha256))
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod files;
 pub mod repo;
 pub mod schema;
+pub mod stored;
 pub mod timestamp;
 
 pub use db::{AnyConnection, Backend, Pool, PooledConn, build_pool, build_writer_pool, write_group, write_tx};

@@ -3,5 +3,6 @@
 pub mod jwt;
 pub mod password;
 pub mod principal;
+pub mod tokens;
 
 pub use principal::{Principal, RequestMeta};

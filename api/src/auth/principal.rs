@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use domain::{Capability, Role};
 
-use crate::error::{ApiError, Code};
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 /// The authenticated caller, re-read from the database on every request.
@@ -29,8 +29,8 @@ impl Principal {
     ///
     /// # Errors
     /// `forbidden`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::forbidden()) }
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.role) { Ok(()) } else { Err(AppError::forbidden()) }
     }
 
     /// Whether an officer holds `capability`.
@@ -74,8 +74,8 @@ impl RequestMeta {
 }
 
 impl FromRequest for RequestMeta {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(Ok(RequestMeta::of(req)))
@@ -109,11 +109,11 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
-fn unauthorized() -> ApiError {
-    ApiError::new(Code::Unauthorized)
+fn unauthorized() -> AppError {
+    AppError::new(Code::Unauthorized)
 }
 
-async fn authenticate(state: web::Data<AppState>, token: Option<String>) -> Result<Principal, ApiError> {
+async fn authenticate(state: web::Data<AppState>, token: Option<String>) -> Result<Principal, AppError> {
     let token = token.ok_or_else(unauthorized)?;
     let claims = state.keys.verify(&token).ok_or_else(unauthorized)?;
     crate::db::read(&state.pool, state.backend, move |conn| {
@@ -122,7 +122,7 @@ async fn authenticate(state: web::Data<AppState>, token: Option<String>) -> Resu
         if user.id != claims.sub || !user.active || user.token_version != claims.tv {
             return Err(unauthorized());
         }
-        let role = Role::parse(&user.role, "role").map_err(ApiError::internal)?;
+        let role = Role::parse(&user.role, "role").map_err(AppError::internal)?;
         Ok(Principal {
             capabilities: user.capability_list(),
             user_id: user.id,
@@ -137,14 +137,14 @@ async fn authenticate(state: web::Data<AppState>, token: Option<String>) -> Resu
 }
 
 impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             authenticate(state, token).await
         })
     }
@@ -156,14 +156,14 @@ impl FromRequest for Principal {
 pub struct MaybePrincipal(pub Option<Principal>);
 
 impl FromRequest for MaybePrincipal {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             match token {
                 None => Ok(MaybePrincipal(None)),
                 Some(token) => authenticate(state, Some(token)).await.map(|p| MaybePrincipal(Some(p))),

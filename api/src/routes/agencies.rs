@@ -9,11 +9,11 @@ use validator::Validate;
 
 use crate::auditing::{self, Change};
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{ApiError, Problem};
+use crate::error::{AppError, Problem};
 use crate::i18n::Lang;
 use crate::pagination::{PageQuery, Paged};
-use crate::routes::views::AgencyView;
 use crate::state::AppState;
+use crate::views::AgencyView;
 
 /// A new agency.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -85,7 +85,7 @@ pub async fn list_agencies(
     req: HttpRequest,
     filter: web::Query<AgencyListQuery>,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<AgencyView>>, ApiError> {
+) -> Result<web::Json<Paged<AgencyView>>, AppError> {
     let (limit, after) = page.resolve()?;
     let level = filter.level.as_deref().map(|l| AgencyLevel::parse(l, "level")).transpose()?;
     let filter = AgencyFilter {
@@ -101,7 +101,7 @@ pub async fn list_agencies(
         if let Some(parent_id) = &filter.parent_id
             && agencies::find(conn, parent_id)?.is_none()
         {
-            return Err(ApiError::invalid("parent_id", "no such agency"));
+            return Err(AppError::invalid("parent_id", "no such agency"));
         }
         Ok(agencies::list(conn, &filter)?)
     })
@@ -120,9 +120,9 @@ pub async fn list_agencies(
     )
 )]
 #[get("/agencies/{id}")]
-pub async fn get_agency(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>) -> Result<web::Json<AgencyView>, ApiError> {
+pub async fn get_agency(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>) -> Result<web::Json<AgencyView>, AppError> {
     let id = id.into_inner();
-    let row = crate::db::run(&state.pool, move |conn| agencies::find(conn, &id)?.ok_or_else(ApiError::not_found)).await?;
+    let row = crate::db::run(&state.pool, move |conn| agencies::find(conn, &id)?.ok_or_else(AppError::not_found)).await?;
     Ok(web::Json(AgencyView::from_row(&row, Lang::of(&req))))
 }
 
@@ -146,7 +146,7 @@ pub async fn create_agency(
     principal: Principal,
     meta: RequestMeta,
     body: web::Json<CreateAgencyRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     principal.require(&[Role::SystemAdmin])?;
     body.validate()?;
     let body = body.into_inner();
@@ -162,7 +162,7 @@ pub async fn create_agency(
         if let Some(parent_id) = &new.parent_id
             && agencies::find(conn, parent_id)?.is_none()
         {
-            return Err(ApiError::invalid("parent_id", "no such agency"));
+            return Err(AppError::invalid("parent_id", "no such agency"));
         }
         let row = agencies::insert(conn, new)?;
         auditing::record(
@@ -180,7 +180,7 @@ pub async fn create_agency(
         Ok(row)
     })
     .await?;
-    Ok(super::created(format!("/api/v1/agencies/{}", row.id), &AgencyView::from_row(&row, Lang::of(&req))))
+    Ok(crate::http::created(format!("/api/v1/agencies/{}", row.id), &AgencyView::from_row(&row, Lang::of(&req))))
 }
 
 /// Edit an agency (system administrators).
@@ -206,7 +206,7 @@ pub async fn update_agency(
     meta: RequestMeta,
     id: web::Path<String>,
     body: web::Json<UpdateAgencyRequest>,
-) -> Result<web::Json<AgencyView>, ApiError> {
+) -> Result<web::Json<AgencyView>, AppError> {
     principal.require(&[Role::SystemAdmin])?;
     body.validate()?;
     let body = body.into_inner();
@@ -218,7 +218,7 @@ pub async fn update_agency(
     };
     let id = id.into_inner();
     let row = crate::db::write(&state.pool, move |conn| {
-        let before = agencies::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
+        let before = agencies::find(conn, &id)?.ok_or_else(AppError::not_found)?;
         let after = agencies::update(conn, &id, changes)?;
         auditing::record(
             conn,

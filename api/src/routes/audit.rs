@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Principal;
-use crate::error::{ApiError, Problem};
+use crate::error::{AppError, Problem};
 use crate::pagination::{PageQuery, Paged};
-use crate::routes::views::utc;
 use crate::state::AppState;
+use crate::views::utc;
 
 const READERS: &[Role] = &[Role::SystemAdmin, Role::Supervisor];
 
@@ -80,11 +80,11 @@ pub async fn list_audit(
     principal: Principal,
     query: web::Query<AuditQuery>,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<AuditEntryView>>, ApiError> {
+) -> Result<web::Json<Paged<AuditEntryView>>, AppError> {
     principal.require(READERS)?;
     let (limit, after) = page.resolve()?;
     let after_seq =
-        after.map(|a| a.parse::<i64>().map_err(|_| ApiError::invalid("cursor", "is not a cursor issued by this API"))).transpose()?;
+        after.map(|a| a.parse::<i64>().map_err(|_| AppError::invalid("cursor", "is not a cursor issued by this API"))).transpose()?;
     let query = query.into_inner();
     let filter = AuditFilter {
         entity_type: query.entity_type,
@@ -128,7 +128,7 @@ pub async fn list_audit(
     )
 )]
 #[get("/audit/verify")]
-pub async fn verify_audit(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<VerifyResponse>, ApiError> {
+pub async fn verify_audit(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<VerifyResponse>, AppError> {
     principal.require(READERS)?;
     let outcome = crate::db::run(&state.pool, |conn| {
         audit::chain_all(conn)?;

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::TimeDelta;
 use domain::{Email, Password, PersonalIdNumber, Phone, Role, Username};
 use persistence::repo::{agencies, sessions, users};
 use serde::{Deserialize, Serialize};
@@ -13,11 +12,12 @@ use validator::Validate;
 use crate::auditing::{self, Change};
 use crate::auth::jwt::random_token;
 use crate::auth::principal::client_addr;
-use crate::auth::{Principal, RequestMeta, password};
-use crate::error::{ApiError, Code, InvalidParam, Problem};
+use crate::auth::tokens::{hash_password, refresh_digest, token_pair, ttl_delta, verify_password};
+use crate::auth::{Principal, RequestMeta};
+use crate::error::{AppError, Code, InvalidParam, Problem};
 use crate::i18n::Lang;
-use crate::routes::views::{AgencyView, UserAuditState, UserView};
 use crate::state::AppState;
+use crate::views::{AgencyView, TokenResponse, UserAuditState, UserView};
 
 /// Credentials of a person.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -28,23 +28,6 @@ pub struct LoginRequest {
     #[validate(length(min = 1, max = 128))]
     #[schema(min_length = 1, max_length = 128, format = Password)]
     pub password: String,
-}
-
-/// A token pair (or, for client credentials, an access token alone).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenResponse {
-    /// Bearer token for the `Authorization` header.
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: String,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    /// One-time token for `POST /auth/refresh`; absent for client credentials.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// Granted scopes of an integration client, space-separated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
 }
 
 /// A refresh token to exchange.
@@ -96,46 +79,8 @@ pub struct MeResponse {
     pub agency: Option<AgencyView>,
 }
 
-pub(crate) fn refresh_digest(token: &str) -> String {
-    domain::audit::digest(token.as_bytes())
-}
-
-fn ttl_delta(ttl: Duration) -> TimeDelta {
-    TimeDelta::from_std(ttl).unwrap_or(TimeDelta::hours(1))
-}
-
-pub(crate) fn token_pair(
-    state: &AppState,
-    user_id: &str,
-    role: &str,
-    tv: i64,
-    session_id: &str,
-    refresh: Option<String>,
-) -> Result<TokenResponse, ApiError> {
-    let ttl = state.config.access_token_ttl.as_secs();
-    let access_token = state.keys.issue(user_id, session_id, role, tv, ttl).map_err(ApiError::internal)?;
-    Ok(TokenResponse { access_token, token_type: "Bearer".to_owned(), expires_in: ttl, refresh_token: refresh, scope: None })
-}
-
-async fn verify_password(password: String, phc: Option<String>) -> Result<bool, ApiError> {
-    password::off_thread(move || match phc {
-        Some(phc) => password::verify(&password, &phc),
-        None => {
-            password::verify_dummy(&password);
-            false
-        }
-    })
-    .await
-    .map_err(ApiError::internal)
-}
-
-/// Hashes a password on the password threads.
-pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    password::off_thread(move || password::hash(&password)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::new(Code::InvalidCredentials)
+fn invalid_credentials() -> AppError {
+    AppError::new(Code::InvalidCredentials)
 }
 
 /// Log in with user name and password.
@@ -158,9 +103,9 @@ pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<LoginRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<web::Json<TokenResponse>, AppError> {
     let client = client_addr(&req, state.config.trust_proxy);
-    state.limiter.check("login", &client, state.config.login_rate_per_minute, Duration::from_secs(60)).map_err(ApiError::rate_limited)?;
+    state.limiter.check("login", &client, state.config.login_rate_per_minute, Duration::from_secs(60)).map_err(AppError::rate_limited)?;
     body.validate()?;
     let body = body.into_inner();
     let username = body.username.trim().to_ascii_lowercase();
@@ -170,7 +115,7 @@ pub async fn login(
         && let Some(until) = user.locked_until
         && until > now
     {
-        let mut error = ApiError::new(Code::AccountLocked);
+        let mut error = AppError::new(Code::AccountLocked);
         error.retry_after = Some(u64::try_from((until - now).num_seconds()).unwrap_or(1).max(1));
         return Err(error);
     }
@@ -212,7 +157,7 @@ pub async fn login(
     )
 )]
 #[post("/auth/refresh")]
-pub async fn refresh_session(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<web::Json<TokenResponse>, ApiError> {
+pub async fn refresh_session(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<web::Json<TokenResponse>, AppError> {
     body.validate()?;
     let presented = refresh_digest(&body.refresh_token);
     let next = random_token(32);
@@ -223,7 +168,7 @@ pub async fn refresh_session(state: web::Data<AppState>, body: web::Json<Refresh
         sessions::Rotation::Rotated { user, session_id } => {
             Ok(web::Json(token_pair(&state, &user.id, &user.role, user.token_version, &session_id, Some(next))?))
         }
-        sessions::Rotation::Refused => Err(ApiError::new(Code::Unauthorized)),
+        sessions::Rotation::Refused => Err(AppError::new(Code::Unauthorized)),
     }
 }
 
@@ -237,7 +182,7 @@ pub async fn refresh_session(state: web::Data<AppState>, body: web::Json<Refresh
     )
 )]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+pub async fn logout(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, AppError> {
     let session_id = principal.session_id.clone();
     crate::db::write(&state.pool, move |conn| Ok(sessions::revoke(conn, &session_id, persistence::now())?)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -261,12 +206,12 @@ pub async fn register(
     req: HttpRequest,
     meta: RequestMeta,
     body: web::Json<RegisterRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let client = client_addr(&req, state.config.trust_proxy);
     state
         .limiter
         .check("register", &client, state.config.register_rate_per_hour, Duration::from_secs(3600))
-        .map_err(ApiError::rate_limited)?;
+        .map_err(AppError::rate_limited)?;
     let body = body.into_inner();
     let mut problems: Vec<InvalidParam> = Vec::new();
     let mut check = |result: Result<(), domain::ValidationError>| {
@@ -284,10 +229,10 @@ pub async fn register(
     let email = body.email.as_deref().map(Email::parse).transpose();
     check(email.as_ref().map(|_| ()).map_err(Clone::clone));
     if let Err(e) = body.validate() {
-        problems.extend(ApiError::from(e).invalid_params);
+        problems.extend(AppError::from(e).invalid_params);
     }
     let (Ok(username), Ok(id_number), Ok(phone), Ok(email), true) = (username, id_number, phone, email, problems.is_empty()) else {
-        return Err(ApiError::validation(problems));
+        return Err(AppError::validation(problems));
     };
     let password_hash = hash_password(body.password).await?;
     let new = users::NewUser {
@@ -318,7 +263,7 @@ pub async fn register(
         Ok(row)
     })
     .await?;
-    Ok(super::created("/api/v1/me".to_owned(), &UserView::from_row(&row, Lang::of(&req))))
+    Ok(crate::http::created("/api/v1/me".to_owned(), &UserView::from_row(&row, Lang::of(&req))))
 }
 
 fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
@@ -355,12 +300,12 @@ pub async fn client_credentials(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ClientCredentialsRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<web::Json<TokenResponse>, AppError> {
     let client = client_addr(&req, state.config.trust_proxy);
-    state.limiter.check("login", &client, state.config.login_rate_per_minute, Duration::from_secs(60)).map_err(ApiError::rate_limited)?;
+    state.limiter.check("login", &client, state.config.login_rate_per_minute, Duration::from_secs(60)).map_err(AppError::rate_limited)?;
     let form = form.into_inner();
     if form.grant_type != "client_credentials" {
-        return Err(ApiError::invalid("grant_type", "only `client_credentials` is supported"));
+        return Err(AppError::invalid("grant_type", "only `client_credentials` is supported"));
     }
     let (client_id, secret) = match (form.client_id, form.client_secret, basic_credentials(&req)) {
         (Some(id), Some(secret), _) => (id, secret),
@@ -392,11 +337,11 @@ pub async fn client_credentials(
     )
 )]
 #[get("/me")]
-pub async fn get_me(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> Result<web::Json<MeResponse>, ApiError> {
+pub async fn get_me(state: web::Data<AppState>, req: HttpRequest, principal: Principal) -> Result<web::Json<MeResponse>, AppError> {
     let lang = Lang::of(&req);
     let user_id = principal.user_id.clone();
     let (user, agency) = crate::db::run(&state.pool, move |conn| {
-        let user = users::find(conn, &user_id)?.ok_or_else(ApiError::not_found)?;
+        let user = users::find(conn, &user_id)?.ok_or_else(AppError::not_found)?;
         let agency = match &user.agency_id {
             Some(id) => agencies::find(conn, id)?,
             None => None,

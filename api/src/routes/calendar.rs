@@ -4,8 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use domain::Role;
-use domain::calendar::{Calendar, CalendarDay, DayKind, DayStatus, DurationUnit, ProcessingTime};
-use persistence::AnyConnection;
+use domain::calendar::{DayKind, DayStatus, DurationUnit, ProcessingTime};
 use persistence::repo::calendar::{self as repo, CalendarDayRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,21 +12,9 @@ use validator::Validate;
 
 use crate::auditing::{self, Change};
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{ApiError, Problem};
+use crate::error::{AppError, Problem};
 use crate::i18n::Lang;
 use crate::state::AppState;
-
-/// The calendar as it stands: generated defaults, the override table, the working hours.
-///
-/// # Errors
-/// Database errors.
-pub fn load(conn: &mut AnyConnection, state: &AppState) -> Result<Calendar, ApiError> {
-    let overrides = repo::all(conn)?
-        .into_iter()
-        .filter_map(|row| DayKind::parse(&row.kind, "kind").ok().map(|kind| CalendarDay { date: row.day, kind, name: row.name }))
-        .collect::<Vec<_>>();
-    Ok(Calendar::with_defaults(state.config.working_hours.clone(), state.holidays.clone(), overrides))
-}
 
 /// A day off or a swapped working day.
 #[derive(Debug, Serialize, ToSchema)]
@@ -120,13 +107,13 @@ impl CalendarDayView {
     }
 }
 
-fn year_in_range(year: i32) -> Result<(), ApiError> {
-    if (1900..=2200).contains(&year) { Ok(()) } else { Err(ApiError::invalid("year", "must be between 1900 and 2200")) }
+fn year_in_range(year: i32) -> Result<(), AppError> {
+    if (1900..=2200).contains(&year) { Ok(()) } else { Err(AppError::invalid("year", "must be between 1900 and 2200")) }
 }
 
-fn parse_date(text: &str) -> Result<NaiveDate, ApiError> {
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| ApiError::invalid("date", "must be a date YYYY-MM-DD"))?;
-    year_in_range(chrono::Datelike::year(&date)).map_err(|_| ApiError::invalid("date", "must lie between 1900 and 2200"))?;
+fn parse_date(text: &str) -> Result<NaiveDate, AppError> {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| AppError::invalid("date", "must be a date YYYY-MM-DD"))?;
+    year_in_range(chrono::Datelike::year(&date)).map_err(|_| AppError::invalid("date", "must lie between 1900 and 2200"))?;
     Ok(date)
 }
 
@@ -145,12 +132,12 @@ pub async fn list_calendar_days(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<YearQuery>,
-) -> Result<web::Json<CalendarYearView>, ApiError> {
+) -> Result<web::Json<CalendarYearView>, AppError> {
     let year = query.year;
     year_in_range(year)?;
     let lang = Lang::of(&req);
     let shared = state.clone();
-    let calendar = crate::db::run(&state.pool, move |conn| load(conn, &shared)).await?;
+    let calendar = crate::db::run(&state.pool, move |conn| crate::app::calendar::load(conn, &shared)).await?;
     let items = calendar
         .days_of_year(year)
         .into_iter()
@@ -180,7 +167,7 @@ pub async fn put_calendar_day(
     meta: RequestMeta,
     date: web::Path<String>,
     body: web::Json<PutCalendarDayRequest>,
-) -> Result<web::Json<CalendarDayView>, ApiError> {
+) -> Result<web::Json<CalendarDayView>, AppError> {
     principal.require(&[Role::SystemAdmin])?;
     let date = parse_date(&date)?;
     body.validate()?;
@@ -234,11 +221,11 @@ pub async fn delete_calendar_day(
     principal: Principal,
     meta: RequestMeta,
     date: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     principal.require(&[Role::SystemAdmin])?;
     let date = parse_date(&date)?;
     crate::db::write(&state.pool, move |conn| {
-        let previous = repo::delete(conn, date)?.ok_or_else(ApiError::not_found)?;
+        let previous = repo::delete(conn, date)?.ok_or_else(AppError::not_found)?;
         let entity_id = date.to_string();
         auditing::record(
             conn,
@@ -272,20 +259,20 @@ pub async fn compute_due_date(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<DueDateQuery>,
-) -> Result<web::Json<DueDateView>, ApiError> {
+) -> Result<web::Json<DueDateView>, AppError> {
     let query = query.into_inner();
     let unit = DurationUnit::parse(&query.unit, "unit")?;
-    let value = u32::try_from(query.duration).map_err(|_| ApiError::invalid("duration", "must not be negative"))?;
-    let time = ProcessingTime::new(value, unit).map_err(|e| ApiError::invalid("duration", e.reason))?;
+    let value = u32::try_from(query.duration).map_err(|_| AppError::invalid("duration", "must not be negative"))?;
+    let time = ProcessingTime::new(value, unit).map_err(|e| AppError::invalid("duration", e.reason))?;
     let cutoff = query
         .cutoff
         .as_deref()
-        .map(|c| NaiveTime::parse_from_str(c, "%H:%M").map_err(|_| ApiError::invalid("cutoff", "must be a time HH:MM")))
+        .map(|c| NaiveTime::parse_from_str(c, "%H:%M").map_err(|_| AppError::invalid("cutoff", "must be a time HH:MM")))
         .transpose()?;
-    year_in_range(chrono::Datelike::year(&query.start)).map_err(|_| ApiError::invalid("start", "must lie between 1900 and 2200"))?;
+    year_in_range(chrono::Datelike::year(&query.start)).map_err(|_| AppError::invalid("start", "must lie between 1900 and 2200"))?;
     let start: DateTime<Utc> = query.start.with_timezone(&Utc);
     let shared = state.clone();
-    let calendar = crate::db::run(&state.pool, move |conn| load(conn, &shared)).await?;
+    let calendar = crate::db::run(&state.pool, move |conn| crate::app::calendar::load(conn, &shared)).await?;
     let due = calendar.due(start, time, cutoff)?;
     let lang = Lang::of(&req);
     let skipped_days = due

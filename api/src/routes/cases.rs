@@ -6,27 +6,28 @@ use std::time::Duration;
 
 use actix_web::http::header::{ETAG, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
-use domain::case::{Actor, CaseAction, CaseCode, CaseStatus, Timeliness, case_timeliness};
+use chrono::{DateTime, Utc};
+use domain::case::lifecycle::ActionParams;
+use domain::case::{CaseAction, CaseCode, CaseStatus};
 use domain::identity::{ApplicantKind, IdType};
 use domain::procedure::Channel;
-use domain::{AgencyCode, Capability, Email, IntegrationScope, Phone, Role};
+use domain::{Capability, Email, IntegrationScope, Phone, Role};
 use persistence::AnyConnection;
 use persistence::repo::cases::{self as repo, CaseFilter, CaseRow, EventRow};
-use persistence::repo::{agencies, case_sequences, procedures};
+use persistence::stored::case::{DeclaredDocument as StoredDocument, EventDetails, Party};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::app::cases::{self, Access, case_in_scope, procedure_of};
 use crate::auditing::{self, Change};
 use crate::auth::principal::client_addr;
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{ApiError, Code, InvalidParam, Problem};
+use crate::error::{AppError, Code, InvalidParam, Problem};
 use crate::i18n::Lang;
 use crate::pagination::{PageQuery, Paged};
-use crate::routes::procedures::ProcedureContent;
-use crate::routes::views::utc;
 use crate::state::AppState;
+use crate::views::utc;
 
 /// The applicant or the representative (chủ hồ sơ, người được ủy quyền).
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
@@ -265,78 +266,9 @@ pub struct CaseListQuery {
     pub q: Option<String>,
 }
 
-/// What the caller may do with a case.
-pub(super) enum Access {
-    Owner,
-    Staff(Vec<Capability>),
-    ReadOnly,
-}
-
-/// The access of the caller to the cases of a list the query has already scoped to them.
-fn list_access(principal: &Principal) -> Access {
-    match principal.role {
-        Role::Citizen => Access::Owner,
-        Role::Officer => Access::Staff(principal.capabilities.iter().filter_map(|c| Capability::parse(c, "capabilities").ok()).collect()),
-        _ => Access::ReadOnly,
-    }
-}
-
-/// The case with `code` and the caller's access to it; 404 when unknown or out of scope.
-pub(super) fn case_in_scope(conn: &mut AnyConnection, principal: &Principal, code: &str) -> Result<(CaseRow, Access), ApiError> {
-    let case = repo::find_by_code(conn, code)?.ok_or_else(ApiError::not_found)?;
-    let access = access(conn, principal, &case)?;
-    Ok((case, access))
-}
-
-pub(super) fn access(conn: &mut AnyConnection, principal: &Principal, case: &CaseRow) -> Result<Access, ApiError> {
-    match principal.role {
-        Role::Citizen if case.owner_id.as_deref() == Some(principal.user_id.as_str()) => Ok(Access::Owner),
-        Role::SystemAdmin | Role::Supervisor => Ok(Access::ReadOnly),
-        Role::Integration if principal.capabilities.iter().any(|c| c == IntegrationScope::CasesRead.as_str()) => Ok(Access::ReadOnly),
-        Role::Officer | Role::AgencyAdmin => {
-            let agency = agencies::find(conn, &case.agency_id)?.ok_or_else(ApiError::not_found)?;
-            if !principal.covers_path(&agency.path) {
-                return Err(ApiError::not_found());
-            }
-            if principal.role == Role::AgencyAdmin {
-                return Ok(Access::ReadOnly);
-            }
-            Ok(Access::Staff(principal.capabilities.iter().filter_map(|c| Capability::parse(c, "capabilities").ok()).collect()))
-        }
-        _ => Err(ApiError::not_found()),
-    }
-}
-
-fn actor_of(access: &Access) -> Option<Actor> {
-    match access {
-        Access::Owner => Some(Actor::Applicant),
-        Access::Staff(capabilities) => Some(Actor::Officer(capabilities.clone())),
-        Access::ReadOnly => None,
-    }
-}
-
-fn etag(case: &CaseRow) -> String {
-    format!("\"{}-r{}\"", case.id, case.revision)
-}
-
-pub(super) fn timeliness(case: &CaseRow, now: NaiveDateTime) -> Option<Timeliness> {
-    let status = CaseStatus::parse(&case.status, "status").ok()?;
-    case_timeliness(
-        status,
-        case.received_at.is_some(),
-        case.due_at.map(domain::time::local_date),
-        case.finished_at.map(domain::time::local_date),
-        domain::time::local_date(now),
-    )
-}
-
-pub(super) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(ApiError::internal)
-}
-
 /// The full view of one case, with what its history says about supplement requests, payments
 /// and the result.
-fn view(conn: &mut AnyConnection, case: &CaseRow, access: &Access, lang: Lang, state: &AppState) -> Result<CaseView, ApiError> {
+fn view(conn: &mut AnyConnection, case: &CaseRow, access: &Access, lang: Lang, state: &AppState) -> Result<CaseView, AppError> {
     let name = state.names.procedure(conn, &case.procedure_code, case.procedure_version)?;
     let mut view = view_named(case, name, access, lang, state)?;
     let (supplements, payments, result) = history_of(&repo::events(conn, &case.id)?);
@@ -348,56 +280,49 @@ fn view(conn: &mut AnyConnection, case: &CaseRow, access: &Access, lang: Lang, s
 
 /// Supplement requests, payment requests and the result, read from the event history.
 fn history_of(events: &[EventRow]) -> (Vec<SupplementRequestView>, Vec<PaymentView>, Option<CaseResultView>) {
-    let details =
-        |e: &EventRow| -> serde_json::Value { e.details.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default() };
-    let text = |v: &serde_json::Value, key: &str| v[key].as_str().map(str::to_owned);
-    let list = |v: &serde_json::Value| -> Vec<String> {
-        v["items"].as_array().map(|a| a.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect()).unwrap_or_default()
-    };
     let (mut supplements, mut payments, mut result) =
         (Vec::<SupplementRequestView>::new(), Vec::<PaymentView>::new(), None::<CaseResultView>);
     for event in events {
-        let d = details(event);
-        match event.action.as_str() {
-            "request_supplement" => supplements.push(SupplementRequestView {
+        let Ok(action) = CaseAction::parse(&event.action, "action") else { continue };
+        let d = EventDetails::of_column(event.details.as_deref());
+        match action {
+            CaseAction::RequestSupplement => supplements.push(SupplementRequestView {
                 requested_at: utc(event.at),
                 reason: event.note.clone(),
-                items: list(&d),
-                deadline_at: text(&d, "supplement_due_at")
-                    .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                    .map(|t| t.with_timezone(&Utc)),
+                items: d.items,
+                deadline_at: d.supplement_due_at,
                 supplied_at: None,
             }),
-            "submit_supplement" => {
+            CaseAction::SubmitSupplement => {
                 if let Some(open) = supplements.iter_mut().rev().find(|s| s.supplied_at.is_none()) {
                     open.supplied_at = Some(utc(event.at));
                 }
             }
-            "request_payment" => {
-                payments.push(PaymentView { requested_at: utc(event.at), items: list(&d), confirmed_at: None, receipt: None })
+            CaseAction::RequestPayment => {
+                payments.push(PaymentView { requested_at: utc(event.at), items: d.items, confirmed_at: None, receipt: None })
             }
-            "confirm_payment" => {
+            CaseAction::ConfirmPayment => {
                 if let Some(open) = payments.iter_mut().rev().find(|p| p.confirmed_at.is_none()) {
                     open.confirmed_at = Some(utc(event.at));
-                    open.receipt = text(&d, "receipt");
+                    open.receipt = d.receipt;
                 }
             }
-            "resolve" => {
+            CaseAction::Resolve => {
                 result = Some(CaseResultView {
                     resolved_at: utc(event.at),
-                    summary: text(&d, "summary"),
-                    decision_number: text(&d, "decision_number"),
-                    signer: text(&d, "signer"),
+                    summary: d.summary,
+                    decision_number: d.decision_number,
+                    signer: d.signer,
                     returned_at: None,
                     method: None,
                     recipient: None,
                 });
             }
-            "return_result" => {
+            CaseAction::ReturnResult => {
                 if let Some(result) = result.as_mut() {
                     result.returned_at = Some(utc(event.at));
-                    result.method = text(&d, "method");
-                    result.recipient = text(&d, "recipient");
+                    result.method = d.method;
+                    result.recipient = d.recipient;
                 }
             }
             _ => {}
@@ -407,9 +332,9 @@ fn history_of(events: &[EventRow]) -> (Vec<SupplementRequestView>, Vec<PaymentVi
 }
 
 /// The case as the caller sees it, given the name of its pinned procedure version.
-fn view_named(case: &CaseRow, procedure_name: String, access: &Access, lang: Lang, state: &AppState) -> Result<CaseView, ApiError> {
-    let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
-    let available_actions = actor_of(access)
+fn view_named(case: &CaseRow, procedure_name: String, access: &Access, lang: Lang, state: &AppState) -> Result<CaseView, AppError> {
+    let status = CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
+    let available_actions = cases::actor_of(access)
         .map(|actor| {
             CaseAction::available(status, case.paused_at.is_some(), &actor, state.config.supplement_mode)
                 .iter()
@@ -427,11 +352,11 @@ fn view_named(case: &CaseRow, procedure_name: String, access: &Access, lang: Lan
         channel: case.channel.clone(),
         source: case.source.clone(),
         external_id: case.external_id.clone(),
-        applicant: parse_json(&case.applicant)?,
-        representative: case.representative.as_deref().map(parse_json).transpose()?,
+        applicant: persistence::stored::read::<Party>(&case.applicant)?.into(),
+        representative: case.representative.as_deref().map(persistence::stored::read::<Party>).transpose()?.map(Into::into),
         summary: case.summary.clone(),
-        form_data: parse_json(&case.form_data)?,
-        documents: parse_json(&case.documents)?,
+        form_data: persistence::stored::read(&case.form_data)?,
+        documents: persistence::stored::read::<Vec<StoredDocument>>(&case.documents)?.into_iter().map(Into::into).collect(),
         return_method: case.return_method.clone(),
         status: case.status.clone(),
         status_code: status.code(),
@@ -445,7 +370,7 @@ fn view_named(case: &CaseRow, procedure_name: String, access: &Access, lang: Lan
         original_due_at: case.original_due_at.map(utc),
         finished_at: case.finished_at.map(utc),
         returned_at: case.returned_at.map(utc),
-        timeliness: timeliness(case, persistence::now()).map(|t| t.as_str().to_owned()),
+        timeliness: cases::timeliness(case, state.now()).map(|t| t.as_str().to_owned()),
         supplement_count: case.supplement_count,
         available_actions,
         supplement_requests: None,
@@ -470,27 +395,6 @@ fn check_person(person: &Person, prefix: &str, problems: &mut Vec<InvalidParam>)
     }
 }
 
-/// The procedure version a case pinned, and its content.
-pub(super) fn procedure_of(
-    conn: &mut AnyConnection,
-    case: &CaseRow,
-) -> Result<(persistence::repo::procedures::VersionRow, ProcedureContent), ApiError> {
-    let version = procedures::version(conn, &case.procedure_code, case.procedure_version)?
-        .ok_or_else(|| ApiError::internal("case without its procedure version"))?;
-    let content: ProcedureContent = parse_json(&version.content)?;
-    Ok((version, content))
-}
-
-fn current_procedure(
-    conn: &mut AnyConnection,
-    code: &str,
-) -> Result<(persistence::repo::procedures::VersionRow, ProcedureContent), ApiError> {
-    let version =
-        procedures::current(conn, code)?.ok_or_else(|| ApiError::invalid("procedure_code", "no published procedure has this code"))?;
-    let content: ProcedureContent = parse_json(&version.content)?;
-    Ok((version, content))
-}
-
 /// Submit a case: online by a citizen (`submitted`), at the counter or by post by an officer
 /// with `reception` (`accepted`, due date set), or forwarded by the national portal through an
 /// integration client (idempotent by `external_id`). The code is generated in the database.
@@ -513,278 +417,80 @@ pub async fn create_case(
     principal: Principal,
     meta: RequestMeta,
     body: web::Json<CreateCaseRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let mut problems = match body.validate() {
-        Ok(()) => Vec::new(),
-        Err(e) => ApiError::from(e).invalid_params,
-    };
-    check_person(&body.applicant, "applicant", &mut problems);
-    if let Some(rep) = &body.representative {
-        check_person(rep, "representative", &mut problems);
-    }
-    let channel = Channel::parse(&body.channel, "channel")?;
-    let return_method = body.return_method.clone().unwrap_or_else(|| "counter".into());
-    if Channel::parse(&return_method, "return_method").is_err() {
-        problems.push(InvalidParam { name: "return_method".into(), reason: "must be counter, postal or online".into() });
-    }
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
-    let (status, source, owner) = match principal.role {
-        Role::Citizen if channel == Channel::Online => (CaseStatus::Submitted, "local", Some(principal.user_id.clone())),
-        Role::Officer if principal.has_capability(Capability::Reception) && channel != Channel::Online => {
-            (CaseStatus::Accepted, "local", None)
-        }
-        Role::Integration
-            if principal.capabilities.iter().any(|c| c == IntegrationScope::CasesSubmit.as_str()) && channel == Channel::Online =>
-        {
-            if body.external_id.as_deref().is_none_or(|e| e.trim().is_empty()) {
-                return Err(ApiError::invalid("external_id", "is required for cases forwarded by the national portal"));
-            }
-            (CaseStatus::Submitted, "national_portal", None)
-        }
-        Role::Citizen | Role::Officer | Role::Integration => {
-            return Err(ApiError::forbidden().with_detail("Bạn không được nộp hồ sơ qua kênh này.", "You may not submit on this channel."));
-        }
-        _ => return Err(ApiError::forbidden()),
-    };
-    let external_id = if source == "national_portal" { body.external_id.clone() } else { None };
+) -> Result<HttpResponse, AppError> {
+    let command = submit_command(body.into_inner())?;
+    let admitted = cases::submit::admit(&principal, &command)?;
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     // The caller is the case's creator: the owner, the receiving officer, or a portal client.
-    let creator_access = list_access(&principal);
+    let creator_access = cases::list_access(&principal);
     let (tag, code, body, created) = crate::db::write(&state.pool, move |conn| {
-        if let Some(external) = &external_id
-            && let Some(existing) = repo::find_by_external_id(conn, external)?
-        {
-            return Ok((etag(&existing), existing.code.clone(), view(conn, &existing, &creator_access, lang, &shared)?, false));
-        }
-        let (version, content) = current_procedure(conn, &body.procedure_code)?;
-        if !content.channels.iter().any(|c| c == channel.as_str()) {
-            return Err(ApiError::invalid("channel", format!("the procedure does not accept `{}` submissions", channel.as_str())));
-        }
-        let agency_id = body
-            .agency_id
-            .clone()
-            .or_else(|| content.agency_ids.first().cloned())
-            .ok_or_else(|| ApiError::invalid("agency_id", "is required"))?;
-        if !content.agency_ids.is_empty() && !content.agency_ids.contains(&agency_id) {
-            return Err(ApiError::invalid("agency_id", "the agency does not implement this procedure"));
-        }
-        let agency = agencies::find(conn, &agency_id)?.ok_or_else(|| ApiError::invalid("agency_id", "no such agency"))?;
-        if principal.role == Role::Officer && !principal.covers_path(&agency.path) {
-            return Err(ApiError::forbidden().with_detail("Cơ quan nằm ngoài phạm vi của bạn.", "The agency is outside your scope."));
-        }
-        let mut problems = Vec::new();
-        for document in &body.documents {
-            if !content.required_documents.iter().any(|r| r.code == document.requirement_code) {
-                problems.push(InvalidParam {
-                    name: "documents".into(),
-                    reason: format!("`{}` is not a document of this procedure", document.requirement_code),
-                });
-            }
-        }
-        for required in content.required_documents.iter().filter(|r| r.mandatory) {
-            if !body.documents.iter().any(|d| d.requirement_code == required.code) {
-                problems.push(InvalidParam {
-                    name: "documents".into(),
-                    reason: format!("the mandatory document `{}` ({}) is missing", required.code, required.name),
-                });
-            }
-        }
-        if channel == Channel::Online
-            && let Some(schema) = &content.form_schema
-        {
-            let validator = jsonschema::validator_for(schema).map_err(ApiError::internal)?;
-            for error in validator.iter_errors(&body.form_data) {
-                problems.push(InvalidParam { name: format!("form_data{}", error.instance_path()), reason: error.to_string() });
-            }
-        }
-        if !problems.is_empty() {
-            return Err(ApiError::validation(problems));
-        }
-        let now = persistence::now();
-        let agency_code = AgencyCode::parse(&agency.code).map_err(ApiError::internal)?;
-        let calendar = super::calendar::load(conn, &shared)?;
-        let due_at = if status == CaseStatus::Accepted { Some(due_from(&calendar, &content, channel, now, true)?) } else { None };
-        let mut row = CaseRow {
-            id: persistence::new_id(),
-            code: String::new(),
-            procedure_code: version.procedure_code.clone(),
-            procedure_version: version.version,
-            agency_id: agency.id.clone(),
-            channel: channel.as_str().to_owned(),
-            source: source.to_owned(),
-            external_id,
-            status: status.as_str().to_owned(),
-            owner_id: owner,
-            applicant: serde_json::to_string(&body.applicant).map_err(ApiError::internal)?,
-            representative: body.representative.as_ref().map(serde_json::to_string).transpose().map_err(ApiError::internal)?,
-            summary: body.summary.trim().to_owned(),
-            form_data: serde_json::to_string(&body.form_data).map_err(ApiError::internal)?,
-            documents: serde_json::to_string(&body.documents).map_err(ApiError::internal)?,
-            return_method,
-            current_step: None,
-            assignee_id: None,
-            submitted_at: now,
-            received_at: (status == CaseStatus::Accepted).then_some(now),
-            due_at,
-            original_due_at: None,
-            paused_at: None,
-            supplement_count: 0,
-            supplement_seconds: 0,
-            finished_at: None,
-            returned_at: None,
-            revision: 1,
-            created_at: now,
-            updated_at: now,
-            search: String::new(),
-            step_due_at: None,
+        let submitted = cases::submit::submit(conn, &shared, &principal, &meta, admitted, command)?;
+        let case = &submitted.case;
+        let body = if submitted.created {
+            // A new case has no history yet: the full view without reading it back.
+            let mut created = view_named(case, submitted.procedure_name.clone(), &creator_access, lang, &shared)?;
+            (created.supplement_requests, created.payments) = (Some(Vec::new()), Some(Vec::new()));
+            created
+        } else {
+            view(conn, case, &creator_access, lang, &shared)?
         };
-        if status == CaseStatus::Accepted {
-            move_along_workflow(conn, &calendar, &mut row, &content, StepMove::Start, now)?;
-        }
-        // The code is taken last, so the agency's sequence row stays locked only for the
-        // inserts and the commit.
-        let sequence = case_sequences::next(conn, &agency.id, domain::time::local_date(now))?;
-        let code = CaseCode::new(
-            &agency_code,
-            domain::time::local_date(now),
-            u64::try_from(sequence).unwrap_or(0),
-            shared.config.case_sequence_width,
-        )?;
-        row.code = code.as_str().to_owned();
-        row.search = format!(
-            "{} {} {}",
-            code.as_str().to_lowercase(),
-            domain::text::fold(&body.applicant.full_name),
-            body.representative.as_ref().map(|r| domain::text::fold(&r.full_name)).unwrap_or_default()
-        );
-        repo::insert(conn, &row)?;
-        let action = if status == CaseStatus::Accepted { "accept" } else { "submit" };
-        let event = EventRow {
-            case_id: row.id.clone(),
-            seq: 1,
-            at: now,
-            actor_id: Some(principal.user_id.clone()),
-            action: action.into(),
-            from_status: None,
-            to_status: row.status.clone(),
-            step: row.current_step.clone(),
-            note: None,
-            due_at,
-            step_due_at: row.step_due_at,
-            details: None,
-        };
-        let messages =
-            crate::outbox::case_messages(conn, &shared, &crate::outbox::CaseChange { case: &row, event: &event, agency: Some(&agency) })?;
-        repo::insert_first_event(conn, &event, &messages)?;
-        auditing::record(
-            conn,
-            &meta,
-            Change::<(), _> {
-                actor_id: Some(&principal.user_id),
-                action: "case.create",
-                entity_type: "case",
-                entity_id: &row.code,
-                before: None,
-                after: Some(&(&row.status, row.revision)),
-            },
-        )?;
-        // A new case has no history yet: the full view without reading it back.
-        let mut created = view_named(&row, version.name.clone(), &creator_access, lang, &shared)?;
-        (created.supplement_requests, created.payments) = (Some(Vec::new()), Some(Vec::new()));
-        Ok((etag(&row), row.code.clone(), created, true))
+        Ok((cases::etag(case), case.code.clone(), body, submitted.created))
     })
     .await?;
     let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(response.insert_header((LOCATION, format!("/api/v1/cases/{code}"))).insert_header((ETAG, tag)).json(body))
 }
 
-/// The parameters of an action worth keeping with its event (forms 02–05 and the case view
-/// read them back), as JSON; `None` when there are none.
-fn action_details(body: &CaseActionRequest, supplement_due: Option<NaiveDateTime>) -> Option<String> {
-    let mut details = serde_json::Map::new();
-    let mut put = |key: &str, value: serde_json::Value| {
-        if !value.is_null() && value != serde_json::json!([]) {
-            details.insert(key.to_owned(), value);
-        }
+/// The command of a submission, every field checked (all field problems reported together).
+fn submit_command(body: CreateCaseRequest) -> Result<cases::submit::SubmitCase, AppError> {
+    let mut problems = match body.validate() {
+        Ok(()) => Vec::new(),
+        Err(e) => AppError::from(e).invalid_params,
     };
-    put("items", serde_json::json!(body.items));
-    put("deadline_days", serde_json::json!(body.deadline_days));
-    put("supplement_due_at", serde_json::json!(supplement_due.map(utc)));
-    put("assignee_id", serde_json::json!(body.assignee_id));
-    put("agency_id", serde_json::json!(body.agency_id));
-    put("new_due_at", serde_json::json!(body.new_due_at));
-    put("summary", serde_json::json!(body.summary));
-    put("decision_number", serde_json::json!(body.decision_number));
-    put("signer", serde_json::json!(body.signer));
-    put("method", serde_json::json!(body.method));
-    put("recipient", serde_json::json!(body.recipient));
-    put("receipt", serde_json::json!(body.receipt));
-    (!details.is_empty()).then(|| serde_json::Value::Object(details).to_string())
-}
-
-/// How a case moves between workflow steps.
-#[derive(Clone, Copy)]
-enum StepMove<'a> {
-    /// Just received: leave reception for the first step after it.
-    Start,
-    /// To the named step, else the next one.
-    Forward { to: Option<&'a str> },
-    /// To the previous step (never back to reception).
-    Back,
-}
-
-/// Moves `case` along the workflow that applies to it and sets the due instant of the step it
-/// enters (its working hours from `now`); past either end the case stays where it is.
-fn move_along_workflow(
-    conn: &mut AnyConnection,
-    calendar: &domain::calendar::Calendar,
-    case: &mut CaseRow,
-    content: &ProcedureContent,
-    movement: StepMove<'_>,
-    now: NaiveDateTime,
-) -> Result<(), ApiError> {
-    let channel = Channel::parse(&case.channel, "channel").map_err(ApiError::internal)?;
-    let processing = processing_time_for(content, channel)?;
-    let workflow = super::procedures::resolve_workflow(conn, &case.procedure_code, Some(&case.agency_id), processing)?;
-    let step = match movement {
-        StepMove::Start => domain::procedure::next_step(&workflow.steps, None, None)?,
-        StepMove::Forward { to } => domain::procedure::next_step(&workflow.steps, case.current_step.as_deref(), to)?,
-        StepMove::Back => domain::procedure::previous_step(&workflow.steps, case.current_step.as_deref()),
-    };
-    if let Some(step) = step {
-        let due = calendar.add_working_minutes(now.and_utc(), i64::from(step.duration_hours) * 60)?;
-        case.current_step = Some(step.key.clone());
-        case.step_due_at = Some(domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc());
+    check_person(&body.applicant, "applicant", &mut problems);
+    if let Some(rep) = &body.representative {
+        check_person(rep, "representative", &mut problems);
     }
-    Ok(())
-}
-
-/// The processing time that applies on `channel` (the online time for online cases).
-fn processing_time_for(content: &ProcedureContent, channel: Channel) -> Result<domain::calendar::ProcessingTime, ApiError> {
-    let spec = if channel == Channel::Online {
-        content.online_processing_time.unwrap_or(content.processing_time)
-    } else {
-        content.processing_time
+    let channel = Channel::parse(&body.channel, "channel")?;
+    let return_method = Channel::parse(body.return_method.as_deref().unwrap_or("counter"), "return_method");
+    if return_method.is_err() {
+        problems.push(InvalidParam { name: "return_method".into(), reason: "must be counter, postal or online".into() });
+    }
+    let (false, Ok(return_method)) = (!problems.is_empty(), return_method) else {
+        return Err(AppError::validation(problems));
     };
-    spec.to_domain("processing_time")
+    Ok(cases::submit::SubmitCase {
+        procedure_code: body.procedure_code,
+        agency_id: body.agency_id,
+        channel,
+        applicant: body.applicant.into(),
+        representative: body.representative.map(Into::into),
+        summary: body.summary,
+        form_data: body.form_data,
+        documents: body.documents.into_iter().map(Into::into).collect(),
+        return_method,
+        external_id: body.external_id,
+    })
 }
 
-/// The due date of a case received at `received` (online processing time for online cases).
-fn due_from(
-    calendar: &domain::calendar::Calendar,
-    content: &ProcedureContent,
-    channel: Channel,
-    received: NaiveDateTime,
-    with_cutoff: bool,
-) -> Result<NaiveDateTime, ApiError> {
-    let time = processing_time_for(content, channel)?;
-    let cutoff = if with_cutoff { content.cutoff_time.as_deref().and_then(|c| NaiveTime::parse_from_str(c, "%H:%M").ok()) } else { None };
-    let due = calendar.due(received.and_utc(), time, cutoff)?;
-    Ok(domain::time::to_storage_precision(due.due_at.with_timezone(&Utc)).naive_utc())
+/// The parameters of an action worth keeping with its event (forms 02–05 and the case view
+/// read them back).
+fn action_details(body: &CaseActionRequest) -> EventDetails {
+    EventDetails {
+        items: body.items.clone(),
+        deadline_days: body.deadline_days,
+        supplement_due_at: None,
+        assignee_id: body.assignee_id.clone(),
+        agency_id: body.agency_id.clone(),
+        new_due_at: body.new_due_at,
+        summary: body.summary.clone(),
+        decision_number: body.decision_number.clone(),
+        signer: body.signer.clone(),
+        method: body.method.clone(),
+        recipient: body.recipient.clone(),
+        receipt: body.receipt.clone(),
+    }
 }
 
 /// One case: the owner, staff of its agency subtree, supervisors and system administrators.
@@ -804,16 +510,16 @@ pub async fn get_case(
     req: HttpRequest,
     principal: Principal,
     code: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let (tag, body) = crate::db::run(&state.pool, move |conn| {
         let (case, access) = case_in_scope(conn, &principal, &code)?;
-        Ok((etag(&case), view(conn, &case, &access, lang, &shared)?))
+        Ok((cases::etag(&case), view(conn, &case, &access, lang, &shared)?))
     })
     .await?;
-    if super::not_modified(&req, &tag) {
+    if crate::http::not_modified(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((ETAG, tag)).finish());
     }
     Ok(HttpResponse::Ok().insert_header((ETAG, tag)).json(body))
@@ -838,7 +544,7 @@ pub async fn list_cases(
     principal: Principal,
     query: web::Query<CaseListQuery>,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<CaseView>>, ApiError> {
+) -> Result<web::Json<Paged<CaseView>>, AppError> {
     cases_page(state, req, principal, query.into_inner(), page.into_inner()).await
 }
 
@@ -848,14 +554,14 @@ async fn cases_page(
     principal: Principal,
     query: CaseListQuery,
     page: PageQuery,
-) -> Result<web::Json<Paged<CaseView>>, ApiError> {
+) -> Result<web::Json<Paged<CaseView>>, AppError> {
     let (limit, after) = page.resolve()?;
     let mut filter = CaseFilter {
         status: query.status.as_deref().map(|s| CaseStatus::parse(s, "status")).transpose()?.map(|s| s.as_str().to_owned()),
         procedure_code: query.procedure_code,
         agency_id: query.agency_id,
         channel: query.channel.as_deref().map(|c| Channel::parse(c, "channel")).transpose()?.map(|c| c.as_str().to_owned()),
-        overdue_at: query.overdue.filter(|o| *o).map(|_| persistence::now()),
+        overdue_at: query.overdue.filter(|o| *o).map(|_| state.now()),
         due_before: query.due_before.map(|t| t.naive_utc()),
         received_from: query.received_from.map(|t| t.naive_utc()),
         received_to: query.received_to.map(|t| t.naive_utc()),
@@ -867,14 +573,14 @@ async fn cases_page(
     match query.assigned_to.as_deref() {
         None => {}
         Some("me") => filter.assignee_id = Some(principal.user_id.clone()),
-        Some(_) => return Err(ApiError::invalid("assigned_to", "only `me` is supported")),
+        Some(_) => return Err(AppError::invalid("assigned_to", "only `me` is supported")),
     }
     match principal.role {
         Role::Citizen => filter.owner_id = Some(principal.user_id.clone()),
         Role::Officer | Role::AgencyAdmin => filter.under_path = Some(principal.agency_path.clone().unwrap_or_else(|| "/none/".into())),
         Role::SystemAdmin | Role::Supervisor => {}
         Role::Integration if principal.capabilities.iter().any(|c| c == IntegrationScope::CasesRead.as_str()) => {}
-        Role::Integration => return Err(ApiError::forbidden()),
+        Role::Integration => return Err(AppError::forbidden()),
     }
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
@@ -882,7 +588,7 @@ async fn cases_page(
         let page = repo::list(conn, &filter)?;
         // The query already scoped the page to the caller; what remains per case is the
         // caller's kind of access and the names of the pinned procedure versions.
-        let access = list_access(&principal);
+        let access = cases::list_access(&principal);
         let mut items = Vec::with_capacity(page.items.len());
         for case in &page.items {
             let name = shared.names.procedure(conn, &case.procedure_code, case.procedure_version)?;
@@ -911,7 +617,7 @@ pub async fn list_my_cases(
     req: HttpRequest,
     principal: Principal,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<CaseView>>, ApiError> {
+) -> Result<web::Json<Paged<CaseView>>, AppError> {
     principal.require(&[Role::Citizen])?;
     let query = CaseListQuery {
         status: None,
@@ -954,152 +660,33 @@ pub async fn case_action(
     meta: RequestMeta,
     path: web::Path<(String, String)>,
     body: Option<web::Json<CaseActionRequest>>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (code, action) = path.into_inner();
-    let action = CaseAction::parse(&action, "action").map_err(|_| ApiError::not_found())?;
+    let action = CaseAction::parse(&action, "action").map_err(|_| AppError::not_found())?;
     let body = body.map(web::Json::into_inner).unwrap_or_default();
     body.validate()?;
     if action.requires_reason() && body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(ApiError::invalid("reason", format!("is required to {}", action.as_str())));
+        return Err(AppError::invalid("reason", format!("is required to {}", action.as_str())));
     }
-    let expected = super::if_match_header(&req);
+    let command = cases::act::ActOnCase {
+        code,
+        action,
+        params: ActionParams {
+            items: body.items.clone(),
+            deadline_days: body.deadline_days,
+            to_step: body.to_step.clone(),
+            new_due_at: body.new_due_at,
+        },
+        note: body.reason.clone().or(body.note.clone()).or(body.summary.clone()),
+        assignee_id: body.assignee_id.clone(),
+        details: action_details(&body),
+        expected_tag: crate::http::if_match_header(&req),
+    };
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let (tag, view_body) = crate::db::write(&state.pool, move |conn| {
-        let mut case = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        let access = access(conn, &principal, &case)?;
-        let actor = actor_of(&access).ok_or_else(ApiError::forbidden)?;
-        super::check_if_match(expected.as_deref(), &etag(&case))?;
-        let from = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
-        let mode = shared.config.supplement_mode;
-        let pending = case.paused_at.is_some();
-        let Ok(to) = action.apply(from, pending, mode) else {
-            let allowed = CaseAction::available(from, pending, &actor, mode).iter().map(|a| a.as_str().to_owned()).collect();
-            return Err(ApiError::invalid_transition(allowed));
-        };
-        if !action.allowed_for(&actor, from) {
-            return Err(ApiError::forbidden());
-        }
-        let before = (case.status.clone(), case.revision);
-        let stored = case.clone();
-        let now = persistence::now();
-        let (_, content) = procedure_of(conn, &case)?;
-        let channel = Channel::parse(&case.channel, "channel").map_err(ApiError::internal)?;
-        let calendar = super::calendar::load(conn, &shared)?;
-        let mut supplement_due = None;
-        match action {
-            CaseAction::Accept => {
-                case.paused_at = None;
-                case.received_at = Some(now);
-                case.due_at = Some(due_from(&calendar, &content, channel, now, true)?);
-                move_along_workflow(conn, &calendar, &mut case, &content, StepMove::Start, now)?;
-            }
-            CaseAction::RequestSupplement => {
-                if body.items.iter().all(|i| i.trim().is_empty()) {
-                    return Err(ApiError::invalid("items", "list what the applicant must supplement (once and in full)"));
-                }
-                if let Some(days) = body.deadline_days {
-                    let time = domain::calendar::ProcessingTime::new(days, domain::calendar::DurationUnit::WorkingDay)?;
-                    let due = calendar.due(now.and_utc(), time, None)?.due_at;
-                    supplement_due = Some(domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc());
-                }
-                // `paused_at` marks the outstanding request; before acceptance no clock runs.
-                case.paused_at = Some(now);
-                if from != CaseStatus::Submitted {
-                    case.supplement_count += 1;
-                }
-            }
-            CaseAction::SubmitSupplement if from == CaseStatus::Submitted => case.paused_at = None,
-            CaseAction::SubmitSupplement if from == CaseStatus::SupplementRequested => {
-                let paused = case.paused_at.take().unwrap_or(now);
-                case.supplement_seconds += (now - paused).num_seconds().max(0);
-                case.due_at = Some(match mode {
-                    domain::case::SupplementMode::Restart => due_from(&calendar, &content, channel, now, false)?,
-                    domain::case::SupplementMode::PauseAndExtend => {
-                        let remaining = case.due_at.map_or(0, |due| calendar.working_minutes_between(paused.and_utc(), due.and_utc()));
-                        let due = calendar.add_working_minutes(now.and_utc(), remaining)?;
-                        domain::time::to_storage_precision(due.with_timezone(&Utc)).naive_utc()
-                    }
-                });
-                if mode == domain::case::SupplementMode::Restart {
-                    case.received_at = Some(now);
-                }
-            }
-            CaseAction::Forward => {
-                move_along_workflow(conn, &calendar, &mut case, &content, StepMove::Forward { to: body.to_step.as_deref() }, now)?;
-                if let Some(assignee) = &body.assignee_id {
-                    let user = persistence::repo::users::find(conn, assignee)?
-                        .ok_or_else(|| ApiError::invalid("assignee_id", "no such officer"))?;
-                    if user.role != Role::Officer.as_str() {
-                        return Err(ApiError::invalid("assignee_id", "must be an officer"));
-                    }
-                    case.assignee_id = Some(user.id);
-                }
-            }
-            CaseAction::Apologize => {
-                let new_due = body.new_due_at.ok_or_else(|| ApiError::invalid("new_due_at", "is required to apologize"))?;
-                let new_due = domain::time::to_storage_precision(new_due).naive_utc();
-                if case.due_at.is_some_and(|due| new_due <= due) || new_due <= now {
-                    return Err(ApiError::invalid("new_due_at", "must lie after the current due date and now"));
-                }
-                if case.original_due_at.is_none() {
-                    case.original_due_at = case.due_at;
-                }
-                case.due_at = Some(new_due);
-            }
-            CaseAction::Resolve => {
-                if content.result.has_result && !repo::has_document(conn, &case.id, "result")? {
-                    return Err(ApiError::new(Code::ResultRequired));
-                }
-                case.finished_at = Some(now);
-            }
-            CaseAction::RequestPayment if body.items.iter().all(|i| i.trim().is_empty()) => {
-                return Err(ApiError::invalid("items", "list the fees and charges to pay"));
-            }
-            CaseAction::SendBack => {
-                move_along_workflow(conn, &calendar, &mut case, &content, StepMove::Back, now)?;
-            }
-            CaseAction::ReturnResult => case.returned_at = Some(now),
-            // Processing also ends here (NgayKetThucXuLy, domain.md §7.5).
-            CaseAction::Refuse | CaseAction::Withdraw | CaseAction::Stop => case.finished_at = Some(now),
-            _ => {}
-        }
-        case.status = to.as_str().to_owned();
-        case.revision += 1;
-        case.updated_at = now;
-        repo::save(conn, &stored, &case)?;
-        let note = body.reason.clone().or(body.note.clone()).or(body.summary.clone());
-        let event = repo::append_event(
-            conn,
-            EventRow {
-                case_id: case.id.clone(),
-                seq: 0,
-                at: now,
-                actor_id: Some(principal.user_id.clone()),
-                action: action.as_str().to_owned(),
-                from_status: Some(from.as_str().to_owned()),
-                to_status: case.status.clone(),
-                step: case.current_step.clone(),
-                note,
-                due_at: case.due_at,
-                step_due_at: case.step_due_at,
-                details: action_details(&body, supplement_due),
-            },
-        )?;
-        crate::outbox::case_changed(conn, &shared, &crate::outbox::CaseChange { case: &case, event: &event, agency: None })?;
-        auditing::record(
-            conn,
-            &meta,
-            Change {
-                actor_id: Some(&principal.user_id),
-                action: &format!("case.{}", action.as_str()),
-                entity_type: "case",
-                entity_id: &case.code,
-                before: Some(&before),
-                after: Some(&(&case.status, case.revision)),
-            },
-        )?;
-        Ok((etag(&case), view(conn, &case, &access, lang, &shared)?))
+        let acted = cases::act::act(conn, &shared, &principal, &meta, command)?;
+        Ok((cases::etag(&acted.case), view(conn, &acted.case, &acted.access, lang, &shared)?))
     })
     .await?;
     state.lookups.forget(&view_body.code);
@@ -1122,7 +709,7 @@ pub async fn list_case_events(
     state: web::Data<AppState>,
     principal: Principal,
     code: web::Path<String>,
-) -> Result<web::Json<Vec<CaseEventView>>, ApiError> {
+) -> Result<web::Json<Vec<CaseEventView>>, AppError> {
     let code = code.into_inner();
     let events = crate::db::run(&state.pool, move |conn| {
         let (case, _) = case_in_scope(conn, &principal, &code)?;
@@ -1167,9 +754,9 @@ pub async fn list_case_events(
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: String) -> Result<HttpResponse, ApiError> {
+pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: String) -> Result<HttpResponse, AppError> {
     let client = client_addr(&req, state.config.trust_proxy);
-    state.limiter.check("lookup", &client, state.config.lookup_rate_per_minute, Duration::from_secs(60)).map_err(ApiError::rate_limited)?;
+    state.limiter.check("lookup", &client, state.config.lookup_rate_per_minute, Duration::from_secs(60)).map_err(AppError::rate_limited)?;
     let lang = Lang::of(&req);
     let cached = match state.lookups.get(&code, lang) {
         Some(cached) => cached,
@@ -1180,7 +767,7 @@ pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: Str
             };
             let cached = match answer {
                 Some(view) => {
-                    crate::lookup_cache::Cached { status: 200, body: serde_json::to_vec(&view).map_err(ApiError::internal)?.into() }
+                    crate::lookup_cache::Cached { status: 200, body: serde_json::to_vec(&view).map_err(AppError::internal)?.into() }
                 }
                 None => crate::lookup_cache::Cached { status: 404, body: actix_web::web::Bytes::new() },
             };
@@ -1189,12 +776,12 @@ pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: Str
         }
     };
     if cached.status == 404 {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     Ok(HttpResponse::Ok().content_type("application/json").body(cached.body))
 }
 
-async fn lookup_view(state: &AppState, code: CaseCode, lang: Lang) -> Result<Option<LookupView>, ApiError> {
+async fn lookup_view(state: &AppState, code: CaseCode, lang: Lang) -> Result<Option<LookupView>, AppError> {
     if let Some(batch) = &state.lookup_batch {
         return batch.lookup(code.as_str().to_owned()).await?.map(|found| public_view(found, lang)).transpose();
     }
@@ -1209,8 +796,8 @@ async fn lookup_view(state: &AppState, code: CaseCode, lang: Lang) -> Result<Opt
 }
 
 /// The public projection of a found case (nothing personal).
-fn public_view(found: crate::lookup_batch::Found, lang: Lang) -> Result<LookupView, ApiError> {
-    let status = CaseStatus::parse(&found.row.status, "status").map_err(ApiError::internal)?;
+fn public_view(found: crate::lookup_batch::Found, lang: Lang) -> Result<LookupView, AppError> {
+    let status = CaseStatus::parse(&found.row.status, "status").map_err(AppError::internal)?;
     Ok(LookupView {
         code: found.row.code,
         procedure_name: found.procedure_name,
@@ -1302,12 +889,12 @@ pub async fn upload_case_document(
     meta: RequestMeta,
     code: web::Path<String>,
     form: actix_multipart::form::MultipartForm<DocumentUpload>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
     let upload = form.into_inner();
     let kind = upload.kind.into_inner();
     if !matches!(kind.as_str(), "application" | "supplement" | "result") {
-        return Err(ApiError::invalid("kind", "must be application, supplement or result"));
+        return Err(AppError::invalid("kind", "must be application, supplement or result"));
     }
     let file_name = upload.file.file_name.clone();
     let checked = crate::uploads::check(
@@ -1322,8 +909,8 @@ pub async fn upload_case_document(
     let data = upload.file.data;
     let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
     let row = crate::db::write(&state.pool, move |conn| {
-        let case = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        let access = access(conn, &principal, &case)?;
+        let case = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
+        let access = cases::access(conn, &principal, &case)?;
         let allowed = match (&access, kind.as_str()) {
             (Access::Owner, "application" | "supplement") => true,
             (Access::Staff(caps), "result") => {
@@ -1333,19 +920,19 @@ pub async fn upload_case_document(
             _ => false,
         };
         if !allowed {
-            return Err(ApiError::forbidden());
+            return Err(AppError::forbidden());
         }
-        let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
+        let status = CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
         if status.is_terminal() || (status == CaseStatus::Resolved && kind != "result") {
-            return Err(ApiError::new(Code::Conflict).with_detail("Hồ sơ đã đóng.", "The case is closed."));
+            return Err(AppError::new(Code::Conflict).with_detail("Hồ sơ đã đóng.", "The case is closed."));
         }
         if let Some(requirement) = &requirement_code {
             let content = procedure_of(conn, &case)?.1;
             if !content.required_documents.iter().any(|r| &r.code == requirement) {
-                return Err(ApiError::invalid("requirement_code", "is not a document of this procedure"));
+                return Err(AppError::invalid("requirement_code", "is not a document of this procedure"));
             }
         }
-        let sha256 = store.put(&data).map_err(ApiError::internal)?;
+        let sha256 = store.put(&data).map_err(AppError::internal)?;
         let row = persistence::repo::cases::DocumentRow {
             id: persistence::new_id(),
             case_id: case.id.clone(),
@@ -1394,7 +981,7 @@ pub async fn list_case_documents(
     state: web::Data<AppState>,
     principal: Principal,
     code: web::Path<String>,
-) -> Result<web::Json<Vec<DocumentView>>, ApiError> {
+) -> Result<web::Json<Vec<DocumentView>>, AppError> {
     let code = code.into_inner();
     let views = crate::db::run(&state.pool, move |conn| {
         let (case, _) = case_in_scope(conn, &principal, &code)?;
@@ -1420,11 +1007,11 @@ pub async fn download_case_document(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (code, id) = path.into_inner();
     let row = crate::db::run(&state.pool, move |conn| {
         let (case, _) = case_in_scope(conn, &principal, &code)?;
-        repo::documents(conn, &case.id)?.into_iter().find(|d| d.id == id).ok_or_else(ApiError::not_found)
+        repo::documents(conn, &case.id)?.into_iter().find(|d| d.id == id).ok_or_else(AppError::not_found)
     })
     .await?;
     crate::uploads::download(&state.files, &row.sha256, &row.content_type, &row.name, &row.id).await
@@ -1471,20 +1058,20 @@ pub async fn rate_case(
     meta: RequestMeta,
     code: web::Path<String>,
     body: web::Json<RatingRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     body.validate()?;
     let body = body.into_inner();
     if !matches!(body.satisfaction.as_str(), "very_satisfied" | "satisfied" | "unsatisfied") {
-        return Err(ApiError::invalid("satisfaction", "must be very_satisfied, satisfied or unsatisfied"));
+        return Err(AppError::invalid("satisfaction", "must be very_satisfied, satisfied or unsatisfied"));
     }
     let code = code.into_inner();
     let view = crate::db::write(&state.pool, move |conn| {
-        let case = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        if !matches!(access(conn, &principal, &case)?, Access::Owner) {
-            return Err(ApiError::forbidden());
+        let case = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
+        if !matches!(cases::access(conn, &principal, &case)?, Access::Owner) {
+            return Err(AppError::forbidden());
         }
         if case.status != CaseStatus::Returned.as_str() {
-            return Err(ApiError::new(Code::Conflict)
+            return Err(AppError::new(Code::Conflict)
                 .with_detail("Chỉ đánh giá được hồ sơ đã trả kết quả.", "Only a case whose result was returned can be rated."));
         }
         let row = persistence::repo::cases::RatingRow {
@@ -1510,4 +1097,44 @@ pub async fn rate_case(
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+impl From<Person> for Party {
+    fn from(p: Person) -> Self {
+        Self {
+            kind: p.kind,
+            full_name: p.full_name,
+            id_type: p.id_type,
+            id_number: p.id_number,
+            phone: p.phone,
+            email: p.email,
+            address: p.address,
+        }
+    }
+}
+
+impl From<Party> for Person {
+    fn from(p: Party) -> Self {
+        Self {
+            kind: p.kind,
+            full_name: p.full_name,
+            id_type: p.id_type,
+            id_number: p.id_number,
+            phone: p.phone,
+            email: p.email,
+            address: p.address,
+        }
+    }
+}
+
+impl From<DeclaredDocument> for StoredDocument {
+    fn from(d: DeclaredDocument) -> Self {
+        Self { requirement_code: d.requirement_code, name: d.name, originals: d.originals, copies: d.copies }
+    }
+}
+
+impl From<StoredDocument> for DeclaredDocument {
+    fn from(d: StoredDocument) -> Self {
+        Self { requirement_code: d.requirement_code, name: d.name, originals: d.originals, copies: d.copies }
+    }
 }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{ApiError, Problem};
+use crate::error::{AppError, Problem};
 use crate::i18n::Lang;
 use crate::state::AppState;
 
@@ -37,7 +37,7 @@ const NAMES: [&str; 9] = [
     "Tiến độ, chất lượng cung cấp dịch vụ công trực tuyến",
 ];
 
-fn parse_quarter(value: &str) -> Result<(NaiveDate, NaiveDate), ApiError> {
+fn parse_quarter(value: &str) -> Result<(NaiveDate, NaiveDate), AppError> {
     Ok(domain::report::parse_quarter(value)?)
 }
 
@@ -128,7 +128,7 @@ fn evaluate_agencies(
     root: Option<&agencies::AgencyRow>,
     quarter: &str,
     lang: Lang,
-) -> Result<Vec<AgencyEvaluationView>, ApiError> {
+) -> Result<Vec<AgencyEvaluationView>, AppError> {
     let (from, to) = parse_quarter(quarter)?;
     let (start, end) = domain::time::local_days(from, to)?;
     let now = Utc::now();
@@ -171,10 +171,10 @@ fn evaluate_agencies(
     for item in feedback::submitted_between(conn, &path, start.naive_utc(), end.naive_utc())? {
         let entry = feedback_by_agency.entry(item.agency_id.clone()).or_default();
         entry.0 += 1;
-        if super::feedback::handled_on_time(&item, now) {
+        if crate::app::feedback::handled_on_time(&item, now) {
             entry.1 += 1;
         }
-        if super::feedback::prolonged(&item, now) {
+        if crate::app::feedback::prolonged(&item, now) {
             entry.2 += 1;
         }
     }
@@ -285,13 +285,13 @@ pub async fn agency_evaluations(
     req: actix_web::HttpRequest,
     principal: Principal,
     query: web::Query<EvaluationQuery>,
-) -> Result<web::Json<Vec<AgencyEvaluationView>>, ApiError> {
+) -> Result<web::Json<Vec<AgencyEvaluationView>>, AppError> {
     let query = query.into_inner();
     parse_quarter(&query.quarter)?;
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let views = crate::db::run(&state.pool, move |conn| {
-        let root = super::statistics::scope_agency(conn, &principal, query.agency_id.as_deref())?;
+        let root = crate::app::scope::scope_agency(conn, &principal, query.agency_id.as_deref())?;
         evaluate_agencies(conn, &shared, root.as_ref(), &query.quarter, lang)
     })
     .await?;
@@ -333,7 +333,7 @@ pub async fn put_manual_scores(
     meta: RequestMeta,
     path: web::Path<(String, String)>,
     body: web::Json<ManualScores>,
-) -> Result<web::Json<AgencyEvaluationView>, ApiError> {
+) -> Result<web::Json<AgencyEvaluationView>, AppError> {
     principal.require(&[Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
     let (agency_id, quarter) = path.into_inner();
     parse_quarter(&quarter)?;
@@ -344,18 +344,18 @@ pub async fn put_manual_scores(
             .parse()
             .ok()
             .filter(|n| (1..=9).contains(n))
-            .ok_or_else(|| ApiError::invalid("scores", format!("`{number}` is not an indicator (1–9)")))?;
+            .ok_or_else(|| AppError::invalid("scores", format!("`{number}` is not an indicator (1–9)")))?;
         if *points > 2 {
-            return Err(ApiError::invalid("scores", format!("indicator {n}: points are 0, 1 or 2")));
+            return Err(AppError::invalid("scores", format!("indicator {n}: points are 0, 1 or 2")));
         }
         scores.insert(n, *points);
     }
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let view = crate::db::write(&state.pool, move |conn| {
-        let agency = agencies::find(conn, &agency_id)?.ok_or_else(ApiError::not_found)?;
+        let agency = agencies::find(conn, &agency_id)?.ok_or_else(AppError::not_found)?;
         if !principal.covers_path(&agency.path) {
-            return Err(ApiError::not_found());
+            return Err(AppError::not_found());
         }
         let existing = repo::manual_scores(conn, &agency.path, &quarter)?.into_iter().find(|r| r.agency_id == agency.id);
         let mut row = existing.unwrap_or_else(|| ManualScoresRow {
@@ -367,7 +367,7 @@ pub async fn put_manual_scores(
             updated_by: None,
             updated_at: persistence::now(),
         });
-        let text = serde_json::to_string(&scores).map_err(ApiError::internal)?;
+        let text = serde_json::to_string(&scores).map_err(AppError::internal)?;
         if principal.role == Role::AgencyAdmin {
             row.self_scores = text;
         } else {
@@ -391,7 +391,7 @@ pub async fn put_manual_scores(
         )?;
         let mut views = evaluate_agencies(conn, &shared, Some(&agency), &quarter, lang)?;
         views.retain(|v| v.agency_id == agency.id);
-        views.pop().ok_or_else(ApiError::not_found)
+        views.pop().ok_or_else(AppError::not_found)
     })
     .await?;
     Ok(web::Json(view))

@@ -9,10 +9,10 @@ use validator::Validate;
 
 use crate::auditing::{self, Change};
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{ApiError, Problem};
+use crate::error::{AppError, Problem};
 use crate::pagination::{PageQuery, Paged};
-use crate::routes::views::utc;
 use crate::state::AppState;
+use crate::views::utc;
 
 /// A question and its answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,7 +87,7 @@ pub async fn list_faqs(
     state: web::Data<AppState>,
     query: web::Query<FaqQuery>,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<FaqView>>, ApiError> {
+) -> Result<web::Json<Paged<FaqView>>, AppError> {
     let (limit, after) = page.resolve()?;
     let query = query.into_inner();
     let pattern = query.q.as_deref().filter(|q| !q.trim().is_empty()).map(domain::text::like_contains);
@@ -98,11 +98,11 @@ pub async fn list_faqs(
     Ok(web::Json(Paged::from_page(page, FaqView::from)))
 }
 
-fn check_procedure(conn: &mut persistence::AnyConnection, code: Option<&str>) -> Result<(), ApiError> {
+fn check_procedure(conn: &mut persistence::AnyConnection, code: Option<&str>) -> Result<(), AppError> {
     if let Some(code) = code
         && procedures::find(conn, code)?.is_none()
     {
-        return Err(ApiError::invalid("procedure_code", "no such procedure"));
+        return Err(AppError::invalid("procedure_code", "no such procedure"));
     }
     Ok(())
 }
@@ -125,7 +125,7 @@ pub async fn create_faq(
     principal: Principal,
     meta: RequestMeta,
     body: web::Json<CreateFaqRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     principal.require(&[Role::SystemAdmin, Role::AgencyAdmin])?;
     body.validate()?;
     let body = body.into_inner();
@@ -153,7 +153,7 @@ pub async fn create_faq(
         Ok(row)
     })
     .await?;
-    Ok(super::created(format!("/api/v1/faqs/{}", row.id), &FaqView::from(row)))
+    Ok(crate::http::created(format!("/api/v1/faqs/{}", row.id), &FaqView::from(row)))
 }
 
 /// Edit a question (administrators).
@@ -177,13 +177,13 @@ pub async fn update_faq(
     meta: RequestMeta,
     id: web::Path<String>,
     body: web::Json<UpdateFaqRequest>,
-) -> Result<web::Json<FaqView>, ApiError> {
+) -> Result<web::Json<FaqView>, AppError> {
     principal.require(&[Role::SystemAdmin, Role::AgencyAdmin])?;
     body.validate()?;
     let body = body.into_inner();
     let id = id.into_inner();
     let row = crate::db::write(&state.pool, move |conn| {
-        let before = faqs::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
+        let before = faqs::find(conn, &id)?.ok_or_else(AppError::not_found)?;
         check_procedure(conn, body.procedure_code.as_deref())?;
         let mut row = before.clone();
         if body.procedure_code.is_some() {

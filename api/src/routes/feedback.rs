@@ -8,20 +8,20 @@ use std::time::Duration;
 use actix_web::http::header::ETAG;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use domain::feedback::{
-    self as rules, Deadlines, FeedbackAction, FeedbackActor, FeedbackCategory, FeedbackKind, FeedbackStatus, Milestones,
-};
+use domain::feedback::{self as rules, FeedbackAction, FeedbackActor, FeedbackCategory, FeedbackKind, FeedbackStatus};
 use domain::{Capability, Email, Phone, Role};
 use persistence::AnyConnection;
 use persistence::repo::feedback::{self as repo, FeedbackDocumentRow, FeedbackEventRow, FeedbackFilter, FeedbackRow};
 use persistence::repo::{agencies, users};
+use persistence::stored::feedback as stored;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::app::feedback;
 use crate::auth::principal::{MaybePrincipal, client_addr};
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{ApiError, Code, InvalidParam, Problem};
+use crate::error::{AppError, Code, InvalidParam, Problem};
 use crate::i18n::Lang;
 use crate::pagination::{PageQuery, Paged};
 use crate::state::AppState;
@@ -150,29 +150,6 @@ fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
 }
 
-/// Writes the audit entry of a change to the item `code`.
-fn audit<A: Serialize>(
-    conn: &mut AnyConnection,
-    meta: &RequestMeta,
-    actor: Option<&str>,
-    action: &str,
-    code: &str,
-    after: &A,
-) -> Result<(), ApiError> {
-    crate::auditing::record(
-        conn,
-        meta,
-        crate::auditing::Change::<(), _> {
-            actor_id: actor,
-            action,
-            entity_type: "feedback",
-            entity_id: code,
-            before: None,
-            after: Some(after),
-        },
-    )
-}
-
 fn document_view(code: &str, d: FeedbackDocumentRow) -> FeedbackDocumentView {
     FeedbackDocumentView {
         download_url: format!("/api/v1/feedback/{code}/documents/{}/content", d.id),
@@ -185,38 +162,6 @@ fn document_view(code: &str, d: FeedbackDocumentRow) -> FeedbackDocumentView {
     }
 }
 
-fn deadlines_of(row: &FeedbackRow) -> Deadlines {
-    Deadlines {
-        reception_due: utc(row.reception_due_at),
-        supplement_due: utc(row.supplement_due_at),
-        answer_due: utc(row.answer_due_at),
-        publish_due: row.publish_due_at.map(utc),
-    }
-}
-
-fn milestones_of(row: &FeedbackRow) -> Milestones {
-    Milestones {
-        decided: row.decided_at.map(utc),
-        first_supplement: row.first_supplement_at.map(utc),
-        answered: row.answered_at.map(utc),
-        published: row.published_at.map(utc),
-    }
-}
-
-fn status_of(row: &FeedbackRow) -> Result<FeedbackStatus, ApiError> {
-    FeedbackStatus::parse(&row.status, "status").map_err(ApiError::internal)
-}
-
-/// Whether the item is overdue for its agency's indicator 8 and lists.
-pub fn handled_on_time(row: &FeedbackRow, now: DateTime<Utc>) -> bool {
-    status_of(row).is_ok_and(|s| rules::handled_on_time(s, &deadlines_of(row), &milestones_of(row), now))
-}
-
-/// Whether the item is still unanswered past its deadline (indicator 8).
-pub fn prolonged(row: &FeedbackRow, now: DateTime<Utc>) -> bool {
-    status_of(row).is_ok_and(|s| rules::prolonged(s, &deadlines_of(row), &milestones_of(row), now))
-}
-
 /// How the caller relates to an item.
 enum Access {
     Sender,
@@ -224,16 +169,16 @@ enum Access {
     ReadOnly,
 }
 
-fn access(conn: &mut AnyConnection, principal: &Principal, row: &FeedbackRow) -> Result<Access, ApiError> {
+fn access(conn: &mut AnyConnection, principal: &Principal, row: &FeedbackRow) -> Result<Access, AppError> {
     if row.submitter_id.as_deref() == Some(principal.user_id.as_str()) {
         return Ok(Access::Sender);
     }
     match principal.role {
         Role::Supervisor | Role::SystemAdmin => Ok(Access::ReadOnly),
         Role::Officer | Role::AgencyAdmin => {
-            let agency = agencies::find(conn, &row.agency_id)?.ok_or_else(ApiError::not_found)?;
+            let agency = agencies::find(conn, &row.agency_id)?.ok_or_else(AppError::not_found)?;
             if !principal.covers_path(&agency.path) {
-                return Err(ApiError::not_found());
+                return Err(AppError::not_found());
             }
             Ok(Access::Staff(if principal.role == Role::AgencyAdmin {
                 FeedbackActor::AgencyAdmin
@@ -241,7 +186,7 @@ fn access(conn: &mut AnyConnection, principal: &Principal, row: &FeedbackRow) ->
                 FeedbackActor::Officer(principal.capabilities.iter().filter_map(|c| Capability::parse(c, "capability").ok()).collect())
             }))
         }
-        Role::Citizen | Role::Integration => Err(ApiError::not_found()),
+        Role::Citizen | Role::Integration => Err(AppError::not_found()),
     }
 }
 
@@ -249,12 +194,12 @@ fn etag(row: &FeedbackRow) -> String {
     format!("\"{}-r{}\"", row.id, row.revision)
 }
 
-fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &Access, lang: Lang) -> Result<FeedbackView, ApiError> {
-    let status = status_of(row)?;
-    let kind = FeedbackKind::parse(&row.kind, "kind").map_err(ApiError::internal)?;
-    let category = FeedbackCategory::parse(&row.category, "category").map_err(ApiError::internal)?;
-    let deadlines = deadlines_of(row);
-    let overdue = rules::overdue(status, &deadlines, &milestones_of(row), Utc::now());
+fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &Access, lang: Lang) -> Result<FeedbackView, AppError> {
+    let status = feedback::status_of(row)?;
+    let kind = FeedbackKind::parse(&row.kind, "kind").map_err(AppError::internal)?;
+    let category = FeedbackCategory::parse(&row.category, "category").map_err(AppError::internal)?;
+    let deadlines = feedback::deadlines_of(row);
+    let overdue = rules::overdue(status, &deadlines, &feedback::milestones_of(row), Utc::now());
     let accepted_before = row.accepted_at.is_some();
     let available_actions = match access {
         Access::Sender => FeedbackAction::available(status, accepted_before, &FeedbackActor::Sender),
@@ -275,7 +220,7 @@ fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &
         agency_id: row.agency_id.clone(),
         agency_name: state.names.agency(conn, &row.agency_id)?,
         related_case_code: row.related_case_code.clone(),
-        contact: serde_json::from_str(&row.contact).map_err(ApiError::internal)?,
+        contact: serde_json::from_str(&row.contact).map_err(AppError::internal)?,
         submitted_at: utc(row.submitted_at),
         deadlines: FeedbackDeadlines {
             reception_due_at: deadlines.reception_due,
@@ -300,9 +245,9 @@ fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &
     })
 }
 
-fn public_view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, lang: Lang) -> Result<PublicFeedbackView, ApiError> {
-    let kind = FeedbackKind::parse(&row.kind, "kind").map_err(ApiError::internal)?;
-    let category = FeedbackCategory::parse(&row.category, "category").map_err(ApiError::internal)?;
+fn public_view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, lang: Lang) -> Result<PublicFeedbackView, AppError> {
+    let kind = FeedbackKind::parse(&row.kind, "kind").map_err(AppError::internal)?;
+    let category = FeedbackCategory::parse(&row.category, "category").map_err(AppError::internal)?;
     Ok(PublicFeedbackView {
         code: row.code.clone(),
         kind: row.kind.clone(),
@@ -319,7 +264,7 @@ fn public_view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, la
     })
 }
 
-fn check_contact(contact: &Contact, anonymous: bool) -> Result<(), ApiError> {
+fn check_contact(contact: &Contact, anonymous: bool) -> Result<(), AppError> {
     let mut problems = Vec::new();
     if contact.full_name.trim().is_empty() {
         problems.push(InvalidParam { name: "contact.full_name".into(), reason: "is required".into() });
@@ -335,7 +280,7 @@ fn check_contact(contact: &Contact, anonymous: bool) -> Result<(), ApiError> {
         problems
             .push(InvalidParam { name: "contact".into(), reason: "give a phone number, an e-mail or an address to be answered".into() });
     }
-    if problems.is_empty() { Ok(()) } else { Err(ApiError::validation(problems)) }
+    if problems.is_empty() { Ok(()) } else { Err(AppError::validation(problems)) }
 }
 
 /// Sends feedback (citizens; or anonymous callers who give a full name and a contact, rate
@@ -361,20 +306,20 @@ pub async fn submit_feedback(
     principal: MaybePrincipal,
     meta: RequestMeta,
     body: web::Json<SubmitFeedback>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let principal = principal.0;
     if let Some(p) = &principal
         && p.role != Role::Citizen
     {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     if principal.is_none() {
         let client = client_addr(&req, state.config.trust_proxy);
         state
             .limiter
             .check("feedback", &client, state.config.feedback_rate_per_hour, Duration::from_secs(3600))
-            .map_err(ApiError::rate_limited)?;
+            .map_err(AppError::rate_limited)?;
     }
     body.validate()?;
     let kind = FeedbackKind::parse(&body.kind, "kind")?;
@@ -382,7 +327,7 @@ pub async fn submit_feedback(
     match (&body.contact, &principal) {
         (Some(contact), p) => check_contact(contact, p.is_none())?,
         (None, None) => {
-            return Err(ApiError::invalid("contact", "anonymous feedback needs the sender's full name and a contact (Decree 20/2008)"));
+            return Err(AppError::invalid("contact", "anonymous feedback needs the sender's full name and a contact (Decree 20/2008)"));
         }
         (None, Some(_)) => {}
     }
@@ -390,31 +335,31 @@ pub async fn submit_feedback(
     let shared = state.get_ref().clone();
     let view = crate::db::write(&state.pool, move |conn| {
         let contact = match (body.contact, &principal) {
-            (Some(c), _) => c,
+            (Some(c), _) => stored::Contact::from(c),
             (None, Some(p)) => {
-                let user = users::find(conn, &p.user_id)?.ok_or_else(ApiError::not_found)?;
-                Contact { full_name: user.full_name, phone: user.phone, email: user.email, address: None }
+                let user = users::find(conn, &p.user_id)?.ok_or_else(AppError::not_found)?;
+                stored::Contact { full_name: user.full_name, phone: user.phone, email: user.email, address: None }
             }
-            (None, None) => return Err(ApiError::invalid("contact", "is required")),
+            (None, None) => return Err(AppError::invalid("contact", "is required")),
         };
         let case = match body.related_case_code.as_deref().filter(|c| !c.trim().is_empty()) {
             Some(code) => {
                 let case = persistence::repo::cases::find_by_code(conn, code)?
-                    .ok_or_else(|| ApiError::invalid("related_case_code", "no case has this code"))?;
+                    .ok_or_else(|| AppError::invalid("related_case_code", "no case has this code"))?;
                 Some(case)
             }
             None => None,
         };
         let agency = match (&body.agency_id, &case) {
-            (Some(id), _) => agencies::find(conn, id)?.ok_or_else(|| ApiError::invalid("agency_id", "no such agency"))?,
-            (None, Some(case)) => agencies::find(conn, &case.agency_id)?.ok_or_else(ApiError::not_found)?,
-            (None, None) => agencies::root(conn)?.ok_or_else(|| ApiError::invalid("agency_id", "no agency exists yet"))?,
+            (Some(id), _) => agencies::find(conn, id)?.ok_or_else(|| AppError::invalid("agency_id", "no such agency"))?,
+            (None, Some(case)) => agencies::find(conn, &case.agency_id)?.ok_or_else(AppError::not_found)?,
+            (None, None) => agencies::root(conn)?.ok_or_else(|| AppError::invalid("agency_id", "no agency exists yet"))?,
         };
-        let row = create_item(
+        let row = feedback::submit(
             conn,
             &shared,
             &meta,
-            NewItem {
+            feedback::NewItem {
                 kind,
                 category,
                 title: body.title,
@@ -431,120 +376,6 @@ pub async fn submit_feedback(
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
-}
-
-/// A new item's content, from a sender or from the national PAKN system.
-pub(crate) struct NewItem {
-    pub kind: FeedbackKind,
-    pub category: FeedbackCategory,
-    pub title: String,
-    pub content: String,
-    pub contact: Contact,
-    pub submitter_id: Option<String>,
-    pub agency: persistence::repo::agencies::AgencyRow,
-    pub case: Option<persistence::repo::cases::CaseRow>,
-    /// The national id of an item assigned from the national system.
-    pub external_id: Option<String>,
-}
-
-/// Stores a new item with its code and deadlines, audits it, and queues its push to the
-/// national PAKN system (unless it came from there).
-///
-/// # Errors
-/// Database errors.
-pub(crate) fn create_item(conn: &mut AnyConnection, shared: &AppState, meta: &RequestMeta, item: NewItem) -> Result<FeedbackRow, ApiError> {
-    let now = persistence::now();
-    let calendar = super::calendar::load(conn, shared)?;
-    let deadlines = rules::deadlines(&calendar, now.and_utc())?;
-    let local = domain::time::local_date(now);
-    let number = repo::next_number(conn, local)?;
-    let code = rules::code(local, number);
-    let row = FeedbackRow {
-        id: persistence::new_id(),
-        search: format!("{} {} {}", code.to_lowercase(), domain::text::fold(&item.title), domain::text::fold(&item.content)),
-        code,
-        kind: item.kind.as_str().to_owned(),
-        category: item.category.as_str().to_owned(),
-        title: item.title.trim().to_owned(),
-        content: item.content,
-        contact: serde_json::to_string(&item.contact).map_err(ApiError::internal)?,
-        submitter_id: item.submitter_id.clone(),
-        agency_id: item.agency.id.clone(),
-        related_case_id: item.case.as_ref().map(|c| c.id.clone()),
-        related_case_code: item.case.map(|c| c.code),
-        status: FeedbackStatus::Received.as_str().to_owned(),
-        submitted_at: now,
-        reception_due_at: deadlines.reception_due.naive_utc(),
-        supplement_due_at: deadlines.supplement_due.naive_utc(),
-        answer_due_at: deadlines.answer_due.naive_utc(),
-        publish_due_at: None,
-        decided_at: None,
-        accepted_at: None,
-        first_supplement_at: None,
-        answered_at: None,
-        published_at: None,
-        reason: None,
-        answer: None,
-        answered_by: None,
-        useful: None,
-        revision: 1,
-        updated_at: now,
-        external_id: item.external_id,
-    };
-    let event = FeedbackEventRow {
-        feedback_id: row.id.clone(),
-        seq: 1,
-        at: now,
-        actor_id: item.submitter_id.clone(),
-        action: "submit".into(),
-        from_status: None,
-        to_status: row.status.clone(),
-        note: None,
-    };
-    repo::insert(conn, &row, &event)?;
-    audit(conn, meta, item.submitter_id.as_deref(), "feedback.submit", &row.code, &(&row.title, &row.status))?;
-    if row.external_id.is_none() {
-        pakn_push(conn, shared, &row, "feedback.submitted")?;
-    }
-    Ok(row)
-}
-
-/// Queues the push of an item's current state to the national PAKN system, when configured.
-///
-/// # Errors
-/// Database errors.
-pub(crate) fn pakn_push(conn: &mut AnyConnection, shared: &AppState, row: &FeedbackRow, kind: &str) -> Result<(), ApiError> {
-    if !shared.deliverers.has(domain::outbox::Target::Pakn) {
-        return Ok(());
-    }
-    let contact: Contact = serde_json::from_str(&row.contact).map_err(ApiError::internal)?;
-    let snapshot = integrations::pakn::FeedbackSnapshot {
-        code: row.code.clone(),
-        external_id: row.external_id.clone(),
-        title: row.title.clone(),
-        content: row.content.clone(),
-        full_name: contact.full_name,
-        phone: contact.phone,
-        email: contact.email,
-        address: contact.address,
-        submitted_at: row.submitted_at.and_utc(),
-        status: row.status.clone(),
-        answer: row.answer.clone(),
-        answered_at: row.answered_at.map(|a| a.and_utc()),
-        agency_name: shared.names.agency(conn, &row.agency_id)?,
-    };
-    persistence::repo::outbox::enqueue(
-        conn,
-        row.updated_at,
-        &[persistence::repo::outbox::NewMessage {
-            target: domain::outbox::Target::Pakn.as_str().into(),
-            kind: kind.into(),
-            ordering_key: row.code.clone(),
-            subject: row.code.clone(),
-            payload: serde_json::to_string(&snapshot).map_err(ApiError::internal)?,
-        }],
-    )?;
-    Ok(())
 }
 
 /// Filters of the feedback list.
@@ -582,7 +413,7 @@ pub async fn list_feedback(
     principal: Principal,
     query: web::Query<FeedbackListQuery>,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<FeedbackView>>, ApiError> {
+) -> Result<web::Json<Paged<FeedbackView>>, AppError> {
     let query = query.into_inner();
     let (limit, after) = page.resolve()?;
     if let Some(s) = &query.status {
@@ -605,8 +436,8 @@ pub async fn list_feedback(
         };
         match principal.role {
             Role::Citizen => filter.submitter_id = Some(principal.user_id.clone()),
-            Role::Integration => return Err(ApiError::forbidden()),
-            _ => filter.under_path = super::statistics::scope_agency(conn, &principal, query.agency_id.as_deref())?.map(|a| a.path),
+            Role::Integration => return Err(AppError::forbidden()),
+            _ => filter.under_path = crate::app::scope::scope_agency(conn, &principal, query.agency_id.as_deref())?.map(|a| a.path),
         }
         let rows = repo::list(conn, &filter)?;
         let mut items = Vec::with_capacity(rows.items.len());
@@ -638,17 +469,17 @@ pub async fn get_feedback(
     req: HttpRequest,
     principal: Principal,
     code: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let (tag, body) = crate::db::run(&state.pool, move |conn| {
-        let row = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        let row = repo::find_by_code(conn, &code)?.ok_or_else(AppError::not_found)?;
         let access = access(conn, &principal, &row)?;
         Ok((etag(&row), view(conn, &shared, &row, &access, lang)?))
     })
     .await?;
-    if super::not_modified(&req, &tag) {
+    if crate::http::not_modified(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((ETAG, tag)).finish());
     }
     Ok(HttpResponse::Ok().insert_header((ETAG, tag)).json(body))
@@ -702,9 +533,9 @@ pub async fn feedback_action(
     meta: RequestMeta,
     path: web::Path<(String, String)>,
     body: Option<web::Json<FeedbackActionRequest>>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (code, action) = path.into_inner();
-    let action = FeedbackAction::parse(&action, "action").map_err(|_| ApiError::not_found())?;
+    let action = FeedbackAction::parse(&action, "action").map_err(|_| AppError::not_found())?;
     let body = body.map(web::Json::into_inner).unwrap_or_default();
     body.validate()?;
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
@@ -718,28 +549,28 @@ pub async fn feedback_action(
     if let Some(field) = action.requires_text()
         && given.is_none()
     {
-        return Err(ApiError::invalid(field, format!("is required to {}", action.as_str())));
+        return Err(AppError::invalid(field, format!("is required to {}", action.as_str())));
     }
-    let expected = super::if_match_header(&req);
+    let expected = crate::http::if_match_header(&req);
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let (tag, body) = crate::db::write(&state.pool, move |conn| {
-        let mut row = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        let mut row = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
         let access = access(conn, &principal, &row)?;
         let actor = match &access {
             Access::Sender => FeedbackActor::Sender,
             Access::Staff(actor) => actor.clone(),
-            Access::ReadOnly => return Err(ApiError::forbidden()),
+            Access::ReadOnly => return Err(AppError::forbidden()),
         };
-        super::check_if_match(expected.as_deref(), &etag(&row))?;
-        let from = status_of(&row)?;
+        crate::app::check_if_match(expected.as_deref(), &etag(&row))?;
+        let from = feedback::status_of(&row)?;
         let accepted_before = row.accepted_at.is_some();
         let Some(to) = action.target(from, accepted_before) else {
             let allowed = FeedbackAction::available(from, accepted_before, &actor).iter().map(|a| a.as_str().to_owned()).collect();
-            return Err(ApiError::invalid_transition(allowed));
+            return Err(AppError::invalid_transition(allowed));
         };
         if !action.allowed_for(&actor) {
-            return Err(ApiError::forbidden());
+            return Err(AppError::forbidden());
         }
         let now = persistence::now();
         let before = (row.status.clone(), row.revision);
@@ -763,14 +594,14 @@ pub async fn feedback_action(
             }
             FeedbackAction::Assign => {
                 let id = given.clone().unwrap_or_default();
-                let target = agencies::find(conn, &id)?.ok_or_else(|| ApiError::invalid("agency_id", "no such agency"))?;
+                let target = agencies::find(conn, &id)?.ok_or_else(|| AppError::invalid("agency_id", "no such agency"))?;
                 if !principal.covers_path(&target.path) {
-                    return Err(ApiError::invalid("agency_id", "is outside your agency"));
+                    return Err(AppError::invalid("agency_id", "is outside your agency"));
                 }
                 row.agency_id = target.id;
             }
             FeedbackAction::Respond => {
-                let calendar = super::calendar::load(conn, &shared)?;
+                let calendar = crate::app::calendar::load(conn, &shared)?;
                 row.answer.clone_from(&given);
                 row.answered_at = Some(now);
                 row.answered_by = Some(principal.user_id.clone());
@@ -809,10 +640,10 @@ pub async fn feedback_action(
         )?;
         // The national PAKN system hears of decisions and answers; the sender of the answer.
         if action.is_reported_nationally() {
-            pakn_push(conn, &shared, &row, &format!("feedback.{}", action.as_str()))?;
+            feedback::pakn_push(conn, &shared, &row, &format!("feedback.{}", action.as_str()))?;
         }
         if action == FeedbackAction::Respond {
-            let contact: Contact = serde_json::from_str(&row.contact).map_err(ApiError::internal)?;
+            let contact: stored::Contact = persistence::stored::read(&row.contact)?;
             let notice = domain::notification::Notice::FeedbackAnswered;
             let messages = crate::outbox::notifications(
                 &shared,
@@ -859,25 +690,25 @@ pub async fn react_to_feedback(
     meta: RequestMeta,
     code: web::Path<String>,
     body: web::Json<ReactionRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
     let useful = body.into_inner().useful;
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let body = crate::db::write(&state.pool, move |conn| {
-        let mut row = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        let mut row = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
         let access = access(conn, &principal, &row)?;
         if !matches!(access, Access::Sender) {
-            return Err(ApiError::forbidden());
+            return Err(AppError::forbidden());
         }
-        if status_of(&row)? != FeedbackStatus::Published {
-            return Err(ApiError::new(Code::Conflict).with_detail("Câu trả lời chưa được công khai.", "The answer is not published yet."));
+        if feedback::status_of(&row)? != FeedbackStatus::Published {
+            return Err(AppError::new(Code::Conflict).with_detail("Câu trả lời chưa được công khai.", "The answer is not published yet."));
         }
         row.useful = Some(useful);
         row.revision += 1;
         row.updated_at = persistence::now();
         repo::save(conn, &row)?;
-        audit(conn, &meta, Some(&principal.user_id), "feedback.reaction", &row.code, &useful)?;
+        feedback::audit(conn, &meta, Some(&principal.user_id), "feedback.reaction", &row.code, &useful)?;
         view(conn, &shared, &row, &access, lang)
     })
     .await?;
@@ -925,7 +756,7 @@ pub async fn upload_feedback_document(
     meta: RequestMeta,
     code: web::Path<String>,
     form: actix_multipart::form::MultipartForm<FeedbackUpload>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
     let upload = form.into_inner();
     let file_name = upload.file.file_name.clone();
@@ -940,14 +771,14 @@ pub async fn upload_feedback_document(
     let data = upload.file.data;
     let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
     let view = crate::db::write(&state.pool, move |conn| {
-        let row = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        let row = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
         if matches!(access(conn, &principal, &row)?, Access::ReadOnly) {
-            return Err(ApiError::forbidden());
+            return Err(AppError::forbidden());
         }
-        if matches!(status_of(&row)?, FeedbackStatus::Refused | FeedbackStatus::Published) {
-            return Err(ApiError::new(Code::Conflict).with_detail("Phản ánh, kiến nghị đã đóng.", "The item is closed."));
+        if matches!(feedback::status_of(&row)?, FeedbackStatus::Refused | FeedbackStatus::Published) {
+            return Err(AppError::new(Code::Conflict).with_detail("Phản ánh, kiến nghị đã đóng.", "The item is closed."));
         }
-        let sha256 = store.put(&data).map_err(ApiError::internal)?;
+        let sha256 = store.put(&data).map_err(AppError::internal)?;
         let doc = FeedbackDocumentRow {
             id: persistence::new_id(),
             feedback_id: row.id.clone(),
@@ -959,7 +790,7 @@ pub async fn upload_feedback_document(
             created_at: persistence::now(),
         };
         repo::insert_document(conn, &doc)?;
-        audit(conn, &meta, Some(&principal.user_id), "feedback.attach", &row.code, &doc.sha256)?;
+        feedback::audit(conn, &meta, Some(&principal.user_id), "feedback.attach", &row.code, &doc.sha256)?;
         Ok(document_view(&row.code, doc))
     })
     .await?;
@@ -982,12 +813,12 @@ pub async fn download_feedback_document(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (code, id) = path.into_inner();
     let doc = crate::db::run(&state.pool, move |conn| {
-        let row = repo::find_by_code(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        let row = repo::find_by_code(conn, &code)?.ok_or_else(AppError::not_found)?;
         access(conn, &principal, &row)?;
-        repo::documents(conn, &row.id)?.into_iter().find(|d| d.id == id).ok_or_else(ApiError::not_found)
+        repo::documents(conn, &row.id)?.into_iter().find(|d| d.id == id).ok_or_else(AppError::not_found)
     })
     .await?;
     crate::uploads::download(&state.files, &doc.sha256, &doc.content_type, &doc.name, &doc.id).await
@@ -1003,9 +834,9 @@ pub struct PublicFeedbackQuery {
     pub category: Option<String>,
 }
 
-fn public_rate_limit(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+fn public_rate_limit(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
     let client = client_addr(req, state.config.trust_proxy);
-    state.limiter.check("public", &client, state.config.lookup_rate_per_minute, Duration::from_secs(60)).map_err(ApiError::rate_limited)
+    state.limiter.check("public", &client, state.config.lookup_rate_per_minute, Duration::from_secs(60)).map_err(AppError::rate_limited)
 }
 
 /// Published questions and answers (Art. 5.2.đ): no sender data. Rate limited per address.
@@ -1025,7 +856,7 @@ pub async fn public_feedback(
     req: HttpRequest,
     query: web::Query<PublicFeedbackQuery>,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<PublicFeedbackView>>, ApiError> {
+) -> Result<web::Json<Paged<PublicFeedbackView>>, AppError> {
     public_rate_limit(&state, &req)?;
     let query = query.into_inner();
     let (limit, after) = page.resolve()?;
@@ -1063,15 +894,27 @@ pub async fn public_feedback(
     )
 )]
 #[get("/public/feedback/{code}")]
-pub async fn public_feedback_item(state: web::Data<AppState>, req: HttpRequest, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn public_feedback_item(state: web::Data<AppState>, req: HttpRequest, code: web::Path<String>) -> Result<HttpResponse, AppError> {
     public_rate_limit(&state, &req)?;
     let code = code.into_inner();
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let view = crate::db::run(&state.pool, move |conn| {
-        let row = repo::find_by_code(conn, &code)?.filter(|r| r.status == "published").ok_or_else(ApiError::not_found)?;
+        let row = repo::find_by_code(conn, &code)?.filter(|r| r.status == "published").ok_or_else(AppError::not_found)?;
         public_view(conn, &shared, &row, lang)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+impl From<Contact> for stored::Contact {
+    fn from(c: Contact) -> Self {
+        Self { full_name: c.full_name, phone: c.phone, email: c.email, address: c.address }
+    }
+}
+
+impl From<stored::Contact> for Contact {
+    fn from(c: stored::Contact) -> Self {
+        Self { full_name: c.full_name, phone: c.phone, email: c.email, address: c.address }
+    }
 }

@@ -4,7 +4,7 @@
 //! (Chapter III indicators 1–4 and 7). Every form is built from the case and its history as
 //! data first (`Accept: application/json` returns it), then rendered to PDF.
 
-use actix_web::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
+use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use domain::Role;
@@ -16,14 +16,16 @@ use persistence::repo::{agencies, users};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::cases::{DeclaredDocument, Person, case_in_scope, parse_json, procedure_of, timeliness};
-use super::procedures::{ProcedureContent, TimeUnitName};
+use crate::app::cases::{case_in_scope, procedure_of, timeliness};
 use crate::auth::Principal;
-use crate::error::{ApiError, Code, Problem};
+use crate::error::{AppError, Code, Problem};
+use crate::http::{FormatQuery, pdf_response, to_csv, wants};
 use crate::i18n::Lang;
 use crate::pdf::{Align, Column, Layout, Weight};
-use crate::routes::views::utc;
 use crate::state::AppState;
+use crate::views::utc;
+use persistence::stored::case::{DeclaredDocument, EventDetails, Party as Person};
+use persistence::stored::procedure::{ProcedureContent, TimeUnit as TimeUnitName};
 
 /// One labelled value of a form.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -132,9 +134,9 @@ struct CaseFile {
     events: Vec<NamedEvent>,
 }
 
-fn load_file(conn: &mut AnyConnection, case: CaseRow) -> Result<CaseFile, ApiError> {
+fn load_file(conn: &mut AnyConnection, case: CaseRow) -> Result<CaseFile, AppError> {
     let (version, content) = procedure_of(conn, &case)?;
-    let agency = agencies::find(conn, &case.agency_id)?.ok_or_else(|| ApiError::internal("case without its agency"))?;
+    let agency = agencies::find(conn, &case.agency_id)?.ok_or_else(|| AppError::internal("case without its agency"))?;
     let parent_agency_name = match &agency.parent_id {
         Some(parent) => agencies::find(conn, parent)?.map(|a| a.name),
         None => None,
@@ -187,16 +189,16 @@ fn field(key: &str, label: &str, value: impl Into<String>) -> FormField {
     FormField { key: key.to_owned(), label: label.to_owned(), value: value.into() }
 }
 
-fn details(event: &EventRow) -> serde_json::Value {
-    event.details.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default()
+fn details(event: &EventRow) -> EventDetails {
+    EventDetails::of_column(event.details.as_deref())
 }
 
 fn last_event(file: &CaseFile, action: CaseAction) -> Option<&NamedEvent> {
     file.events.iter().rev().find(|e| action_of(&e.event) == Some(action))
 }
 
-fn not_available(kind: FormKind) -> ApiError {
-    ApiError::new(Code::Conflict).with_detail(
+fn not_available(kind: FormKind) -> AppError {
+    AppError::new(Code::Conflict).with_detail(
         format!("Hồ sơ chưa có nội dung cho mẫu {} ({}).", kind.number(), kind.title()),
         format!("The case has nothing for form {} yet.", kind.number()),
     )
@@ -233,10 +235,10 @@ fn control_rows(file: &CaseFile, now: DateTime<Utc>) -> Vec<(Vec<String>, Option
     rows
 }
 
-fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) -> Result<FormView, ApiError> {
+fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) -> Result<FormView, AppError> {
     let case = &file.case;
-    let applicant: Person = parse_json(&case.applicant)?;
-    let representative: Option<Person> = case.representative.as_deref().map(parse_json).transpose()?;
+    let applicant: Person = persistence::stored::read(&case.applicant)?;
+    let representative: Option<Person> = case.representative.as_deref().map(persistence::stored::read).transpose()?;
     let today = now.with_timezone(&domain::time::VN).date_naive();
     let addressee = field("addressee", "Kính gửi", &applicant.full_name);
     let code = field("case_code", "Mã hồ sơ", &case.code);
@@ -246,7 +248,7 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
     let (fields, signatures) = match kind {
         FormKind::Receipt => {
             let received = case.received_at.ok_or_else(|| not_available(kind))?;
-            let documents: Vec<DeclaredDocument> = parse_json(&case.documents)?;
+            let documents: Vec<DeclaredDocument> = persistence::stored::read(&case.documents)?;
             table = Some(FormTable {
                 columns: vec!["STT".into(), "Tên giấy tờ".into(), "Số bản chính".into(), "Số bản sao".into()],
                 rows: documents
@@ -280,8 +282,7 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
         FormKind::SupplementRequest => {
             let request = last_event(file, CaseAction::RequestSupplement).ok_or_else(|| not_available(kind))?;
             let d = details(&request.event);
-            let items: Vec<String> =
-                d["items"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+            let items = d.items;
             let mut fields = vec![
                 addressee,
                 code,
@@ -295,7 +296,7 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
                 field("reason", "Lý do", request.event.note.clone().unwrap_or_default()),
                 field("requested_at", "Ngày yêu cầu", clock_text(request.event.at)),
             ];
-            if let Some(deadline) = d["supplement_due_at"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()) {
+            if let Some(deadline) = d.supplement_due_at {
                 fields.push(field("deadline", "Thời hạn bổ sung", clock_text(deadline.naive_utc())));
             }
             (fields, vec![format!("NGƯỜI TIẾP NHẬN HỒ SƠ\n{}", request.actor_name)])
@@ -385,8 +386,8 @@ fn return_method_text(method: &str) -> &'static str {
 }
 
 /// Renders a form: the national header, the title, the fields, the table and the signatures.
-fn render_form(form: &FormView) -> Result<Vec<u8>, ApiError> {
-    let mut layout = Layout::a4(false).map_err(ApiError::internal)?;
+fn render_form(form: &FormView) -> Result<Vec<u8>, AppError> {
+    let mut layout = Layout::a4(false).map_err(AppError::internal)?;
     let parent = form.parent_agency_name.clone().unwrap_or_default();
     let left: Vec<(&str, Weight)> = vec![(parent.as_str(), Weight::Regular), (form.agency_name.as_str(), Weight::Bold)];
     layout.two_columns(&left, &[("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", Weight::Bold), ("Độc lập - Tự do - Hạnh phúc", Weight::Bold)], 10.0);
@@ -437,29 +438,7 @@ fn render_form(form: &FormView) -> Result<Vec<u8>, ApiError> {
         let right: Vec<(&str, Weight)> = right.iter().map(|(t, w)| (t.as_str(), *w)).collect();
         layout.two_columns(&left, &right, 10.5);
     }
-    layout.finish().map_err(ApiError::internal)
-}
-
-pub(super) fn wants(req: &HttpRequest, format: Option<&str>, media: &str, short: &str) -> bool {
-    if let Some(format) = format {
-        return format == short;
-    }
-    req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains(media))
-}
-
-pub(super) fn pdf_response(bytes: Vec<u8>, name: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "application/pdf"))
-        .insert_header((CONTENT_DISPOSITION, format!("inline; filename=\"{name}.pdf\"")))
-        .body(bytes)
-}
-
-/// How to answer: `format=json|pdf|csv` wins over `Accept`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FormatQuery {
-    /// `json` or `pdf` (forms); `json`, `csv` or `pdf` (the register). Default from `Accept`.
-    pub format: Option<String>,
+    layout.finish().map_err(AppError::internal)
 }
 
 /// A form of a case (owner, staff in scope): PDF by default, its data with
@@ -490,12 +469,12 @@ pub async fn get_case_form(
     principal: Principal,
     path: web::Path<(String, String)>,
     query: web::Query<FormatQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (code, form) = path.into_inner();
-    let kind = FormKind::parse(&form).ok_or_else(ApiError::not_found)?;
+    let kind = FormKind::parse(&form).ok_or_else(AppError::not_found)?;
     let format = query.into_inner().format;
     if format.as_deref().is_some_and(|f| f != "json" && f != "pdf") {
-        return Err(ApiError::invalid("format", "must be json or pdf"));
+        return Err(AppError::invalid("format", "must be json or pdf"));
     }
     let place = state.config.place_name.clone();
     let view = crate::db::run(&state.pool, move |conn| {
@@ -508,7 +487,7 @@ pub async fn get_case_form(
         return Ok(HttpResponse::Ok().json(view));
     }
     let name = format!("mau-{}-{}", view.number, view.case_code);
-    let bytes = web::block(move || render_form(&view)).await.map_err(ApiError::internal)??;
+    let bytes = web::block(move || render_form(&view)).await.map_err(AppError::internal)??;
     Ok(pdf_response(bytes, &name))
 }
 
@@ -598,25 +577,8 @@ fn register_cells(row: &RegisterRow) -> Vec<String> {
     ]
 }
 
-fn csv_escape(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
-}
-
-/// CSV for spreadsheets: UTF-8 with a byte-order mark, CRLF lines, formula-like cells defused.
-pub fn to_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut out = String::from("\u{feff}");
-    out.push_str(&header.iter().map(|h| csv_escape(h)).collect::<Vec<_>>().join(","));
-    out.push_str("\r\n");
-    for row in rows {
-        out.push_str(&row.iter().map(|c| csv_escape(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out.into_bytes()
-}
-
-fn render_register(view: &RegisterView) -> Result<Vec<u8>, ApiError> {
-    let mut layout = Layout::a4(true).map_err(ApiError::internal)?;
+fn render_register(view: &RegisterView) -> Result<Vec<u8>, AppError> {
+    let mut layout = Layout::a4(true).map_err(AppError::internal)?;
     layout.paragraph("Mẫu số 06", 9.0, Weight::Regular, Align::Left);
     layout.paragraph(&view.title, 14.0, Weight::Bold, Align::Center);
     layout.paragraph(&view.agency_name, 11.0, Weight::Bold, Align::Center);
@@ -631,7 +593,7 @@ fn render_register(view: &RegisterView) -> Result<Vec<u8>, ApiError> {
     let columns: Vec<Column<'_>> = REGISTER_COLUMNS.iter().zip(shares).map(|(title, share)| Column { title, share }).collect();
     let rows: Vec<Vec<String>> = view.rows.iter().map(register_cells).collect();
     layout.table(&columns, &rows, 7.0);
-    layout.finish().map_err(ApiError::internal)
+    layout.finish().map_err(AppError::internal)
 }
 
 /// The case register (form 06) of an agency subtree for a period (staff): JSON by default,
@@ -658,19 +620,19 @@ pub async fn get_case_register(
     req: HttpRequest,
     principal: Principal,
     query: web::Query<RegisterQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     principal.require(&[Role::Officer, Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
     let query = query.into_inner();
     let (start, end) = domain::time::local_days(query.from, query.to)?;
     if query.format.as_deref().is_some_and(|f| !["json", "csv", "pdf"].contains(&f)) {
-        return Err(ApiError::invalid("format", "must be json, csv or pdf"));
+        return Err(AppError::invalid("format", "must be json, csv or pdf"));
     }
     let lang = Lang::of(&req);
     let (from, to, format) = (query.from, query.to, query.format.clone());
     let view = crate::db::run(&state.pool, move |conn| {
         let wanted = query.agency_id.clone().or(principal.agency_id.clone());
-        let agency = super::statistics::scope_agency(conn, &principal, wanted.as_deref())?
-            .ok_or_else(|| ApiError::invalid("agency_id", "is required"))?;
+        let agency = crate::app::scope::scope_agency(conn, &principal, wanted.as_deref())?
+            .ok_or_else(|| AppError::invalid("agency_id", "is required"))?;
         let filter = CaseFilter {
             under_path: Some(agency.path.clone()),
             received_from: Some(start.naive_utc()),
@@ -680,13 +642,13 @@ pub async fn get_case_register(
         };
         let page = repo::list(conn, &filter)?;
         if page.next_after.is_some() {
-            return Err(ApiError::invalid("to", format!("more than {REGISTER_LIMIT} cases: ask for a shorter period")));
+            return Err(AppError::invalid("to", format!("more than {REGISTER_LIMIT} cases: ask for a shorter period")));
         }
         let mut names: std::collections::HashMap<(String, i32, String), (String, String)> = std::collections::HashMap::new();
         let mut rows = Vec::with_capacity(page.items.len());
         let now = persistence::now();
         for (index, case) in page.items.iter().enumerate() {
-            let applicant: Person = parse_json(&case.applicant)?;
+            let applicant: Person = persistence::stored::read(&case.applicant)?;
             let file_names = names.entry((case.procedure_code.clone(), case.procedure_version, case.agency_id.clone()));
             let (procedure_name, agency_name) = match file_names {
                 std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
@@ -705,7 +667,7 @@ pub async fn get_case_register(
                 .flatten()
                 .map(|u| u.full_name)
                 .unwrap_or_default();
-            let status = CaseStatus::parse(&case.status, "status").map_err(ApiError::internal)?;
+            let status = CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
             rows.push(RegisterRow {
                 no: index + 1,
                 case_code: case.code.clone(),
@@ -744,7 +706,7 @@ pub async fn get_case_register(
             .body(body));
     }
     if wants(&req, format.as_deref(), "application/pdf", "pdf") {
-        let bytes = web::block(move || render_register(&view)).await.map_err(ApiError::internal)??;
+        let bytes = web::block(move || render_register(&view)).await.map_err(AppError::internal)??;
         return Ok(pdf_response(bytes, &name));
     }
     Ok(HttpResponse::Ok().json(view))
@@ -873,7 +835,7 @@ pub async fn get_case_evaluation(
     state: web::Data<AppState>,
     principal: Principal,
     code: web::Path<String>,
-) -> Result<web::Json<CaseEvaluationView>, ApiError> {
+) -> Result<web::Json<CaseEvaluationView>, AppError> {
     let code = code.into_inner();
     let view = crate::db::run(&state.pool, move |conn| {
         let (case, _) = case_in_scope(conn, &principal, &code)?;

@@ -8,9 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, RequestMeta};
 use crate::catalog_sync::{self, ItemOutcome};
-use crate::error::{ApiError, Code, Problem};
-use crate::routes::views::utc;
+use crate::error::{AppError, Code, Problem};
 use crate::state::AppState;
+use crate::views::utc;
 
 /// A background job and its progress.
 #[derive(Debug, Serialize, ToSchema)]
@@ -68,10 +68,10 @@ impl From<jobs::JobRow> for JobView {
     )
 )]
 #[post("/integrations/national-catalog/sync")]
-pub async fn start_catalog_sync(state: web::Data<AppState>, principal: Principal, meta: RequestMeta) -> Result<HttpResponse, ApiError> {
+pub async fn start_catalog_sync(state: web::Data<AppState>, principal: Principal, meta: RequestMeta) -> Result<HttpResponse, AppError> {
     principal.require(&[Role::SystemAdmin])?;
     if state.config.national_catalog.is_none() {
-        return Err(ApiError::new(Code::Conflict).with_detail(
+        return Err(AppError::new(Code::Conflict).with_detail(
             "Chưa cấu hình kết nối CSDL quốc gia về TTHC (MOTCUA_NATIONAL_CATALOG_URL).",
             "The national catalogue is not configured (MOTCUA_NATIONAL_CATALOG_URL).",
         ));
@@ -101,10 +101,10 @@ pub async fn start_catalog_sync(state: web::Data<AppState>, principal: Principal
     )
 )]
 #[get("/integrations/jobs/{id}")]
-pub async fn get_job(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<web::Json<JobView>, ApiError> {
+pub async fn get_job(state: web::Data<AppState>, principal: Principal, id: web::Path<String>) -> Result<web::Json<JobView>, AppError> {
     principal.require(&[Role::SystemAdmin])?;
     let id = id.into_inner();
-    let job = crate::db::run(&state.pool, move |conn| jobs::find(conn, &id)?.ok_or_else(ApiError::not_found)).await?;
+    let job = crate::db::run(&state.pool, move |conn| jobs::find(conn, &id)?.ok_or_else(AppError::not_found)).await?;
     Ok(web::Json(JobView::from(job)))
 }
 
@@ -217,7 +217,7 @@ pub async fn list_outbox(
     principal: Principal,
     query: web::Query<OutboxQuery>,
     page: web::Query<crate::pagination::PageQuery>,
-) -> Result<web::Json<crate::pagination::Paged<OutboxMessageView>>, ApiError> {
+) -> Result<web::Json<crate::pagination::Paged<OutboxMessageView>>, AppError> {
     principal.require(&[Role::SystemAdmin])?;
     let query = query.into_inner();
     if let Some(status) = &query.status {
@@ -228,7 +228,7 @@ pub async fn list_outbox(
     }
     let (limit, after) = page.resolve()?;
     let before_seq =
-        after.map(|a| a.parse::<i64>().map_err(|_| ApiError::invalid("cursor", "is not a cursor issued by this API"))).transpose()?;
+        after.map(|a| a.parse::<i64>().map_err(|_| AppError::invalid("cursor", "is not a cursor issued by this API"))).transpose()?;
     let lang = crate::i18n::Lang::of(&req);
     let page = crate::db::run(&state.pool, move |conn| {
         let subject = match query.subject {
@@ -259,12 +259,12 @@ pub async fn get_outbox_message(
     req: HttpRequest,
     principal: Principal,
     id: web::Path<String>,
-) -> Result<web::Json<OutboxMessageView>, ApiError> {
+) -> Result<web::Json<OutboxMessageView>, AppError> {
     principal.require(&[Role::SystemAdmin])?;
     let id = id.into_inner();
     let lang = crate::i18n::Lang::of(&req);
     let (row, log) = crate::db::run(&state.pool, move |conn| {
-        let row = outbox::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
+        let row = outbox::find(conn, &id)?.ok_or_else(AppError::not_found)?;
         let log = outbox::attempts(conn, std::slice::from_ref(&row.id))?;
         Ok((row, log))
     })
@@ -292,15 +292,15 @@ pub async fn retry_outbox_message(
     principal: Principal,
     meta: RequestMeta,
     id: web::Path<String>,
-) -> Result<web::Json<OutboxMessageView>, ApiError> {
+) -> Result<web::Json<OutboxMessageView>, AppError> {
     principal.require(&[Role::SystemAdmin])?;
     let id = id.into_inner();
     let lang = crate::i18n::Lang::of(&req);
     let row = crate::db::write(&state.pool, move |conn| {
         match outbox::retry(conn, &id, persistence::now())? {
-            None => return Err(ApiError::not_found()),
+            None => return Err(AppError::not_found()),
             Some(false) => {
-                return Err(ApiError::new(Code::Conflict)
+                return Err(AppError::new(Code::Conflict)
                     .with_detail("Chỉ gửi lại được thông điệp lỗi hoặc đã ngừng gửi.", "Only a failed or dead message can be replayed."));
             }
             Some(true) => {}
@@ -317,7 +317,7 @@ pub async fn retry_outbox_message(
                 after: Some(&"pending"),
             },
         )?;
-        outbox::find(conn, &id)?.ok_or_else(ApiError::not_found)
+        outbox::find(conn, &id)?.ok_or_else(AppError::not_found)
     })
     .await?;
     Ok(web::Json(outbox_view(row, None, lang)))
@@ -370,22 +370,22 @@ pub async fn inbound_message(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<InboundMessage>,
-) -> Result<web::Json<InboundReply>, ApiError> {
-    let Some(expected) = state.config.inbound_token.as_deref() else { return Err(ApiError::not_found()) };
+) -> Result<web::Json<InboundReply>, AppError> {
+    let Some(expected) = state.config.inbound_token.as_deref() else { return Err(AppError::not_found()) };
     let presented = req.headers().get("x-gateway-token").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !same_secret(presented, expected) {
-        return Err(ApiError::new(Code::Unauthorized));
+        return Err(AppError::new(Code::Unauthorized));
     }
     let body = body.into_inner();
     validator::Validate::validate(&body)?;
     if !matches!(body.channel.as_str(), "sms" | "zalo") {
-        return Err(ApiError::invalid("channel", "must be sms or zalo"));
+        return Err(AppError::invalid("channel", "must be sms or zalo"));
     }
     let sender = domain::audit::digest(body.from.trim().as_bytes());
     state
         .limiter
         .check("inbound", &sender, state.config.inbound_rate_per_hour, std::time::Duration::from_secs(3600))
-        .map_err(ApiError::rate_limited)?;
+        .map_err(AppError::rate_limited)?;
     let Some(code) = domain::notification::find_case_code(&body.text) else {
         return Ok(web::Json(InboundReply { reply: domain::notification::LOOKUP_HELP.into(), case_code: None }));
     };
@@ -394,7 +394,7 @@ pub async fn inbound_message(
     log::info!("inbound {} lookup: {}", body.channel, if found.is_some() { "found" } else { "unknown code" });
     let found = match found {
         Some(row) => {
-            Some((domain::case::CaseStatus::parse(&row.status, "status").map_err(ApiError::internal)?, row.due_at.map(|d| d.and_utc())))
+            Some((domain::case::CaseStatus::parse(&row.status, "status").map_err(AppError::internal)?, row.due_at.map(|d| d.and_utc())))
         }
         None => None,
     };
@@ -445,11 +445,11 @@ pub async fn reconciliation(
     principal: Principal,
     query: web::Query<ReconciliationQuery>,
     page: web::Query<crate::pagination::PageQuery>,
-) -> Result<web::Json<crate::pagination::Paged<FindingView>>, ApiError> {
+) -> Result<web::Json<crate::pagination::Paged<FindingView>>, AppError> {
     principal.require(&[Role::SystemAdmin, Role::Supervisor])?;
     let target = query.into_inner().target.unwrap_or_else(|| "national_portal".into());
     if target != "national_portal" {
-        return Err(ApiError::invalid("target", "only `national_portal` is reconciled"));
+        return Err(AppError::invalid("target", "only `national_portal` is reconciled"));
     }
     let (limit, after) = page.resolve()?;
     let page =

@@ -3,33 +3,32 @@
 
 use actix_web::http::header::ETAG;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use domain::calendar::{DurationUnit, ProcessingTime};
-use domain::procedure::{Channel, OnlineLevel, ProcedureCode, PublicationAction, PublicationStatus, WorkflowStep};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::procedure::{OnlineLevel, ProcedureCode, PublicationAction, PublicationStatus, WorkflowStep};
 use domain::{AgencyLevel, Capability, Role};
 use persistence::AnyConnection;
-use persistence::repo::procedures::{self as repo, NewVersion, ProcedureFilter, VersionRow};
+use persistence::repo::procedures::{self as repo, ProcedureFilter, VersionRow};
 use persistence::repo::{agencies, workflows};
+use persistence::stored::procedure as stored;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::app::procedures;
 use crate::auditing::{self, Change};
 use crate::auth::principal::MaybePrincipal;
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{ApiError, InvalidParam, Problem};
+use crate::error::{AppError, Problem};
 use crate::i18n::Lang;
 use crate::pagination::{PageQuery, Paged};
-use crate::routes::views::utc;
 use crate::state::AppState;
+use crate::views::utc;
 
 /// A field (lĩnh vực) of the sector classification.
-#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FieldRef {
-    #[validate(length(min = 1, max = 50))]
     #[schema(min_length = 1, max_length = 50, example = "G09-HT")]
     pub code: String,
-    #[validate(length(min = 1, max = 300))]
     #[schema(min_length = 1, max_length = 300, example = "Hộ tịch")]
     pub name: String,
 }
@@ -53,47 +52,25 @@ pub enum TimeUnitName {
     WorkingHour,
 }
 
-impl TimeSpec {
-    /// The domain value; `field` names the input in errors.
-    ///
-    /// # Errors
-    /// Negative or too large values.
-    pub fn to_domain(self, field: &'static str) -> Result<ProcessingTime, ApiError> {
-        let unit = match self.unit {
-            TimeUnitName::WorkingDay => DurationUnit::WorkingDay,
-            TimeUnitName::CalendarDay => DurationUnit::CalendarDay,
-            TimeUnitName::WorkingHour => DurationUnit::WorkingHour,
-        };
-        let value = u32::try_from(self.value).map_err(|_| ApiError::invalid(field, "must not be negative"))?;
-        ProcessingTime::new(value, unit).map_err(|e| ApiError::invalid(field, e.reason))
-    }
-}
-
 /// A fee or charge (phí, lệ phí), in VND.
-#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Fee {
     pub code: Option<String>,
-    #[validate(range(min = 0, max = 1_000_000_000_000_i64))]
     #[schema(minimum = 0, example = 8000)]
     pub amount: i64,
-    #[validate(length(min = 1, max = 1000))]
     #[schema(min_length = 1, max_length = 1000, example = "Lệ phí đăng ký khai sinh")]
     pub description: String,
 }
 
 /// A document the applicant submits (thành phần hồ sơ).
-#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RequiredDocument {
-    #[validate(length(min = 1, max = 50))]
     #[schema(min_length = 1, max_length = 50, example = "TK01")]
     pub code: String,
-    #[validate(length(min = 1, max = 1000))]
     #[schema(min_length = 1, max_length = 1000, example = "Tờ khai đăng ký khai sinh")]
     pub name: String,
-    #[validate(range(min = 0, max = 100))]
     #[schema(minimum = 0, maximum = 100)]
     pub originals: i32,
-    #[validate(range(min = 0, max = 100))]
     #[schema(minimum = 0, maximum = 100)]
     pub copies: i32,
     pub mandatory: bool,
@@ -109,29 +86,24 @@ pub struct ResultSpec {
 }
 
 /// A legal basis (căn cứ pháp lý).
-#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LegalBasis {
-    #[validate(length(min = 1, max = 100))]
     #[schema(min_length = 1, max_length = 100, example = "123/2015/NĐ-CP")]
     pub number: String,
-    #[validate(length(min = 1, max = 1000))]
     #[schema(min_length = 1, max_length = 1000)]
     pub title: String,
 }
 
 /// The content of a procedure version.
-#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProcedureContent {
     /// The national root code, e.g. `1.001193`.
     pub national_code: Option<String>,
-    #[validate(length(min = 1, max = 500))]
     #[schema(min_length = 1, max_length = 500, example = "Đăng ký khai sinh")]
     pub name: String,
     /// The sector (ngành), e.g. `Tư pháp`.
-    #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub sector: String,
-    #[validate(nested)]
     pub field: FieldRef,
     /// Implementing levels: `province`, `department`, `district`, `commune`, `unit`.
     pub levels: Vec<String>,
@@ -150,14 +122,11 @@ pub struct ProcedureContent {
     #[schema(example = "15:00")]
     pub cutoff_time: Option<String>,
     #[serde(default)]
-    #[validate(nested)]
     pub fees: Vec<Fee>,
     #[serde(default)]
-    #[validate(nested)]
     pub required_documents: Vec<RequiredDocument>,
     pub result: ResultSpec,
     #[serde(default)]
-    #[validate(nested)]
     pub legal_basis: Vec<LegalBasis>,
     /// JSON Schema of the interactive e-form that online submissions are validated against.
     #[schema(value_type = Option<Object>)]
@@ -261,10 +230,10 @@ fn etag(row: &VersionRow) -> String {
     format!("\"{}-{}-{}\"", row.version, row.status, &row.content_hash[..16.min(row.content_hash.len())])
 }
 
-fn view(row: &VersionRow, lang: Lang) -> Result<ProcedureView, ApiError> {
-    let content: ProcedureContent = serde_json::from_str(&row.content).map_err(ApiError::internal)?;
-    let level = OnlineLevel::parse(&row.online_level, "online_level").map_err(ApiError::internal)?;
-    let status = PublicationStatus::parse(&row.status, "status").map_err(ApiError::internal)?;
+fn view(row: &VersionRow, lang: Lang) -> Result<ProcedureView, AppError> {
+    let content = ProcedureContent::from(procedures::content_of(row)?);
+    let level = OnlineLevel::parse(&row.online_level, "online_level").map_err(AppError::internal)?;
+    let status = PublicationStatus::parse(&row.status, "status").map_err(AppError::internal)?;
     Ok(ProcedureView {
         code: row.procedure_code.clone(),
         content,
@@ -285,152 +254,22 @@ fn source_of(row: &VersionRow) -> SourceView {
     SourceView { system: row.source_system.clone(), source_version: row.source_version.clone(), synced_at: row.synced_at.map(utc) }
 }
 
-/// Checks and normalises content; returns the fields the catalogue filters on.
-///
-/// # Errors
-/// `validation_failed` naming every invalid field.
-pub fn normalise(content: &mut ProcedureContent, today: NaiveDate) -> Result<(), ApiError> {
-    let mut problems: Vec<InvalidParam> = match content.validate() {
-        Ok(()) => Vec::new(),
-        Err(e) => ApiError::from(e).invalid_params,
-    };
-    let mut check = |result: Result<(), ApiError>| {
-        if let Err(e) = result {
-            problems.extend(e.invalid_params);
-        }
-    };
-    if let Some(code) = &content.national_code {
-        check(ProcedureCode::parse(code, "national_code").map(|_| ()).map_err(ApiError::from));
-    }
-    if content.levels.is_empty() {
-        check(Err(ApiError::invalid("levels", "name at least one implementing level")));
-    }
-    for level in &content.levels {
-        check(AgencyLevel::parse(level, "levels").map(|_| ()).map_err(ApiError::from));
-    }
-    if content.agency_ids.len() > 500 {
-        check(Err(ApiError::invalid("agency_ids", "at most 500 agencies")));
-    }
-    match OnlineLevel::parse_with_legacy(&content.online_level) {
-        Ok(level) => {
-            content.online_level = level.as_str().to_owned();
-            if content.channels.is_empty() {
-                content.channels = Channel::ALL
-                    .iter()
-                    .filter(|c| level != OnlineLevel::Info || **c != Channel::Online)
-                    .map(|c| c.as_str().to_owned())
-                    .collect();
-            }
-            for channel in &content.channels {
-                match Channel::parse(channel, "channels") {
-                    Ok(Channel::Online) if level == OnlineLevel::Info => {
-                        check(Err(ApiError::invalid("channels", "an information-only procedure accepts no online submissions")))
-                    }
-                    Ok(_) => {}
-                    Err(e) => check(Err(e.into())),
-                }
-            }
-        }
-        Err(e) => check(Err(e.into())),
-    }
-    check(content.processing_time.to_domain("processing_time").map(|_| ()));
-    if let Some(online) = content.online_processing_time {
-        check(online.to_domain("online_processing_time").map(|_| ()));
-    }
-    if let Some(cutoff) = &content.cutoff_time {
-        check(NaiveTime::parse_from_str(cutoff, "%H:%M").map(|_| ()).map_err(|_| ApiError::invalid("cutoff_time", "must be a time HH:MM")));
-    }
-    let mut codes = std::collections::HashSet::new();
-    for document in &content.required_documents {
-        if !codes.insert(document.code.as_str()) {
-            check(Err(ApiError::invalid("required_documents", format!("the code `{}` appears twice", document.code))));
-        }
-    }
-    if let Some(schema) = &content.form_schema {
-        let valid = schema.is_object() && jsonschema::meta::validate(schema).is_ok() && jsonschema::validator_for(schema).is_ok();
-        if !valid {
-            check(Err(ApiError::invalid("form_schema", "must be a valid JSON Schema object (without remote references)")));
-        }
-    }
-    let effective = content.effective_from.unwrap_or(today);
-    if !(1990..=2200).contains(&chrono::Datelike::year(&effective)) {
-        check(Err(ApiError::invalid("effective_from", "must lie between 1990 and 2200")));
-    }
-    content.effective_from = Some(effective);
-    if problems.is_empty() { Ok(()) } else { Err(ApiError::validation(problems)) }
-}
-
-/// The stored form of normalised content.
-///
-/// # Errors
-/// Serialisation failures (none for this type).
-pub fn new_version(
-    code: &str,
-    content: &ProcedureContent,
-    created_by: Option<String>,
-    source: (&str, Option<String>, Option<chrono::NaiveDateTime>),
-) -> Result<NewVersion, ApiError> {
-    let json = serde_json::to_string(content).map_err(ApiError::internal)?;
-    let search = format!(
-        "{} {} {} {}",
-        domain::text::fold(&content.name),
-        code.to_lowercase(),
-        content.national_code.as_deref().unwrap_or(""),
-        domain::text::fold(&content.field.name)
-    );
-    Ok(NewVersion {
-        effective_from: content.effective_from.unwrap_or_default(),
-        name: content.name.clone(),
-        search,
-        sector: content.sector.clone(),
-        field_code: content.field.code.clone(),
-        online_level: content.online_level.clone(),
-        levels: content.levels.clone(),
-        agency_ids: content.agency_ids.clone(),
-        content_hash: domain::audit::digest(json.as_bytes()),
-        content: json,
-        source_system: source.0.to_owned(),
-        source_version: source.1,
-        synced_at: source.2,
-        created_by,
-    })
-}
-
 fn today() -> NaiveDate {
     Utc::now().with_timezone(&domain::time::VN).date_naive()
 }
 
 /// Checks that every agency exists (422) and, for agency administrators, lies in their subtree (403).
-fn check_agencies(conn: &mut AnyConnection, principal: &Principal, ids: &[String]) -> Result<(), ApiError> {
+fn check_agencies(conn: &mut AnyConnection, principal: &Principal, ids: &[String]) -> Result<(), AppError> {
     if principal.role == Role::AgencyAdmin && ids.is_empty() {
-        return Err(ApiError::invalid("agency_ids", "name at least one agency of yours"));
+        return Err(AppError::invalid("agency_ids", "name at least one agency of yours"));
     }
     for id in ids {
-        let agency = agencies::find(conn, id)?.ok_or_else(|| ApiError::invalid("agency_ids", format!("no agency `{id}`")))?;
+        let agency = agencies::find(conn, id)?.ok_or_else(|| AppError::invalid("agency_ids", format!("no agency `{id}`")))?;
         if !principal.covers_path(&agency.path) && principal.role != Role::SystemAdmin {
-            return Err(ApiError::forbidden().with_detail("Cơ quan nằm ngoài phạm vi quản lý của bạn.", "An agency is outside your scope."));
+            return Err(AppError::forbidden().with_detail("Cơ quan nằm ngoài phạm vi quản lý của bạn.", "An agency is outside your scope."));
         }
     }
     Ok(())
-}
-
-/// Whether an agency administrator's subtree holds one of the version's implementing agencies
-/// (system administrators and supervisors reach every procedure).
-///
-/// # Errors
-/// Database errors.
-pub fn implemented_in_scope(conn: &mut AnyConnection, principal: &Principal, version: &VersionRow) -> Result<bool, ApiError> {
-    if principal.role != Role::AgencyAdmin {
-        return Ok(true);
-    }
-    for id in repo::unmark_list(&version.agency_ids) {
-        if let Some(agency) = agencies::find(conn, &id)?
-            && principal.covers_path(&agency.path)
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 fn is_staff(principal: &MaybePrincipal) -> bool {
@@ -462,14 +301,14 @@ pub async fn list_procedures(
     principal: MaybePrincipal,
     query: web::Query<ProcedureListQuery>,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<ProcedureView>>, ApiError> {
+) -> Result<web::Json<Paged<ProcedureView>>, AppError> {
     let (limit, after) = page.resolve()?;
     let query = query.into_inner();
     let status = match query.status.as_deref().map(|s| PublicationStatus::parse(s, "status")).transpose()? {
         None | Some(PublicationStatus::Published) => None,
         Some(_) if !is_staff(&principal) => {
             return Err(
-                ApiError::forbidden().with_detail("Chỉ cán bộ xem được thủ tục chưa công bố.", "Only staff see unpublished procedures.")
+                AppError::forbidden().with_detail("Chỉ cán bộ xem được thủ tục chưa công bố.", "Only staff see unpublished procedures.")
             );
         }
         Some(other) => Some(other.as_str().to_owned()),
@@ -511,7 +350,7 @@ pub async fn get_procedure(
     principal: MaybePrincipal,
     code: web::Path<String>,
     query: web::Query<VersionQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
     let staff = is_staff(&principal);
     let wanted = query.version;
@@ -524,11 +363,11 @@ pub async fn get_procedure(
                 None => None,
             },
         };
-        row.ok_or_else(ApiError::not_found)
+        row.ok_or_else(AppError::not_found)
     })
     .await?;
     let tag = etag(&row);
-    if super::not_modified(&req, &tag) {
+    if crate::http::not_modified(&req, &tag) {
         return Ok(HttpResponse::NotModified().insert_header((ETAG, tag)).finish());
     }
     Ok(HttpResponse::Ok().insert_header((ETAG, tag)).json(view(&row, Lang::of(&req))?))
@@ -554,12 +393,13 @@ pub async fn create_procedure(
     principal: Principal,
     meta: RequestMeta,
     body: web::Json<CreateProcedureRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     principal.require(&[Role::SystemAdmin, Role::AgencyAdmin])?;
-    let CreateProcedureRequest { code, mut content } = body.into_inner();
+    let CreateProcedureRequest { code, content } = body.into_inner();
     let code = ProcedureCode::parse(&code, "code")?;
-    normalise(&mut content, today())?;
-    let new = new_version(code.as_str(), &content, Some(principal.user_id.clone()), ("local", None, None))?;
+    let mut content = stored::ProcedureContent::from(content);
+    procedures::normalise(&mut content, today())?;
+    let new = procedures::new_version(code.as_str(), &content, Some(principal.user_id.clone()), ("local", None, None))?;
     let national = content.national_code.clone();
     let row = crate::db::write(&state.pool, move |conn| {
         check_agencies(conn, &principal, &new.agency_ids)?;
@@ -610,19 +450,20 @@ pub async fn update_procedure(
     meta: RequestMeta,
     code: web::Path<String>,
     body: web::Json<ProcedureContent>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     principal.require(&[Role::SystemAdmin, Role::AgencyAdmin])?;
     let code = code.into_inner();
-    let mut content = body.into_inner();
-    normalise(&mut content, today())?;
-    let new = new_version(&code, &content, Some(principal.user_id.clone()), ("local", None, None))?;
-    let expected = super::if_match_header(&req);
+    let content = body.into_inner();
+    let mut content = stored::ProcedureContent::from(content);
+    procedures::normalise(&mut content, today())?;
+    let new = procedures::new_version(&code, &content, Some(principal.user_id.clone()), ("local", None, None))?;
+    let expected = crate::http::if_match_header(&req);
     let row = crate::db::write(&state.pool, move |conn| {
-        let header = repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        let latest = repo::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        super::check_if_match(expected.as_deref(), &etag(&latest))?;
+        let header = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
+        let latest = repo::latest(conn, &code)?.ok_or_else(AppError::not_found)?;
+        crate::app::check_if_match(expected.as_deref(), &etag(&latest))?;
         if header.abolished {
-            return Err(ApiError::invalid_transition(Vec::new()).with_detail("Thủ tục đã bị bãi bỏ.", "The procedure is abolished."));
+            return Err(AppError::invalid_transition(Vec::new()).with_detail("Thủ tục đã bị bãi bỏ.", "The procedure is abolished."));
         }
         check_agencies(conn, &principal, &new.agency_ids)?;
         let row = repo::add_version(conn, &code, new)?;
@@ -661,14 +502,14 @@ pub async fn list_procedure_versions(
     state: web::Data<AppState>,
     principal: Principal,
     code: web::Path<String>,
-) -> Result<web::Json<Vec<VersionSummary>>, ApiError> {
+) -> Result<web::Json<Vec<VersionSummary>>, AppError> {
     if !principal.role.is_staff() {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let code = code.into_inner();
     let rows = crate::db::run(&state.pool, move |conn| {
         let rows = repo::versions(conn, &code)?;
-        if rows.is_empty() { Err(ApiError::not_found()) } else { Ok(rows) }
+        if rows.is_empty() { Err(AppError::not_found()) } else { Ok(rows) }
     })
     .await?;
     Ok(web::Json(
@@ -714,30 +555,30 @@ pub async fn publication_action(
     meta: RequestMeta,
     path: web::Path<(String, String)>,
     body: Option<web::Json<PublicationRequest>>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (code, action) = path.into_inner();
-    let action = PublicationAction::parse(&action, "action").map_err(|_| ApiError::not_found())?;
+    let action = PublicationAction::parse(&action, "action").map_err(|_| AppError::not_found())?;
     if !action.roles().contains(&principal.role) {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let body = body.map(web::Json::into_inner).unwrap_or_default();
     body.validate()?;
     let decision_ref = body.decision_ref.map(|d| d.trim().to_owned());
     if action == PublicationAction::Publish && decision_ref.is_none() {
-        return Err(ApiError::invalid("decision_ref", "is required to publish"));
+        return Err(AppError::invalid("decision_ref", "is required to publish"));
     }
-    let expected = super::if_match_header(&req);
+    let expected = crate::http::if_match_header(&req);
     let row = crate::db::write(&state.pool, move |conn| {
-        repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        let latest = repo::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        if !implemented_in_scope(conn, &principal, &latest)? {
-            return Err(ApiError::not_found());
+        repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
+        let latest = repo::latest(conn, &code)?.ok_or_else(AppError::not_found)?;
+        if !procedures::implemented_in_scope(conn, &principal, &latest)? {
+            return Err(AppError::not_found());
         }
-        super::check_if_match(expected.as_deref(), &etag(&latest))?;
-        let status = PublicationStatus::parse(&latest.status, "status").map_err(ApiError::internal)?;
+        crate::app::check_if_match(expected.as_deref(), &etag(&latest))?;
+        let status = PublicationStatus::parse(&latest.status, "status").map_err(AppError::internal)?;
         let Some(target) = action.target(status) else {
             let allowed = PublicationAction::available(status, principal.role).iter().map(|a| a.as_str().to_owned()).collect();
-            return Err(ApiError::invalid_transition(allowed));
+            return Err(AppError::invalid_transition(allowed));
         };
         let serve = match action {
             PublicationAction::Publish => Some(true),
@@ -745,7 +586,7 @@ pub async fn publication_action(
             _ => None,
         };
         repo::set_status(conn, &code, latest.version, target.as_str(), decision_ref.as_deref(), serve)?;
-        let after = repo::version(conn, &code, latest.version)?.ok_or_else(ApiError::not_found)?;
+        let after = repo::version(conn, &code, latest.version)?.ok_or_else(AppError::not_found)?;
         auditing::record(
             conn,
             &meta,
@@ -823,58 +664,6 @@ fn workflow_view(code: &str, agency_id: Option<String>, version: i32, origin: &s
     WorkflowView { procedure_code: code.to_owned(), agency_id, version, origin: origin.to_owned(), steps, total_hours }
 }
 
-/// The workflow that applies to a procedure at an agency.
-pub struct ResolvedWorkflow {
-    pub agency_id: Option<String>,
-    pub version: i32,
-    /// `stored` or `default`.
-    pub origin: &'static str,
-    pub steps: Vec<WorkflowStep>,
-}
-
-/// The agency's workflow, else the procedure-wide one, else the default generated from the
-/// processing time.
-///
-/// # Errors
-/// Database errors; a stored workflow that no longer parses.
-pub fn resolve_workflow(
-    conn: &mut persistence::AnyConnection,
-    code: &str,
-    agency_id: Option<&str>,
-    processing_time: ProcessingTime,
-) -> Result<ResolvedWorkflow, ApiError> {
-    let stored = match agency_id {
-        Some(id) => workflows::effective(conn, code, id)?,
-        None => workflows::latest(conn, code, None)?,
-    };
-    Ok(match stored {
-        Some(row) => {
-            let dtos: Vec<WorkflowStepDto> = serde_json::from_str(&row.steps).map_err(ApiError::internal)?;
-            let steps = dtos
-                .iter()
-                .map(|dto| {
-                    Ok(WorkflowStep {
-                        key: dto.key.clone(),
-                        name: dto.name.clone(),
-                        capability: Capability::parse(&dto.capability, "capability").map_err(ApiError::internal)?,
-                        agency_id: dto.agency_id.clone(),
-                        duration_hours: u32::try_from(dto.duration_hours).unwrap_or(0),
-                    })
-                })
-                .collect::<Result<_, ApiError>>()?;
-            ResolvedWorkflow { agency_id: row.agency_id, version: row.version, origin: "stored", steps }
-        }
-        None => {
-            ResolvedWorkflow { agency_id: None, version: 0, origin: "default", steps: domain::procedure::default_workflow(processing_time) }
-        }
-    })
-}
-
-fn processing_time_of(row: &VersionRow) -> Result<ProcessingTime, ApiError> {
-    let content: ProcedureContent = serde_json::from_str(&row.content).map_err(ApiError::internal)?;
-    content.processing_time.to_domain("processing_time")
-}
-
 /// The electronic workflow (staff): the agency's, else the procedure-wide one, else a generated default.
 #[utoipa::path(
     tag = "procedures",
@@ -893,15 +682,15 @@ pub async fn get_workflow(
     principal: Principal,
     code: web::Path<String>,
     query: web::Query<WorkflowQuery>,
-) -> Result<web::Json<WorkflowView>, ApiError> {
+) -> Result<web::Json<WorkflowView>, AppError> {
     if !principal.role.is_staff() {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
     let code = code.into_inner();
     let agency_id = query.into_inner().agency_id;
     let view = crate::db::run(&state.pool, move |conn| {
-        let latest = repo::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        let resolved = resolve_workflow(conn, &code, agency_id.as_deref(), processing_time_of(&latest)?)?;
+        let latest = repo::latest(conn, &code)?.ok_or_else(AppError::not_found)?;
+        let resolved = procedures::resolve_workflow(conn, &code, agency_id.as_deref(), procedures::processing_time_of(&latest)?)?;
         Ok(workflow_view(&code, resolved.agency_id, resolved.version, resolved.origin, resolved.steps.iter().map(step_dto).collect()))
     })
     .await?;
@@ -930,16 +719,16 @@ pub async fn put_workflow(
     meta: RequestMeta,
     code: web::Path<String>,
     body: web::Json<PutWorkflowRequest>,
-) -> Result<web::Json<WorkflowView>, ApiError> {
+) -> Result<web::Json<WorkflowView>, AppError> {
     principal.require(&[Role::SystemAdmin, Role::AgencyAdmin])?;
     let code = code.into_inner();
     let body = body.into_inner();
     let mut steps = Vec::with_capacity(body.steps.len());
     for (index, dto) in body.steps.iter().enumerate() {
         let capability = Capability::parse(&dto.capability, "capability")
-            .map_err(|e| ApiError::invalid(format!("steps[{index}].capability"), e.reason))?;
+            .map_err(|e| AppError::invalid(format!("steps[{index}].capability"), e.reason))?;
         let duration_hours = u32::try_from(dto.duration_hours)
-            .map_err(|_| ApiError::invalid(format!("steps[{index}].duration_hours"), "must not be negative"))?;
+            .map_err(|_| AppError::invalid(format!("steps[{index}].duration_hours"), "must not be negative"))?;
         steps.push(WorkflowStep {
             key: dto.key.clone(),
             name: dto.name.clone(),
@@ -949,15 +738,15 @@ pub async fn put_workflow(
         });
     }
     let stored_steps: Vec<WorkflowStepDto> = steps.iter().map(step_dto).collect();
-    let json = serde_json::to_string(&stored_steps).map_err(ApiError::internal)?;
+    let json = persistence::stored::write(&procedures::stored_steps(&steps))?;
     let view = crate::db::write(&state.pool, move |conn| {
-        repo::find_for_update(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        let latest = repo::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        domain::procedure::validate_workflow(&steps, processing_time_of(&latest)?)?;
+        repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
+        let latest = repo::latest(conn, &code)?.ok_or_else(AppError::not_found)?;
+        domain::procedure::validate_workflow(&steps, procedures::processing_time_of(&latest)?)?;
         let mut agencies_named: Vec<String> = steps.iter().filter_map(|s| s.agency_id.clone()).collect();
         agencies_named.extend(body.agency_id.clone());
         if principal.role == Role::AgencyAdmin && body.agency_id.is_none() {
-            return Err(ApiError::forbidden().with_detail(
+            return Err(AppError::forbidden().with_detail(
                 "Quản trị đơn vị chỉ đặt quy trình cho cơ quan của mình.",
                 "Agency administrators set workflows for their own agencies only.",
             ));
@@ -981,4 +770,88 @@ pub async fn put_workflow(
     })
     .await?;
     Ok(web::Json(view))
+}
+
+impl From<TimeSpec> for stored::TimeSpec {
+    fn from(spec: TimeSpec) -> Self {
+        let unit = match spec.unit {
+            TimeUnitName::WorkingDay => stored::TimeUnit::WorkingDay,
+            TimeUnitName::CalendarDay => stored::TimeUnit::CalendarDay,
+            TimeUnitName::WorkingHour => stored::TimeUnit::WorkingHour,
+        };
+        Self { value: spec.value, unit }
+    }
+}
+
+impl From<stored::TimeSpec> for TimeSpec {
+    fn from(spec: stored::TimeSpec) -> Self {
+        let unit = match spec.unit {
+            stored::TimeUnit::WorkingDay => TimeUnitName::WorkingDay,
+            stored::TimeUnit::CalendarDay => TimeUnitName::CalendarDay,
+            stored::TimeUnit::WorkingHour => TimeUnitName::WorkingHour,
+        };
+        Self { value: spec.value, unit }
+    }
+}
+
+impl From<ProcedureContent> for stored::ProcedureContent {
+    fn from(c: ProcedureContent) -> Self {
+        Self {
+            national_code: c.national_code,
+            name: c.name,
+            sector: c.sector,
+            field: stored::FieldRef { code: c.field.code, name: c.field.name },
+            levels: c.levels,
+            agency_ids: c.agency_ids,
+            online_level: c.online_level,
+            channels: c.channels,
+            processing_time: c.processing_time.into(),
+            online_processing_time: c.online_processing_time.map(Into::into),
+            cutoff_time: c.cutoff_time,
+            fees: c.fees.into_iter().map(|f| stored::Fee { code: f.code, amount: f.amount, description: f.description }).collect(),
+            required_documents: c
+                .required_documents
+                .into_iter()
+                .map(|d| stored::RequiredDocument {
+                    code: d.code,
+                    name: d.name,
+                    originals: d.originals,
+                    copies: d.copies,
+                    mandatory: d.mandatory,
+                })
+                .collect(),
+            result: stored::ResultSpec { code: c.result.code, name: c.result.name, has_result: c.result.has_result },
+            legal_basis: c.legal_basis.into_iter().map(|l| stored::LegalBasis { number: l.number, title: l.title }).collect(),
+            form_schema: c.form_schema,
+            effective_from: c.effective_from,
+        }
+    }
+}
+
+impl From<stored::ProcedureContent> for ProcedureContent {
+    fn from(c: stored::ProcedureContent) -> Self {
+        Self {
+            national_code: c.national_code,
+            name: c.name,
+            sector: c.sector,
+            field: FieldRef { code: c.field.code, name: c.field.name },
+            levels: c.levels,
+            agency_ids: c.agency_ids,
+            online_level: c.online_level,
+            channels: c.channels,
+            processing_time: c.processing_time.into(),
+            online_processing_time: c.online_processing_time.map(Into::into),
+            cutoff_time: c.cutoff_time,
+            fees: c.fees.into_iter().map(|f| Fee { code: f.code, amount: f.amount, description: f.description }).collect(),
+            required_documents: c
+                .required_documents
+                .into_iter()
+                .map(|d| RequiredDocument { code: d.code, name: d.name, originals: d.originals, copies: d.copies, mandatory: d.mandatory })
+                .collect(),
+            result: ResultSpec { code: c.result.code, name: c.result.name, has_result: c.result.has_result },
+            legal_basis: c.legal_basis.into_iter().map(|l| LegalBasis { number: l.number, title: l.title }).collect(),
+            form_schema: c.form_schema,
+            effective_from: c.effective_from,
+        }
+    }
 }

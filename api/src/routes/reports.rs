@@ -19,10 +19,10 @@ use persistence::repo::stats::{self, Group};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::forms::{pdf_response, to_csv, wants};
-use super::statistics::scope_agency;
+use crate::app::scope::scope_agency;
 use crate::auth::Principal;
-use crate::error::{ApiError, Problem};
+use crate::error::{AppError, Problem};
+use crate::http::{pdf_response, to_csv, wants};
 use crate::names::Names;
 use crate::pdf::{Align, Column, Layout, Weight};
 use crate::state::AppState;
@@ -39,7 +39,7 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    fn parse(value: Option<&str>, default: Self) -> Result<Self, ApiError> {
+    fn parse(value: Option<&str>, default: Self) -> Result<Self, AppError> {
         Ok(match value {
             None => default,
             Some("agency") => Self::Agency,
@@ -47,7 +47,7 @@ impl GroupBy {
             Some("procedure") => Self::Procedure,
             Some("channel") => Self::Channel,
             Some("day") => Self::Day,
-            Some(_) => return Err(ApiError::invalid("group_by", "must be agency, field, procedure, channel or day")),
+            Some(_) => return Err(AppError::invalid("group_by", "must be agency, field, procedure, channel or day")),
         })
     }
 
@@ -194,11 +194,11 @@ pub fn compute(
     group_by: GroupBy,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<StatisticsView, ApiError> {
+) -> Result<StatisticsView, AppError> {
     domain::time::local_days(from, to)?;
     let days = (to - from).num_days();
     if days > MAX_WINDOW_DAYS || (group_by == GroupBy::Day && days > 366) {
-        return Err(ApiError::invalid("to", "the window is too long (at most 5 years, or 1 year by day)"));
+        return Err(AppError::invalid("to", "the window is too long (at most 5 years, or 1 year by day)"));
     }
     let group = match group_by {
         GroupBy::Agency => Group::Agency,
@@ -230,7 +230,7 @@ pub fn compute(
             .iter()
             .filter(|(_, r)| !r.is_empty())
             .map(|(id, r)| Ok(StatisticsRow::new(id.clone(), names.agency(conn, id)?, r)))
-            .collect::<Result<_, ApiError>>()?,
+            .collect::<Result<_, AppError>>()?,
         GroupBy::Procedure | GroupBy::Field => {
             let codes: Vec<String> = rows.iter().map(|(k, _)| k.clone()).collect();
             let labels = persistence::repo::procedures::latest_labels(conn, &codes)?;
@@ -315,9 +315,9 @@ fn csv_response(body: Vec<u8>, name: &str) -> HttpResponse {
         .body(body)
 }
 
-fn check_format(format: Option<&str>) -> Result<(), ApiError> {
+fn check_format(format: Option<&str>) -> Result<(), AppError> {
     if format.is_some_and(|f| !["json", "csv", "pdf"].contains(&f)) {
-        return Err(ApiError::invalid("format", "must be json, csv or pdf"));
+        return Err(AppError::invalid("format", "must be json, csv or pdf"));
     }
     Ok(())
 }
@@ -362,11 +362,11 @@ pub async fn case_statistics(
     req: HttpRequest,
     principal: Principal,
     query: web::Query<CaseStatisticsQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let group_by = GroupBy::parse(query.group_by.as_deref(), GroupBy::Agency)?;
     if query.format.as_deref().is_some_and(|f| !["json", "csv"].contains(&f)) {
-        return Err(ApiError::invalid("format", "must be json or csv"));
+        return Err(AppError::invalid("format", "must be json or csv"));
     }
     domain::time::local_days(query.from, query.to)?;
     let shared = state.get_ref().clone();
@@ -406,14 +406,14 @@ fn report_title(template: Template) -> &'static str {
     }
 }
 
-fn parse_template(value: &str) -> Result<Template, ApiError> {
-    Template::parse(value, "template").map_err(|_| ApiError::invalid("template", "must be 06, weekly or monthly"))
+fn parse_template(value: &str) -> Result<Template, AppError> {
+    Template::parse(value, "template").map_err(|_| AppError::invalid("template", "must be 06, weekly or monthly"))
 }
 
-fn report_group(value: Option<&str>) -> Result<GroupBy, ApiError> {
+fn report_group(value: Option<&str>) -> Result<GroupBy, AppError> {
     match GroupBy::parse(value, GroupBy::Agency)? {
         g @ (GroupBy::Agency | GroupBy::Field) => Ok(g),
-        _ => Err(ApiError::invalid("group_by", "a report is grouped by agency or field")),
+        _ => Err(AppError::invalid("group_by", "a report is grouped by agency or field")),
     }
 }
 
@@ -427,7 +427,7 @@ pub fn build_report(
     period: &Period,
     agency: Option<&AgencyRow>,
     group_by: GroupBy,
-) -> Result<ReportView, ApiError> {
+) -> Result<ReportView, AppError> {
     let statistics = compute(conn, names, agency, group_by, period.from, period.to)?;
     Ok(ReportView {
         template: period.template.as_str().to_owned(),
@@ -439,8 +439,8 @@ pub fn build_report(
     })
 }
 
-fn render_report(view: &ReportView, place: &str) -> Result<Vec<u8>, ApiError> {
-    let mut layout = Layout::a4(true).map_err(ApiError::internal)?;
+fn render_report(view: &ReportView, place: &str) -> Result<Vec<u8>, AppError> {
+    let mut layout = Layout::a4(true).map_err(AppError::internal)?;
     if view.template == "06" {
         layout.paragraph("Biểu số 06/VPCP/KSTT", 9.0, Weight::Regular, Align::Right);
     }
@@ -485,7 +485,7 @@ fn render_report(view: &ReportView, place: &str) -> Result<Vec<u8>, ApiError> {
         view.statistics.rows.iter().enumerate().map(|(i, r)| r.cells(&(i + 1).to_string())[..13].to_vec()).collect();
     rows.push(view.statistics.total.cells("")[..13].to_vec());
     layout.table(&columns, &rows, 7.5);
-    layout.finish().map_err(ApiError::internal)
+    layout.finish().map_err(AppError::internal)
 }
 
 fn respond_report(
@@ -494,7 +494,7 @@ fn respond_report(
     body: serde_json::Value,
     view: ReportView,
     place: String,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let name = format!("bao-cao-{}-{}", view.template, view.period);
     if wants(req, format, "text/csv", "csv") {
         return Ok(csv_response(csv_of(&view.statistics), &name));
@@ -545,7 +545,7 @@ pub async fn periodic_report(
     req: HttpRequest,
     principal: Principal,
     query: web::Query<PeriodicQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     check_format(query.format.as_deref())?;
     let period = domain::report::parse_period(parse_template(&query.template)?, &query.period)?;
@@ -557,7 +557,7 @@ pub async fn periodic_report(
         build_report(conn, &shared.names, &period, agency.as_ref(), group_by)
     })
     .await?;
-    let body = serde_json::to_value(&view).map_err(ApiError::internal)?;
+    let body = serde_json::to_value(&view).map_err(AppError::internal)?;
     respond_report(&req, query.format.as_deref(), body, view, state.config.place_name.clone())
 }
 
@@ -599,7 +599,7 @@ pub struct SnapshotView {
     pub report: Option<ReportView>,
 }
 
-fn snapshot_view(row: &SnapshotRow, with_report: bool) -> Result<SnapshotView, ApiError> {
+fn snapshot_view(row: &SnapshotRow, with_report: bool) -> Result<SnapshotView, AppError> {
     Ok(SnapshotView {
         id: row.id.clone(),
         template: row.template.clone(),
@@ -613,7 +613,7 @@ fn snapshot_view(row: &SnapshotRow, with_report: bool) -> Result<SnapshotView, A
         created_by: row.created_by.clone(),
         submission_status: row.submission_status.clone(),
         submission_ref: row.submission_ref.clone(),
-        report: if with_report { Some(serde_json::from_str(&row.content).map_err(ApiError::internal)?) } else { None },
+        report: if with_report { Some(serde_json::from_str(&row.content).map_err(AppError::internal)?) } else { None },
     })
 }
 
@@ -629,7 +629,7 @@ pub fn freeze(
     group_by: GroupBy,
     trigger: &str,
     created_by: Option<String>,
-) -> Result<Option<SnapshotRow>, ApiError> {
+) -> Result<Option<SnapshotRow>, AppError> {
     let report = build_report(conn, &state.names, period, agency, group_by)?;
     let submit = state.deliverers.has(domain::outbox::Target::Reporting);
     let row = SnapshotRow {
@@ -641,7 +641,7 @@ pub fn freeze(
         scope: agency.map(|a| a.id.clone()).unwrap_or_default(),
         group_by: group_by.as_str().to_owned(),
         trigger_kind: trigger.to_owned(),
-        content: serde_json::to_string(&report).map_err(ApiError::internal)?,
+        content: serde_json::to_string(&report).map_err(AppError::internal)?,
         created_by,
         created_at: persistence::now(),
         submission_status: if submit { "queued" } else { "not_sent" }.into(),
@@ -663,7 +663,7 @@ pub fn freeze(
             agency_name: agency.map(|a| a.name.clone()),
             group_by: row.group_by.clone(),
             frozen_at: row.created_at.and_utc(),
-            report: serde_json::to_value(&report).map_err(ApiError::internal)?,
+            report: serde_json::to_value(&report).map_err(AppError::internal)?,
         };
         persistence::repo::outbox::enqueue(
             conn,
@@ -673,7 +673,7 @@ pub fn freeze(
                 kind: "report".into(),
                 ordering_key: crate::outbox::REPORTS_KEY.into(),
                 subject: row.id.clone(),
-                payload: serde_json::to_string(&payload).map_err(ApiError::internal)?,
+                payload: serde_json::to_string(&payload).map_err(AppError::internal)?,
             }],
         )?;
     }
@@ -701,7 +701,7 @@ pub async fn freeze_report(
     principal: Principal,
     meta: crate::auth::RequestMeta,
     body: web::Json<FreezeRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     principal.require(&[Role::AgencyAdmin, Role::SystemAdmin])?;
     let body = body.into_inner();
     let period = domain::report::parse_period(parse_template(&body.template)?, &body.period)?;
@@ -710,7 +710,7 @@ pub async fn freeze_report(
     let view = crate::db::write(&state.pool, move |conn| {
         let agency = scope_agency(conn, &principal, body.agency_id.as_deref())?;
         let row = freeze(conn, &shared, &period, agency.as_ref(), group_by, "manual", Some(principal.user_id.clone()))?
-            .ok_or_else(|| ApiError::internal("a manual snapshot cannot conflict"))?;
+            .ok_or_else(|| AppError::internal("a manual snapshot cannot conflict"))?;
         crate::auditing::record(
             conn,
             &meta,
@@ -729,7 +729,7 @@ pub async fn freeze_report(
     Ok(HttpResponse::Created().json(view))
 }
 
-fn snapshot_in_scope(conn: &mut AnyConnection, principal: &Principal, row: &SnapshotRow) -> Result<(), ApiError> {
+fn snapshot_in_scope(conn: &mut AnyConnection, principal: &Principal, row: &SnapshotRow) -> Result<(), AppError> {
     principal.require(&[Role::Officer, Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
     if matches!(principal.role, Role::Supervisor | Role::SystemAdmin) {
         return Ok(());
@@ -737,7 +737,7 @@ fn snapshot_in_scope(conn: &mut AnyConnection, principal: &Principal, row: &Snap
     let agency = if row.scope.is_empty() { None } else { agencies::find(conn, &row.scope)? };
     match agency {
         Some(a) if principal.covers_path(&a.path) => Ok(()),
-        _ => Err(ApiError::not_found()),
+        _ => Err(AppError::not_found()),
     }
 }
 
@@ -745,7 +745,7 @@ fn snapshot_in_scope(conn: &mut AnyConnection, principal: &Principal, row: &Snap
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Snapshot id"), super::forms::FormatQuery),
+    params(("id" = String, Path, description = "Snapshot id"), crate::http::FormatQuery),
     responses(
         (status = 200, description = "The snapshot", content(
             (SnapshotView = "application/json"),
@@ -762,19 +762,19 @@ pub async fn get_report(
     req: HttpRequest,
     principal: Principal,
     path: web::Path<String>,
-    query: web::Query<super::forms::FormatQuery>,
-) -> Result<HttpResponse, ApiError> {
+    query: web::Query<crate::http::FormatQuery>,
+) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let format = query.into_inner().format;
     check_format(format.as_deref())?;
     let view = crate::db::run(&state.pool, move |conn| {
-        let row = repo::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
+        let row = repo::find(conn, &id)?.ok_or_else(AppError::not_found)?;
         snapshot_in_scope(conn, &principal, &row)?;
         snapshot_view(&row, true)
     })
     .await?;
-    let body = serde_json::to_value(&view).map_err(ApiError::internal)?;
-    let report = view.report.ok_or_else(|| ApiError::internal("snapshot without its report"))?;
+    let body = serde_json::to_value(&view).map_err(AppError::internal)?;
+    let report = view.report.ok_or_else(|| AppError::internal("snapshot without its report"))?;
     respond_report(&req, format.as_deref(), body, report, state.config.place_name.clone())
 }
 
@@ -806,7 +806,7 @@ pub async fn list_reports(
     principal: Principal,
     query: web::Query<SnapshotListQuery>,
     page: web::Query<crate::pagination::PageQuery>,
-) -> Result<web::Json<crate::pagination::Paged<SnapshotView>>, ApiError> {
+) -> Result<web::Json<crate::pagination::Paged<SnapshotView>>, AppError> {
     principal.require(&[Role::Officer, Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
     let query = query.into_inner();
     if let Some(t) = &query.template {
@@ -833,9 +833,9 @@ pub async fn list_reports(
 ///
 /// # Errors
 /// Database errors.
-pub fn run_schedule(conn: &mut AnyConnection, state: &AppState, now: DateTime<Utc>) -> Result<usize, ApiError> {
+pub fn run_schedule(conn: &mut AnyConnection, state: &AppState, now: DateTime<Utc>) -> Result<usize, AppError> {
     let local = now.with_timezone(&domain::time::VN);
-    let calendar = super::calendar::load(conn, state)?;
+    let calendar = crate::app::calendar::load(conn, state)?;
     let due = domain::report::due_periods(local.date_naive(), local.time() >= state.config.report_time, |d| calendar.is_working(d));
     let mut frozen = 0;
     for (template, code) in due {
@@ -901,17 +901,17 @@ pub async fn public_statistics(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<PublicStatisticsQuery>,
-) -> Result<web::Json<PublicStatisticsView>, ApiError> {
+) -> Result<web::Json<PublicStatisticsView>, AppError> {
     let client = crate::auth::principal::client_addr(&req, state.config.trust_proxy);
     state
         .limiter
         .check("public", &client, state.config.lookup_rate_per_minute, std::time::Duration::from_secs(60))
-        .map_err(ApiError::rate_limited)?;
+        .map_err(AppError::rate_limited)?;
     let today = Utc::now().with_timezone(&domain::time::VN).date_naive();
     let year = query.year.unwrap_or(chrono::Datelike::year(&today));
     let from = NaiveDate::from_ymd_opt(year, 1, 1)
         .filter(|d| *d <= today && year >= 2000)
-        .ok_or_else(|| ApiError::invalid("year", "must be a past or the current year"))?;
+        .ok_or_else(|| AppError::invalid("year", "must be a past or the current year"))?;
     let to = NaiveDate::from_ymd_opt(year, 12, 31).map_or(today, |end| end.min(today));
     let view = crate::db::run(&state.pool, move |conn| {
         let sums = stats::window_sums(conn, None, Group::Total, from, to)?;

@@ -14,23 +14,23 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auditing::{self, Change};
 use crate::auth::RequestMeta;
 use crate::auth::jwt::random_token;
-use crate::error::{ApiError, Code, Problem};
-use crate::routes::auth::TokenResponse;
+use crate::error::{AppError, Code, Problem};
 use crate::state::AppState;
+use crate::views::TokenResponse;
 
 /// How long a started login waits for its callback.
 const STATE_TTL_MINUTES: i64 = 10;
 
-fn not_configured() -> ApiError {
-    ApiError::new(Code::Conflict).with_detail(
+fn not_configured() -> AppError {
+    AppError::new(Code::Conflict).with_detail(
         "Chưa cấu hình đăng nhập qua Cổng Dịch vụ công quốc gia (MOTCUA_OIDC_ISSUER_URL).",
         "Login through the national portal is not configured (MOTCUA_OIDC_ISSUER_URL).",
     )
 }
 
-fn refused(why: &str) -> ApiError {
+fn refused(why: &str) -> AppError {
     log::info!("national portal login refused: {why}");
-    ApiError::new(Code::Unauthorized).with_detail(
+    AppError::new(Code::Unauthorized).with_detail(
         "Đăng nhập qua Cổng Dịch vụ công quốc gia không thành công; vui lòng đăng nhập lại.",
         "The login through the national portal failed; please start again.",
     )
@@ -64,14 +64,14 @@ pub struct AuthorizeView {
     )
 )]
 #[get("/auth/sso/national/authorize")]
-pub async fn authorize(state: web::Data<AppState>, req: HttpRequest, query: web::Query<AuthorizeQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn authorize(state: web::Data<AppState>, req: HttpRequest, query: web::Query<AuthorizeQuery>) -> Result<HttpResponse, AppError> {
     let client = state.sso.clone().ok_or_else(not_configured)?;
     let return_to = query.into_inner().return_to.filter(|r| !r.is_empty());
     if return_to.as_deref().is_some_and(|r| !r.starts_with('/') || r.starts_with("//") || r.len() > 500) {
-        return Err(ApiError::invalid("return_to", "must be a path of this site (starting with a single `/`)"));
+        return Err(AppError::invalid("return_to", "must be a path of this site (starting with a single `/`)"));
     }
     let (login_state, nonce) = (random_token(24), random_token(24));
-    let url = client.authorize_url(&login_state, &nonce).map_err(ApiError::internal)?;
+    let url = client.authorize_url(&login_state, &nonce).map_err(AppError::internal)?;
     let (hash, now) = (domain::audit::digest(login_state.as_bytes()), persistence::now());
     let expires = now + chrono::TimeDelta::minutes(STATE_TTL_MINUTES);
     crate::db::write(&state.pool, move |conn| Ok(sso::start(conn, &hash, &nonce, return_to.as_deref(), now, expires)?)).await?;
@@ -133,7 +133,7 @@ pub async fn callback(
     state: web::Data<AppState>,
     meta: RequestMeta,
     query: web::Query<CallbackQuery>,
-) -> Result<web::Json<SsoLoginView>, ApiError> {
+) -> Result<web::Json<SsoLoginView>, AppError> {
     let client = state.sso.clone().ok_or_else(not_configured)?;
     let query = query.into_inner();
     let Some(presented) = query.state.filter(|s| !s.is_empty() && s.len() <= 200) else { return Err(refused("no state")) };
@@ -157,14 +157,14 @@ pub async fn callback(
     // user name take the usual time); an existing one needs no hashing.
     let wanted = key.clone();
     let known = crate::db::run(&state.pool, move |conn| Ok(users::find_by_id_number(conn, &wanted)?.is_some())).await?;
-    let unusable_password = if known { None } else { Some(crate::routes::auth::hash_password(random_token(32)).await?) };
+    let unusable_password = if known { None } else { Some(crate::auth::tokens::hash_password(random_token(32)).await?) };
     let refresh = random_token(32);
-    let refresh_hash = crate::routes::auth::refresh_digest(&refresh);
+    let refresh_hash = crate::auth::tokens::refresh_digest(&refresh);
     let expires = now + chrono::TimeDelta::from_std(state.config.refresh_token_ttl).unwrap_or(chrono::TimeDelta::days(7));
     let (user, session, created) = crate::db::write(&state.pool, move |conn| {
         let (user, created) = match users::find_by_id_number(conn, &key)? {
             Some(user) if user.role != Role::Citizen.as_str() || !user.active => {
-                return Err(ApiError::forbidden().with_detail(
+                return Err(AppError::forbidden().with_detail(
                     "Số định danh này thuộc một tài khoản không đăng nhập được qua Cổng Dịch vụ công quốc gia.",
                     "This id number belongs to an account that cannot log in through the national portal.",
                 ));
@@ -172,7 +172,7 @@ pub async fn callback(
             Some(user) => (user, false),
             None => {
                 let Some(unusable_password) = unusable_password else {
-                    return Err(ApiError::internal("an account linked to this id number vanished during the login"));
+                    return Err(AppError::internal("an account linked to this id number vanished during the login"));
                 };
                 let suffix = key.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
                 let new = users::NewUser {
@@ -207,6 +207,6 @@ pub async fn callback(
         Ok((user, session, created))
     })
     .await?;
-    let tokens = crate::routes::auth::token_pair(&state, &user.id, &user.role, user.token_version, &session.id, Some(refresh))?;
+    let tokens = crate::auth::tokens::token_pair(&state, &user.id, &user.role, user.token_version, &session.id, Some(refresh))?;
     Ok(web::Json(SsoLoginView { tokens, account_created: created, return_to }))
 }

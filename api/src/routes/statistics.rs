@@ -3,13 +3,12 @@
 
 use actix_web::{get, web};
 use chrono::NaiveDate;
-use domain::Role;
-use persistence::repo::{agencies, cases as repo};
+use persistence::repo::cases as repo;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Principal;
-use crate::error::{ApiError, Problem};
+use crate::error::{AppError, Problem};
 use crate::state::AppState;
 
 /// The window and agency of a statistic.
@@ -49,31 +48,6 @@ pub struct SatisfactionView {
 
 const LEVELS: [(&str, &str); 3] = [("very_satisfied", "Rất hài lòng"), ("satisfied", "Hài lòng"), ("unsatisfied", "Không hài lòng")];
 
-/// The agency a statistic or register covers for the caller: `agency_id`, else the caller's own
-/// agency for agency staff, else (`None`) the whole province.
-///
-/// # Errors
-/// 403 for callers who are not staff; 404 for an agency outside the caller's scope.
-pub fn scope_agency(
-    conn: &mut persistence::AnyConnection,
-    principal: &Principal,
-    agency_id: Option<&str>,
-) -> Result<Option<agencies::AgencyRow>, ApiError> {
-    principal.require(&[Role::Officer, Role::AgencyAdmin, Role::Supervisor, Role::SystemAdmin])?;
-    let agency_bound = matches!(principal.role, Role::Officer | Role::AgencyAdmin);
-    match agency_id.or(if agency_bound { principal.agency_id.as_deref() } else { None }) {
-        Some(id) => {
-            let agency = agencies::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-            if agency_bound && !principal.covers_path(&agency.path) {
-                return Err(ApiError::not_found());
-            }
-            Ok(Some(agency))
-        }
-        None if agency_bound => Err(ApiError::not_found()),
-        None => Ok(None),
-    }
-}
-
 /// Satisfaction ratings given in the window, for an agency subtree (staff, supervisors).
 #[utoipa::path(
     tag = "statistics",
@@ -92,12 +66,12 @@ pub async fn satisfaction_statistics(
     state: web::Data<AppState>,
     principal: Principal,
     query: web::Query<WindowQuery>,
-) -> Result<web::Json<SatisfactionView>, ApiError> {
+) -> Result<web::Json<SatisfactionView>, AppError> {
     let query = query.into_inner();
     let (start, end) = domain::time::local_days(query.from, query.to)?;
     let (from, to, agency_id) = (query.from, query.to, query.agency_id.clone());
     let counts = crate::db::run(&state.pool, move |conn| {
-        let path = scope_agency(conn, &principal, agency_id.as_deref())?.map(|a| a.path);
+        let path = crate::app::scope::scope_agency(conn, &principal, agency_id.as_deref())?.map(|a| a.path);
         Ok(repo::rating_counts(conn, path.as_deref(), start.naive_utc(), end.naive_utc())?)
     })
     .await?;

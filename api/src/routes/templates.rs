@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 
 use crate::auditing::{self, Change};
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{ApiError, Problem};
-use crate::routes::views::utc;
+use crate::error::{AppError, Problem};
 use crate::state::AppState;
+use crate::views::utc;
 
 /// The multipart upload of a template.
 #[derive(Debug, MultipartForm)]
@@ -91,7 +91,7 @@ pub async fn upload_template(
     meta: RequestMeta,
     code: web::Path<String>,
     form: MultipartForm<TemplateUpload>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     principal.require(&[Role::SystemAdmin, Role::AgencyAdmin])?;
     let code = code.into_inner();
     let upload = form.into_inner();
@@ -109,13 +109,13 @@ pub async fn upload_template(
     let data = upload.file.data;
     let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
     let row = crate::db::write(&state.pool, move |conn| {
-        let latest = procedures::latest(conn, &code)?.ok_or_else(ApiError::not_found)?;
-        if !super::procedures::implemented_in_scope(conn, &principal, &latest)? {
-            return Err(ApiError::forbidden());
+        let latest = procedures::latest(conn, &code)?.ok_or_else(AppError::not_found)?;
+        if !crate::app::procedures::implemented_in_scope(conn, &principal, &latest)? {
+            return Err(AppError::forbidden());
         }
         // The bytes go to the store before the row commits; a failed commit leaves an
         // unreferenced file, never a row without its file.
-        let sha256 = store.put(&data).map_err(ApiError::internal)?;
+        let sha256 = store.put(&data).map_err(AppError::internal)?;
         let row = TemplateRow {
             id: persistence::new_id(),
             procedure_code: code.clone(),
@@ -144,7 +144,7 @@ pub async fn upload_template(
     })
     .await?;
     let view = TemplateView::from(row);
-    Ok(super::created(view.download_url.clone(), &view))
+    Ok(crate::http::created(view.download_url.clone(), &view))
 }
 
 /// The form templates of a procedure.
@@ -158,10 +158,10 @@ pub async fn upload_template(
     )
 )]
 #[get("/procedures/{code}/templates")]
-pub async fn list_templates(state: web::Data<AppState>, code: web::Path<String>) -> Result<web::Json<Vec<TemplateView>>, ApiError> {
+pub async fn list_templates(state: web::Data<AppState>, code: web::Path<String>) -> Result<web::Json<Vec<TemplateView>>, AppError> {
     let code = code.into_inner();
     let rows = crate::db::run(&state.pool, move |conn| {
-        procedures::find(conn, &code)?.ok_or_else(ApiError::not_found)?;
+        procedures::find(conn, &code)?.ok_or_else(AppError::not_found)?;
         Ok(repo::list(conn, &code)?)
     })
     .await?;
@@ -179,8 +179,8 @@ pub async fn list_templates(state: web::Data<AppState>, code: web::Path<String>)
     )
 )]
 #[get("/procedures/{code}/templates/{id}/content")]
-pub async fn download_template(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn download_template(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
     let (code, id) = path.into_inner();
-    let row = crate::db::run(&state.pool, move |conn| repo::find(conn, &code, &id)?.ok_or_else(ApiError::not_found)).await?;
+    let row = crate::db::run(&state.pool, move |conn| repo::find(conn, &code, &id)?.ok_or_else(AppError::not_found)).await?;
     crate::uploads::download(&state.files, &row.sha256, &row.content_type, &row.name, &row.id).await
 }

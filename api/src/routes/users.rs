@@ -15,11 +15,11 @@ use validator::Validate;
 
 use crate::auditing::{self, Change};
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{ApiError, Code, Problem};
+use crate::error::{AppError, Code, Problem};
 use crate::i18n::Lang;
 use crate::pagination::{PageQuery, Paged};
-use crate::routes::views::{UserAuditState, UserView, utc};
 use crate::state::AppState;
+use crate::views::{UserAuditState, UserView, utc};
 
 const ADMINS: &[Role] = &[Role::SystemAdmin, Role::AgencyAdmin];
 
@@ -95,15 +95,15 @@ pub struct LedgerEntryView {
 }
 
 /// Loads an account the caller may administer; 404 otherwise.
-fn load_in_scope(conn: &mut AnyConnection, principal: &Principal, id: &str) -> Result<UserRow, ApiError> {
-    let user = users::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+fn load_in_scope(conn: &mut AnyConnection, principal: &Principal, id: &str) -> Result<UserRow, AppError> {
+    let user = users::find(conn, id)?.ok_or_else(AppError::not_found)?;
     if !user_in_scope(conn, principal, &user)? {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     Ok(user)
 }
 
-fn user_in_scope(conn: &mut AnyConnection, principal: &Principal, user: &UserRow) -> Result<bool, ApiError> {
+fn user_in_scope(conn: &mut AnyConnection, principal: &Principal, user: &UserRow) -> Result<bool, AppError> {
     match principal.role {
         Role::SystemAdmin => Ok(true),
         Role::AgencyAdmin => match (&user.agency_id, &principal.agency_path) {
@@ -115,21 +115,21 @@ fn user_in_scope(conn: &mut AnyConnection, principal: &Principal, user: &UserRow
 }
 
 /// Checks that `agency_id` exists (422) and lies in the caller's scope (403).
-fn check_agency(conn: &mut AnyConnection, principal: &Principal, agency_id: &str) -> Result<(), ApiError> {
-    let agency = agencies::find(conn, agency_id)?.ok_or_else(|| ApiError::invalid("agency_id", "no such agency"))?;
+fn check_agency(conn: &mut AnyConnection, principal: &Principal, agency_id: &str) -> Result<(), AppError> {
+    let agency = agencies::find(conn, agency_id)?.ok_or_else(|| AppError::invalid("agency_id", "no such agency"))?;
     if !principal.covers_path(&agency.path) {
-        return Err(ApiError::forbidden().with_detail("Cơ quan nằm ngoài phạm vi quản lý của bạn.", "The agency is outside your scope."));
+        return Err(AppError::forbidden().with_detail("Cơ quan nằm ngoài phạm vi quản lý của bạn.", "The agency is outside your scope."));
     }
     Ok(())
 }
 
-fn optional_contact(phone: Option<&str>, email: Option<&str>) -> Result<(Option<String>, Option<String>), ApiError> {
+fn optional_contact(phone: Option<&str>, email: Option<&str>) -> Result<(Option<String>, Option<String>), AppError> {
     let phone = phone.filter(|p| !p.trim().is_empty()).map(Phone::parse).transpose()?.map(|p| p.as_str().to_owned());
     let email = email.filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?.map(|e| e.as_str().to_owned());
     Ok((phone, email))
 }
 
-fn ledger_entry(conn: &mut AnyConnection, actor: &Principal, user: &UserRow, action: &str, meta: &RequestMeta) -> Result<(), ApiError> {
+fn ledger_entry(conn: &mut AnyConnection, actor: &Principal, user: &UserRow, action: &str, meta: &RequestMeta) -> Result<(), AppError> {
     ledger::record(
         conn,
         user.agency_id.as_deref(),
@@ -162,7 +162,7 @@ pub async fn list_users(
     principal: Principal,
     filter: web::Query<UserListQuery>,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<UserView>>, ApiError> {
+) -> Result<web::Json<Paged<UserView>>, AppError> {
     principal.require(ADMINS)?;
     let (limit, after) = page.resolve()?;
     let role = filter.role.as_deref().map(|r| Role::parse(r, "role")).transpose()?;
@@ -180,7 +180,7 @@ pub async fn list_users(
         if let Some(agency_id) = &filter.agency_id
             && agencies::find(conn, agency_id)?.is_none()
         {
-            return Err(ApiError::invalid("agency_id", "no such agency"));
+            return Err(AppError::invalid("agency_id", "no such agency"));
         }
         Ok(users::list(conn, &filter)?)
     })
@@ -211,25 +211,25 @@ pub async fn create_user(
     principal: Principal,
     meta: RequestMeta,
     body: web::Json<CreateUserRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     principal.require(ADMINS)?;
     body.validate()?;
     let body = body.into_inner();
     let username = Username::parse(&body.username)?;
     let role = Role::parse(&body.role, "role")?;
     if role == Role::Citizen {
-        return Err(ApiError::invalid("role", "citizen accounts are created by registration"));
+        return Err(AppError::invalid("role", "citizen accounts are created by registration"));
     }
     if !principal.role.may_grant(role) {
-        return Err(ApiError::forbidden().with_detail("Bạn không được cấp vai trò này.", "You may not grant this role."));
+        return Err(AppError::forbidden().with_detail("Bạn không được cấp vai trò này.", "You may not grant this role."));
     }
     if role.is_agency_bound() && body.agency_id.is_none() {
-        return Err(ApiError::invalid("agency_id", "is required for this role"));
+        return Err(AppError::invalid("agency_id", "is required for this role"));
     }
     let capabilities = domain::role::validate_grants(role, &body.capabilities)?;
     Password::parse(&body.password, "password")?;
     let (phone, email) = optional_contact(body.phone.as_deref(), body.email.as_deref())?;
-    let password_hash = super::auth::hash_password(body.password).await?;
+    let password_hash = crate::auth::tokens::hash_password(body.password).await?;
     let new = users::NewUser {
         username: username.into_inner(),
         password_hash,
@@ -263,7 +263,7 @@ pub async fn create_user(
         Ok(row)
     })
     .await?;
-    Ok(super::created(format!("/api/v1/users/{}", row.id), &UserView::from_row(&row, Lang::of(&req))))
+    Ok(crate::http::created(format!("/api/v1/users/{}", row.id), &UserView::from_row(&row, Lang::of(&req))))
 }
 
 /// One account in the caller's scope.
@@ -284,7 +284,7 @@ pub async fn get_user(
     req: HttpRequest,
     principal: Principal,
     id: web::Path<String>,
-) -> Result<web::Json<UserView>, ApiError> {
+) -> Result<web::Json<UserView>, AppError> {
     principal.require(ADMINS)?;
     let id = id.into_inner();
     let row = crate::db::run(&state.pool, move |conn| load_in_scope(conn, &principal, &id)).await?;
@@ -316,7 +316,7 @@ pub async fn update_user(
     meta: RequestMeta,
     id: web::Path<String>,
     body: web::Json<UpdateUserRequest>,
-) -> Result<web::Json<UserView>, ApiError> {
+) -> Result<web::Json<UserView>, AppError> {
     principal.require(ADMINS)?;
     body.validate()?;
     let body = body.into_inner();
@@ -326,24 +326,24 @@ pub async fn update_user(
     }
     let (phone, email) = optional_contact(body.phone.as_deref(), body.email.as_deref())?;
     let password_hash = match body.password {
-        Some(p) => Some(super::auth::hash_password(p).await?),
+        Some(p) => Some(crate::auth::tokens::hash_password(p).await?),
         None => None,
     };
     let id = id.into_inner();
     let row = crate::db::write(&state.pool, move |conn| {
         let before = load_in_scope(conn, &principal, &id)?;
-        let old_role = Role::parse(&before.role, "role").map_err(ApiError::internal)?;
+        let old_role = Role::parse(&before.role, "role").map_err(AppError::internal)?;
         let role = new_role.unwrap_or(old_role);
         if (new_role.is_some() || body.capabilities.is_some() || body.agency_id.is_some()) && before.id == principal.user_id {
             return Err(
-                ApiError::new(Code::Conflict).with_detail("Không thể tự thay đổi vai trò của mình.", "You cannot change your own role.")
+                AppError::new(Code::Conflict).with_detail("Không thể tự thay đổi vai trò của mình.", "You cannot change your own role.")
             );
         }
         if role == Role::Citizen && old_role != Role::Citizen {
-            return Err(ApiError::invalid("role", "staff accounts cannot become citizen accounts"));
+            return Err(AppError::invalid("role", "staff accounts cannot become citizen accounts"));
         }
         if !principal.role.may_grant(old_role) || !principal.role.may_grant(role) {
-            return Err(ApiError::forbidden().with_detail("Bạn không được cấp vai trò này.", "You may not grant this role."));
+            return Err(AppError::forbidden().with_detail("Bạn không được cấp vai trò này.", "You may not grant this role."));
         }
         let capabilities = match (&body.capabilities, new_role) {
             (Some(list), _) => Some(domain::role::validate_grants(role, list)?),
@@ -355,7 +355,7 @@ pub async fn update_user(
         }
         let agency_after = body.agency_id.clone().or_else(|| before.agency_id.clone());
         if role.is_agency_bound() && agency_after.is_none() {
-            return Err(ApiError::invalid("agency_id", "is required for this role"));
+            return Err(AppError::invalid("agency_id", "is required for this role"));
         }
         let grant_changed = new_role.is_some_and(|r| r != old_role)
             || capabilities.as_ref().is_some_and(|c| c.join(",") != before.capabilities)
@@ -405,17 +405,17 @@ async fn set_active(
     meta: RequestMeta,
     id: String,
     active: bool,
-) -> Result<web::Json<UserView>, ApiError> {
+) -> Result<web::Json<UserView>, AppError> {
     principal.require(ADMINS)?;
     let row = crate::db::write(&state.pool, move |conn| {
         let before = load_in_scope(conn, &principal, &id)?;
-        let role = Role::parse(&before.role, "role").map_err(ApiError::internal)?;
+        let role = Role::parse(&before.role, "role").map_err(AppError::internal)?;
         if !principal.role.may_grant(role) {
-            return Err(ApiError::forbidden());
+            return Err(AppError::forbidden());
         }
         if before.id == principal.user_id {
             return Err(
-                ApiError::new(Code::Conflict).with_detail("Không thể tự khóa tài khoản của mình.", "You cannot disable your own account.")
+                AppError::new(Code::Conflict).with_detail("Không thể tự khóa tài khoản của mình.", "You cannot disable your own account.")
             );
         }
         if before.active == active {
@@ -465,7 +465,7 @@ pub async fn disable_user(
     principal: Principal,
     meta: RequestMeta,
     id: web::Path<String>,
-) -> Result<web::Json<UserView>, ApiError> {
+) -> Result<web::Json<UserView>, AppError> {
     set_active(state, req, principal, meta, id.into_inner(), false).await
 }
 
@@ -489,7 +489,7 @@ pub async fn enable_user(
     principal: Principal,
     meta: RequestMeta,
     id: web::Path<String>,
-) -> Result<web::Json<UserView>, ApiError> {
+) -> Result<web::Json<UserView>, AppError> {
     set_active(state, req, principal, meta, id.into_inner(), true).await
 }
 
@@ -511,14 +511,14 @@ pub async fn role_ledger(
     principal: Principal,
     id: web::Path<String>,
     page: web::Query<PageQuery>,
-) -> Result<web::Json<Paged<LedgerEntryView>>, ApiError> {
+) -> Result<web::Json<Paged<LedgerEntryView>>, AppError> {
     principal.require(&[Role::SystemAdmin, Role::AgencyAdmin, Role::Supervisor])?;
     let (limit, after) = page.resolve()?;
     let id = id.into_inner();
     let (page, names) = crate::db::run(&state.pool, move |conn| {
-        let agency = agencies::find(conn, &id)?.ok_or_else(ApiError::not_found)?;
+        let agency = agencies::find(conn, &id)?.ok_or_else(AppError::not_found)?;
         if !principal.covers_path(&agency.path) {
-            return Err(ApiError::not_found());
+            return Err(AppError::not_found());
         }
         let page = ledger::list(conn, &id, after.as_deref(), limit)?;
         let mut names = std::collections::HashMap::new();

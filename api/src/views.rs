@@ -117,3 +117,20 @@ impl<'a> UserAuditState<'a> {
         }
     }
 }
+
+/// A token pair (or, for client credentials, an access token alone).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Bearer token for the `Authorization` header.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// One-time token for `POST /auth/refresh`; absent for client credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Granted scopes of an integration client, space-separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}

@@ -1,6 +1,9 @@
 //! Cases (hồ sơ): statuses and their national codes, actions, the state machine of
 //! domain.md §14.3, case codes (§2.2) and the on-time judgement (§7.5).
 
+pub mod intake;
+pub mod lifecycle;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::role::wire_enum;
