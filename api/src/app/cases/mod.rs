@@ -3,6 +3,8 @@
 
 pub mod act;
 pub mod submit;
+#[cfg(test)]
+mod tests;
 
 use chrono::NaiveDateTime;
 use domain::case::{Actor, CaseStatus, Timeliness, case_timeliness};
