@@ -137,7 +137,7 @@ fn sync_catalog(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())??;
         let meta = api::auth::RequestMeta { request_id: Some(format!("cli-{}", job.id)), reason: Some("motcua sync-catalog".into()) };
-        let job = api::catalog_sync::run(state, job, meta).await;
+        let job = api::app::jobs::catalog_sync::run(state, job, meta).await;
         println!(
             "{}: {} created, {} updated, {} unchanged, {} failed of {}",
             job.status, job.created, job.updated, job.unchanged, job.failed, job.total

@@ -352,7 +352,7 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
     } else {
         None
     };
-    let deliverers = crate::outbox::Deliverers::from_config(&config).map_err(|e| StartError::Io(std::io::Error::other(e)))?;
+    let deliverers = crate::app::outbox::Deliverers::from_config(&config).map_err(|e| StartError::Io(std::io::Error::other(e)))?;
     let sso = match &config.oidc {
         Some(oidc) => Some(Arc::new(
             ::integrations::oidc::OidcClient::new(oidc.clone()).map_err(|e| StartError::Io(std::io::Error::other(e.to_string())))?,
@@ -458,17 +458,17 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started>
     if let Some(interval) = data.config.report_schedule_interval {
         let state = data.clone();
         background.every("motcua-reports", interval, move || {
-            if let Some(Err(e)) = state.pool.background(|conn| crate::routes::reports::run_schedule(conn, &state, chrono::Utc::now())) {
+            if let Some(Err(e)) = state.pool.background(|conn| crate::app::reports::run_schedule(conn, &state, state.clock.now())) {
                 log::warn!("report scheduling failed: {e}");
             }
         })?;
     }
     // The outbox dispatcher: delivers messages to the configured national systems and gateways.
-    crate::outbox::start(&mut background, data.clone())?;
+    crate::app::outbox::start(&mut background, data.clone().into_inner())?;
     // The reconciliation job: where the national portal's view of recent cases differs from ours.
-    crate::reconcile::start(&mut background, data.clone())?;
+    crate::app::jobs::reconcile::start(&mut background, data.clone().into_inner())?;
     // Feedback the national PAKN system assigns to the province.
-    crate::outbox::start_pakn_pull(&mut background, data.clone())?;
+    crate::app::jobs::pakn_pull::start(&mut background, data.clone().into_inner())?;
     // Database work is gated to the pool size (`db::DbPool`), so more blocking threads per
     // worker than connections would only hold memory (stacks and allocator arenas).
     let blocking = usize::try_from(data.config.db_pool_size).unwrap_or(16).max(4);

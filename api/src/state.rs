@@ -36,7 +36,7 @@ pub struct AppState {
     /// The national portal's authorization server (login through the portal), when configured.
     pub sso: Option<Arc<integrations::oidc::OidcClient>>,
     /// Clients of the systems the outbox delivers to.
-    pub deliverers: crate::outbox::Deliverers,
+    pub deliverers: crate::app::outbox::Deliverers,
     /// The states of this process's background threads (`/health/ready`, `/metrics`).
     pub background: Arc<crate::background::Health>,
     /// The generated default holidays (the overrides are read from the database per use).

@@ -12,7 +12,10 @@ pub mod cases;
 pub mod clock;
 pub mod error;
 pub mod feedback;
+pub mod jobs;
+pub mod outbox;
 pub mod procedures;
+pub mod reports;
 pub mod scope;
 
 pub use error::AppError;

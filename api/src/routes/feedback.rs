@@ -645,10 +645,10 @@ pub async fn feedback_action(
         if action == FeedbackAction::Respond {
             let contact: stored::Contact = persistence::stored::read(&row.contact)?;
             let notice = domain::notification::Notice::FeedbackAnswered;
-            let messages = crate::outbox::notifications(
+            let messages = crate::app::outbox::notifications(
                 &shared,
                 &notice,
-                crate::outbox::Subject { code: &row.code, ordering_key: &row.code },
+                crate::app::outbox::Subject { code: &row.code, ordering_key: &row.code },
                 contact.phone.as_deref(),
                 contact.email.as_deref(),
             )?;

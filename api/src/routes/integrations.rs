@@ -6,11 +6,22 @@ use persistence::repo::{jobs, outbox};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::app::jobs::catalog_sync;
 use crate::auth::{Principal, RequestMeta};
-use crate::catalog_sync::{self, ItemOutcome};
 use crate::error::{AppError, Code, Problem};
 use crate::state::AppState;
 use crate::views::utc;
+
+/// What happened to one procedure.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ItemOutcome {
+    pub code: String,
+    /// `created`, `updated`, `unchanged` or `failed`.
+    pub outcome: String,
+    pub version: Option<i32>,
+    /// Why it failed, or what was noticed (unknown agency codes).
+    pub note: Option<String>,
+}
 
 /// A background job and its progress.
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,7 +47,8 @@ pub struct JobView {
 
 impl From<jobs::JobRow> for JobView {
     fn from(row: jobs::JobRow) -> Self {
-        let items: Vec<ItemOutcome> = serde_json::from_str(&row.items).unwrap_or_default();
+        let items: Vec<persistence::stored::job::ItemOutcome> = serde_json::from_str(&row.items).unwrap_or_default();
+        let items = items.into_iter().map(|i| ItemOutcome { code: i.code, outcome: i.outcome, version: i.version, note: i.note }).collect();
         JobView {
             id: row.id,
             kind: row.kind,
@@ -232,7 +244,7 @@ pub async fn list_outbox(
     let lang = crate::i18n::Lang::of(&req);
     let page = crate::db::run(&state.pool, move |conn| {
         let subject = match query.subject {
-            Some(name) => Some(outbox::SubjectFilter { keys: crate::outbox::subject_keys(conn, &name)?, name }),
+            Some(name) => Some(outbox::SubjectFilter { keys: crate::app::outbox::subject_keys(conn, &name)?, name }),
             None => None,
         };
         Ok(outbox::list(conn, &outbox::Filter { status: query.status, target: query.target, subject, before_seq, limit })?)

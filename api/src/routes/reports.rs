@@ -9,21 +9,21 @@ use std::collections::BTreeMap;
 use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::report::{Period, Template};
-use domain::stats::{ReportRow, WindowSums};
-use domain::{Role, procedure::Channel};
+use domain::Role;
+use domain::report::Template;
 use persistence::AnyConnection;
-use persistence::repo::agencies::{self, AgencyRow};
+use persistence::repo::agencies::{self};
 use persistence::repo::reports::{self as repo, SnapshotRow};
 use persistence::repo::stats::{self, Group};
+use persistence::stored::report as stored;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::app::reports;
 use crate::app::scope::scope_agency;
 use crate::auth::Principal;
 use crate::error::{AppError, Problem};
 use crate::http::{pdf_response, to_csv, wants};
-use crate::names::Names;
 use crate::pdf::{Align, Column, Layout, Weight};
 use crate::state::AppState;
 
@@ -39,28 +39,6 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    fn parse(value: Option<&str>, default: Self) -> Result<Self, AppError> {
-        Ok(match value {
-            None => default,
-            Some("agency") => Self::Agency,
-            Some("field") => Self::Field,
-            Some("procedure") => Self::Procedure,
-            Some("channel") => Self::Channel,
-            Some("day") => Self::Day,
-            Some(_) => return Err(AppError::invalid("group_by", "must be agency, field, procedure, channel or day")),
-        })
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Agency => "agency",
-            Self::Field => "field",
-            Self::Procedure => "procedure",
-            Self::Channel => "channel",
-            Self::Day => "day",
-        }
-    }
-
     fn heading(self) -> &'static str {
         match self {
             Self::Agency => "Đơn vị",
@@ -120,29 +98,6 @@ pub struct StatisticsRow {
 }
 
 impl StatisticsRow {
-    fn new(key: String, label: String, r: &ReportRow) -> Self {
-        Self {
-            key,
-            label,
-            received: ReceivedCounts {
-                total: r.received_total,
-                online: r.received_online,
-                direct_postal: r.received_direct_postal,
-                carried_over: r.carried_over,
-            },
-            resolved: ResolvedCounts {
-                total: r.resolved_total,
-                early: r.resolved_early,
-                on_time: r.resolved_on_time,
-                late: r.resolved_late,
-            },
-            pending: PendingCounts { total: r.pending_total, within: r.pending_within, overdue: r.pending_overdue },
-            withdrawn: r.withdrawn,
-            refused: r.refused,
-            supplement_requested: r.supplement_requested,
-        }
-    }
-
     fn cells(&self, no: &str) -> Vec<String> {
         let n = |v: i64| v.to_string();
         vec![
@@ -178,108 +133,6 @@ pub struct StatisticsView {
     /// Rows that count anything, in label order (date order by day).
     pub rows: Vec<StatisticsRow>,
     pub total: StatisticsRow,
-}
-
-/// The longest window of one statistic.
-const MAX_WINDOW_DAYS: i64 = 5 * 366;
-
-/// The counts for `[from, to]` over `agency`'s subtree (everything when `None`).
-///
-/// # Errors
-/// A bad window; database errors.
-pub fn compute(
-    conn: &mut AnyConnection,
-    names: &Names,
-    agency: Option<&AgencyRow>,
-    group_by: GroupBy,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<StatisticsView, AppError> {
-    domain::time::local_days(from, to)?;
-    let days = (to - from).num_days();
-    if days > MAX_WINDOW_DAYS || (group_by == GroupBy::Day && days > 366) {
-        return Err(AppError::invalid("to", "the window is too long (at most 5 years, or 1 year by day)"));
-    }
-    let group = match group_by {
-        GroupBy::Agency => Group::Agency,
-        GroupBy::Field | GroupBy::Procedure => Group::Procedure,
-        GroupBy::Channel => Group::Channel,
-        GroupBy::Day => Group::Day,
-    };
-    let sums = stats::window_sums(conn, agency.map(|a| a.path.as_str()), group, from, to)?;
-    let mut all = WindowSums::default();
-    for s in sums.values() {
-        all += *s;
-    }
-    let mut rows: Vec<(String, ReportRow)> = Vec::new();
-    if group_by == GroupBy::Day {
-        let mut before = sums.get("").map(|s| s.before).unwrap_or_default();
-        for day in from.iter_days().take_while(|d| *d <= to) {
-            let key = day.to_string();
-            let s = sums.get(&key).copied().unwrap_or_default();
-            let today = s.inside + s.last;
-            let row = domain::stats::row_from_sums(&WindowSums { before, inside: domain::stats::Counters::default(), last: today });
-            before += today;
-            rows.push((key, row));
-        }
-    } else {
-        rows = sums.iter().map(|(k, s)| (k.clone(), domain::stats::row_from_sums(s))).collect();
-    }
-    let mut labelled: Vec<StatisticsRow> = match group_by {
-        GroupBy::Agency => rows
-            .iter()
-            .filter(|(_, r)| !r.is_empty())
-            .map(|(id, r)| Ok(StatisticsRow::new(id.clone(), names.agency(conn, id)?, r)))
-            .collect::<Result<_, AppError>>()?,
-        GroupBy::Procedure | GroupBy::Field => {
-            let codes: Vec<String> = rows.iter().map(|(k, _)| k.clone()).collect();
-            let labels = persistence::repo::procedures::latest_labels(conn, &codes)?;
-            if group_by == GroupBy::Procedure {
-                rows.iter()
-                    .filter(|(_, r)| !r.is_empty())
-                    .map(|(code, r)| {
-                        let name = labels.get(code).map_or_else(|| code.clone(), |l| l.name.clone());
-                        StatisticsRow::new(code.clone(), name, r)
-                    })
-                    .collect()
-            } else {
-                let mut fields: BTreeMap<String, (String, ReportRow)> = BTreeMap::new();
-                for (code, r) in &rows {
-                    let (field, name) =
-                        labels.get(code).map_or_else(|| (String::new(), String::new()), |l| (l.field_code.clone(), l.field_name.clone()));
-                    let entry = fields.entry(field).or_insert_with(|| (name, ReportRow::default()));
-                    entry.1 += *r;
-                }
-                fields
-                    .into_iter()
-                    .filter(|(_, (_, r))| !r.is_empty())
-                    .map(|(code, (name, r))| StatisticsRow::new(code.clone(), if name.is_empty() { code } else { name }, &r))
-                    .collect()
-            }
-        }
-        GroupBy::Channel => rows
-            .iter()
-            .filter(|(_, r)| !r.is_empty())
-            .map(|(k, r)| {
-                let label = Channel::parse(k, "channel").map_or_else(|_| k.clone(), |c| c.label().vi.to_owned());
-                StatisticsRow::new(k.clone(), label, r)
-            })
-            .collect(),
-        GroupBy::Day => rows.iter().map(|(k, r)| StatisticsRow::new(k.clone(), k.clone(), r)).collect(),
-    };
-    if group_by != GroupBy::Day {
-        labelled.sort_by(|a, b| domain::text::fold(&a.label).cmp(&domain::text::fold(&b.label)).then_with(|| a.key.cmp(&b.key)));
-    }
-    let total = StatisticsRow::new("total".into(), "Tổng cộng".into(), &domain::stats::row_from_sums(&all));
-    Ok(StatisticsView {
-        from,
-        to,
-        agency_id: agency.map(|a| a.id.clone()),
-        agency_name: agency.map(|a| a.name.clone()),
-        group_by,
-        rows: labelled,
-        total,
-    })
 }
 
 const CSV_COLUMNS: [&str; 16] = [
@@ -364,7 +217,7 @@ pub async fn case_statistics(
     query: web::Query<CaseStatisticsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let group_by = GroupBy::parse(query.group_by.as_deref(), GroupBy::Agency)?;
+    let group_by = reports::group_by(query.group_by.as_deref(), stored::GroupBy::Agency)?;
     if query.format.as_deref().is_some_and(|f| !["json", "csv"].contains(&f)) {
         return Err(AppError::invalid("format", "must be json or csv"));
     }
@@ -373,9 +226,10 @@ pub async fn case_statistics(
     let (from, to, agency_id) = (query.from, query.to, query.agency_id.clone());
     let view = crate::db::run(&state.pool, move |conn| {
         let agency = scope_agency(conn, &principal, agency_id.as_deref())?;
-        compute(conn, &shared.names, agency.as_ref(), group_by, from, to)
+        reports::compute(conn, &shared.names, agency.as_ref(), group_by, from, to)
     })
-    .await?;
+    .await
+    .map(StatisticsView::from)?;
     if wants(&req, query.format.as_deref(), "text/csv", "csv") {
         return Ok(csv_response(csv_of(&view), &format!("thong-ke-ho-so-{from}-{to}")));
     }
@@ -396,47 +250,15 @@ pub struct ReportView {
     pub statistics: StatisticsView,
 }
 
-fn report_title(template: Template) -> &'static str {
-    match template {
-        Template::Report06 => {
-            "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
-        }
-        Template::Weekly => "THỐNG KÊ TÌNH HÌNH GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH TRONG TUẦN",
-        Template::Monthly => "THỐNG KÊ TÌNH HÌNH GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH TRONG THÁNG",
-    }
-}
-
 fn parse_template(value: &str) -> Result<Template, AppError> {
     Template::parse(value, "template").map_err(|_| AppError::invalid("template", "must be 06, weekly or monthly"))
 }
 
-fn report_group(value: Option<&str>) -> Result<GroupBy, AppError> {
-    match GroupBy::parse(value, GroupBy::Agency)? {
-        g @ (GroupBy::Agency | GroupBy::Field) => Ok(g),
+fn report_group(value: Option<&str>) -> Result<stored::GroupBy, AppError> {
+    match reports::group_by(value, stored::GroupBy::Agency)? {
+        g @ (stored::GroupBy::Agency | stored::GroupBy::Field) => Ok(g),
         _ => Err(AppError::invalid("group_by", "a report is grouped by agency or field")),
     }
-}
-
-/// Computes a report for `period` over `agency`'s subtree.
-///
-/// # Errors
-/// Database errors.
-pub fn build_report(
-    conn: &mut AnyConnection,
-    names: &Names,
-    period: &Period,
-    agency: Option<&AgencyRow>,
-    group_by: GroupBy,
-) -> Result<ReportView, AppError> {
-    let statistics = compute(conn, names, agency, group_by, period.from, period.to)?;
-    Ok(ReportView {
-        template: period.template.as_str().to_owned(),
-        title: report_title(period.template).to_owned(),
-        period: period.code.clone(),
-        period_label: period.label.clone(),
-        generated_at: Utc::now(),
-        statistics,
-    })
 }
 
 fn render_report(view: &ReportView, place: &str) -> Result<Vec<u8>, AppError> {
@@ -554,9 +376,10 @@ pub async fn periodic_report(
     let agency_id = query.agency_id.clone();
     let view = crate::db::run(&state.pool, move |conn| {
         let agency = scope_agency(conn, &principal, agency_id.as_deref())?;
-        build_report(conn, &shared.names, &period, agency.as_ref(), group_by)
+        reports::build_report(conn, &shared.names, &period, agency.as_ref(), group_by, shared.clock.now())
     })
-    .await?;
+    .await
+    .map(ReportView::from)?;
     let body = serde_json::to_value(&view).map_err(AppError::internal)?;
     respond_report(&req, query.format.as_deref(), body, view, state.config.place_name.clone())
 }
@@ -613,71 +436,8 @@ fn snapshot_view(row: &SnapshotRow, with_report: bool) -> Result<SnapshotView, A
         created_by: row.created_by.clone(),
         submission_status: row.submission_status.clone(),
         submission_ref: row.submission_ref.clone(),
-        report: if with_report { Some(serde_json::from_str(&row.content).map_err(AppError::internal)?) } else { None },
+        report: if with_report { Some(persistence::stored::read::<stored::Report>(&row.content)?.into()) } else { None },
     })
-}
-
-/// Freezes `period` for `agency` (the province when `None`) as a snapshot row.
-///
-/// # Errors
-/// Database errors.
-pub fn freeze(
-    conn: &mut AnyConnection,
-    state: &AppState,
-    period: &Period,
-    agency: Option<&AgencyRow>,
-    group_by: GroupBy,
-    trigger: &str,
-    created_by: Option<String>,
-) -> Result<Option<SnapshotRow>, AppError> {
-    let report = build_report(conn, &state.names, period, agency, group_by)?;
-    let submit = state.deliverers.has(domain::outbox::Target::Reporting);
-    let row = SnapshotRow {
-        id: persistence::new_id(),
-        template: period.template.as_str().to_owned(),
-        period: period.code.clone(),
-        from_date: period.from,
-        to_date: period.to,
-        scope: agency.map(|a| a.id.clone()).unwrap_or_default(),
-        group_by: group_by.as_str().to_owned(),
-        trigger_kind: trigger.to_owned(),
-        content: serde_json::to_string(&report).map_err(AppError::internal)?,
-        created_by,
-        created_at: persistence::now(),
-        submission_status: if submit { "queued" } else { "not_sent" }.into(),
-        submission_ref: None,
-        submitted_at: None,
-    };
-    if !repo::insert(conn, &row)? {
-        return Ok(None);
-    }
-    if submit {
-        // Pushed to the government reporting system through the outbox, in freezing order.
-        let payload = ::integrations::gateway::ReportSubmission {
-            id: row.id.clone(),
-            template: row.template.clone(),
-            period: row.period.clone(),
-            from: row.from_date,
-            to: row.to_date,
-            agency_code: agency.map(|a| a.code.clone()),
-            agency_name: agency.map(|a| a.name.clone()),
-            group_by: row.group_by.clone(),
-            frozen_at: row.created_at.and_utc(),
-            report: serde_json::to_value(&report).map_err(AppError::internal)?,
-        };
-        persistence::repo::outbox::enqueue(
-            conn,
-            row.created_at,
-            &[persistence::repo::outbox::NewMessage {
-                target: domain::outbox::Target::Reporting.as_str().into(),
-                kind: "report".into(),
-                ordering_key: crate::outbox::REPORTS_KEY.into(),
-                subject: row.id.clone(),
-                payload: serde_json::to_string(&payload).map_err(AppError::internal)?,
-            }],
-        )?;
-    }
-    Ok(Some(row))
 }
 
 /// Freezes a report snapshot for submission (agency administrators for their subtree, system
@@ -709,7 +469,7 @@ pub async fn freeze_report(
     let shared = state.get_ref().clone();
     let view = crate::db::write(&state.pool, move |conn| {
         let agency = scope_agency(conn, &principal, body.agency_id.as_deref())?;
-        let row = freeze(conn, &shared, &period, agency.as_ref(), group_by, "manual", Some(principal.user_id.clone()))?
+        let row = reports::freeze(conn, &shared, &period, agency.as_ref(), group_by, "manual", Some(principal.user_id.clone()))?
             .ok_or_else(|| AppError::internal("a manual snapshot cannot conflict"))?;
         crate::auditing::record(
             conn,
@@ -828,30 +588,6 @@ pub async fn list_reports(
     Ok(web::Json(page))
 }
 
-/// One pass of the report scheduler: freezes the province-wide report of every period that is
-/// due and not frozen yet. Another instance freezing the same period first is not an error.
-///
-/// # Errors
-/// Database errors.
-pub fn run_schedule(conn: &mut AnyConnection, state: &AppState, now: DateTime<Utc>) -> Result<usize, AppError> {
-    let local = now.with_timezone(&domain::time::VN);
-    let calendar = crate::app::calendar::load(conn, state)?;
-    let due = domain::report::due_periods(local.date_naive(), local.time() >= state.config.report_time, |d| calendar.is_working(d));
-    let mut frozen = 0;
-    for (template, code) in due {
-        if repo::scheduled_exists(conn, template.as_str(), &code, "", GroupBy::Agency.as_str())? {
-            continue;
-        }
-        let period = domain::report::parse_period(template, &code)?;
-        let done = persistence::write_tx(conn, |conn| freeze(conn, state, &period, None, GroupBy::Agency, "scheduled", None))?;
-        if let Some(row) = done {
-            log::info!("froze report {} {} ({})", row.template, row.period, row.id);
-            frozen += 1;
-        }
-    }
-    Ok(frozen)
-}
-
 /// The year of the public counters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -940,4 +676,68 @@ pub async fn public_statistics(
     })
     .await?;
     Ok(web::Json(view))
+}
+
+impl From<stored::GroupBy> for GroupBy {
+    fn from(g: stored::GroupBy) -> Self {
+        match g {
+            stored::GroupBy::Agency => Self::Agency,
+            stored::GroupBy::Field => Self::Field,
+            stored::GroupBy::Procedure => Self::Procedure,
+            stored::GroupBy::Channel => Self::Channel,
+            stored::GroupBy::Day => Self::Day,
+        }
+    }
+}
+
+impl From<stored::StatisticsRow> for StatisticsRow {
+    fn from(r: stored::StatisticsRow) -> Self {
+        Self {
+            key: r.key,
+            label: r.label,
+            received: ReceivedCounts {
+                total: r.received.total,
+                online: r.received.online,
+                direct_postal: r.received.direct_postal,
+                carried_over: r.received.carried_over,
+            },
+            resolved: ResolvedCounts {
+                total: r.resolved.total,
+                early: r.resolved.early,
+                on_time: r.resolved.on_time,
+                late: r.resolved.late,
+            },
+            pending: PendingCounts { total: r.pending.total, within: r.pending.within, overdue: r.pending.overdue },
+            withdrawn: r.withdrawn,
+            refused: r.refused,
+            supplement_requested: r.supplement_requested,
+        }
+    }
+}
+
+impl From<stored::Statistics> for StatisticsView {
+    fn from(s: stored::Statistics) -> Self {
+        Self {
+            from: s.from,
+            to: s.to,
+            agency_id: s.agency_id,
+            agency_name: s.agency_name,
+            group_by: s.group_by.into(),
+            rows: s.rows.into_iter().map(Into::into).collect(),
+            total: s.total.into(),
+        }
+    }
+}
+
+impl From<stored::Report> for ReportView {
+    fn from(r: stored::Report) -> Self {
+        Self {
+            template: r.template,
+            title: r.title,
+            period: r.period,
+            period_label: r.period_label,
+            generated_at: r.generated_at,
+            statistics: r.statistics.into(),
+        }
+    }
 }

@@ -7,7 +7,9 @@
 
 pub mod case;
 pub mod feedback;
+pub mod job;
 pub mod procedure;
+pub mod report;
 
 /// Reads stored JSON text as `T`.
 ///

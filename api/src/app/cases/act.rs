@@ -211,7 +211,7 @@ pub fn act(
             details: details.to_column()?,
         },
     )?;
-    crate::outbox::case_changed(conn, ctx, &crate::outbox::CaseChange { case: &case, event: &event, agency: None })?;
+    crate::app::outbox::case_changed(conn, ctx, &crate::app::outbox::CaseChange { case: &case, event: &event, agency: None })?;
     auditing::record(
         conn,
         meta,

@@ -217,7 +217,7 @@ pub fn submit(
         details: None,
     };
     let messages =
-        crate::outbox::case_messages(conn, ctx, &crate::outbox::CaseChange { case: &row, event: &event, agency: Some(&agency) })?;
+        crate::app::outbox::case_messages(conn, ctx, &crate::app::outbox::CaseChange { case: &row, event: &event, agency: Some(&agency) })?;
     repo::insert_first_event(conn, &event, &messages)?;
     auditing::record(
         conn,

@@ -11,25 +11,14 @@ use integrations::national::catalog::{CatalogClient, CatalogProcedure, map_proce
 use persistence::AnyConnection;
 use persistence::repo::jobs::{self, JobRow};
 use persistence::repo::{agencies, procedures};
-use serde::Serialize;
 
 use crate::app::procedures::{new_version, normalise};
 use crate::auditing::{self, Change};
 use crate::auth::RequestMeta;
 use crate::error::AppError;
 use crate::state::AppState;
+pub use persistence::stored::job::ItemOutcome;
 use persistence::stored::procedure::{Fee, FieldRef, LegalBasis, ProcedureContent, RequiredDocument, ResultSpec, TimeSpec};
-
-/// What happened to one procedure.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ItemOutcome {
-    pub code: String,
-    /// `created`, `updated`, `unchanged` or `failed`.
-    pub outcome: String,
-    pub version: Option<i32>,
-    /// Why it failed, or what was noticed (unknown agency codes).
-    pub note: Option<String>,
-}
 
 /// Our content for a national record, keeping local-only fields of `previous`.
 fn content_of(record: &CatalogProcedure, agency_ids: Vec<String>, previous: Option<&ProcedureContent>) -> ProcedureContent {

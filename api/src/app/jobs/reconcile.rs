@@ -76,7 +76,7 @@ pub async fn run_once(state: &AppState, portal: &Arc<PortalClient>) -> usize {
 ///
 /// # Errors
 /// When the thread cannot be started.
-pub fn start(workers: &mut crate::background::Workers, state: actix_web::web::Data<AppState>) -> std::io::Result<()> {
+pub fn start(workers: &mut crate::background::Workers, state: Arc<AppState>) -> std::io::Result<()> {
     let (Some(portal), Some(interval)) = (state.deliverers.portal.clone(), state.config.reconcile.interval) else { return Ok(()) };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     workers.every("motcua-reconcile", interval, move || {
