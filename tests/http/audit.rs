@@ -5,9 +5,8 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_change_is_audited_and_verify_catches_a_tampered_row() {
-    for backend in backends() {
+backend_test! {
+    async fn every_change_is_audited_and_verify_catches_a_tampered_row(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let created = app
@@ -70,9 +69,8 @@ async fn every_change_is_audited_and_verify_catches_a_tampered_row() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn verify_catches_a_deleted_newest_row() {
-    for backend in backends() {
+backend_test! {
+    async fn verify_catches_a_deleted_newest_row(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.admin().await;
         app.agency(&admin, "000.00.00.H14", "UBND tỉnh", "province", None).await;

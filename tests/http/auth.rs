@@ -5,9 +5,8 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_succeeds_and_fails_with_one_answer() {
-    for backend in backends() {
+backend_test! {
+    async fn login_succeeds_and_fails_with_one_answer(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let ok = app.login_pair("admin", ADMIN_PASSWORD).await;
         assert_eq!(ok.status, 200, "{backend:?}: {}", ok.text);
@@ -32,9 +31,8 @@ async fn login_succeeds_and_fails_with_one_answer() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
-    for backend in backends() {
+backend_test! {
+    async fn refresh_rotates_and_a_replayed_token_revokes_the_session(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let first = app.login_pair("admin", ADMIN_PASSWORD).await;
         let refresh1 = first.body["refresh_token"].as_str().unwrap().to_owned();
@@ -53,9 +51,8 @@ async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn logout_revokes_the_session_at_once() {
-    for backend in backends() {
+backend_test! {
+    async fn logout_revokes_the_session_at_once(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let pair = app.login_pair("admin", ADMIN_PASSWORD).await;
         let access = pair.body["access_token"].as_str().unwrap();
@@ -70,9 +67,8 @@ async fn logout_revokes_the_session_at_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeated_failures_lock_the_account_with_retry_after() {
-    for backend in backends() {
+backend_test! {
+    async fn repeated_failures_lock_the_account_with_retry_after(backend: Backend) {
         let app = TestApp::spawn_with(backend, |env| {
             env.insert("MOTCUA_LOCKOUT_THRESHOLD".into(), "3".into());
         })
@@ -87,9 +83,8 @@ async fn repeated_failures_lock_the_account_with_retry_after() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_is_rate_limited_per_client() {
-    for backend in backends() {
+backend_test! {
+    async fn login_is_rate_limited_per_client(backend: Backend) {
         let app = TestApp::spawn_with(backend, |env| {
             env.insert("MOTCUA_LOGIN_RATE_PER_MINUTE".into(), "2".into());
         })
@@ -102,9 +97,8 @@ async fn login_is_rate_limited_per_client() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn citizens_register_with_validated_identity() {
-    for backend in backends() {
+backend_test! {
+    async fn citizens_register_with_validated_identity(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let created = app.post("/api/v1/auth/register", None, citizen("nguyenvana", 1)).await;
         assert_eq!(created.status, 201, "{backend:?}: {}", created.text);
@@ -131,9 +125,8 @@ async fn citizens_register_with_validated_identity() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn integration_clients_use_client_credentials() {
-    for backend in backends() {
+backend_test! {
+    async fn integration_clients_use_client_credentials(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.admin().await;
         app.user(&admin, "dvcqg", "integration", None, &["cases.submit"]).await;

@@ -5,9 +5,8 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_calendar_lists_defaults_and_overrides_and_only_system_admins_change_it() {
-    for backend in backends() {
+backend_test! {
+    async fn the_calendar_lists_defaults_and_overrides_and_only_system_admins_change_it(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let year = app.get("/api/v1/calendar/days?year=2026", None).await;
@@ -65,9 +64,8 @@ async fn the_calendar_lists_defaults_and_overrides_and_only_system_admins_change
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_due_date_explains_itself_and_refuses_bad_input() {
-    for backend in backends() {
+backend_test! {
+    async fn the_due_date_explains_itself_and_refuses_bad_input(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let due = app.get("/api/v1/calendar/due-date?start=2026-02-13T09:00:00%2B07:00&duration=1&unit=working_day", None).await;
         assert_eq!(due.status, 200, "{backend:?}: {}", due.text);

@@ -63,9 +63,8 @@ pub async fn act(app: &TestApp, token: &str, code: &str, action: &str, body: Val
     app.post(&format!("/api/v1/cases/{code}/actions/{action}"), Some(token), body).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn intake_on_every_channel_with_codes_and_due_dates() {
-    for backend in backends() {
+backend_test! {
+    async fn intake_on_every_channel_with_codes_and_due_dates(backend: Backend) {
         let w = world(backend).await;
         let (app, f) = (&w.app, &w.f);
         let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
@@ -155,9 +154,8 @@ async fn intake_on_every_channel_with_codes_and_due_dates() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
-    for backend in backends() {
+backend_test! {
+    async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         let submitted = app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
@@ -298,9 +296,8 @@ async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_intake_gets_unique_consecutive_codes_and_lookup_is_rate_limited() {
-    for backend in backends() {
+backend_test! {
+    async fn concurrent_intake_gets_unique_consecutive_codes_and_lookup_is_rate_limited(backend: Backend) {
         let w = world(backend).await;
         let mut tasks = Vec::new();
         for _ in 0..20 {
@@ -342,9 +339,8 @@ pub async fn upload(app: &TestApp, token: &str, code: &str, kind: &'static str, 
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn documents_are_checked_scoped_and_a_result_unlocks_resolve() {
-    for backend in backends() {
+backend_test! {
+    async fn documents_are_checked_scoped_and_a_result_unlocks_resolve(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         let online = app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "online")).await;
@@ -377,9 +373,8 @@ async fn documents_are_checked_scoped_and_a_result_unlocks_resolve() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn inboxes_filter_in_the_query_and_other_agencies_see_nothing() {
-    for backend in backends() {
+backend_test! {
+    async fn inboxes_filter_in_the_query_and_other_agencies_see_nothing(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
@@ -410,9 +405,8 @@ async fn inboxes_filter_in_the_query_and_other_agencies_see_nothing() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn payments_supplements_and_the_result_show_in_the_case() {
-    for backend in backends() {
+backend_test! {
+    async fn payments_supplements_and_the_result_show_in_the_case(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;

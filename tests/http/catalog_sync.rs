@@ -79,9 +79,8 @@ async fn run_job(app: &TestApp, token: &str) -> Resp {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_catalogue_syncs_idempotently_with_provenance_and_per_item_results() {
-    for backend in backends() {
+backend_test! {
+    async fn the_catalogue_syncs_idempotently_with_provenance_and_per_item_results(backend: Backend) {
         let mut server = mockito::Server::new_async().await;
         let _mocks = national_mock(&mut server, "1").await;
         let url = server.url();
@@ -171,18 +170,16 @@ async fn the_catalogue_syncs_idempotently_with_provenance_and_per_item_results()
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sync_says_when_it_is_not_configured() {
-    for backend in backends() {
+backend_test! {
+    async fn the_sync_says_when_it_is_not_configured(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.admin().await;
         app.request(Method::POST, "/api/v1/integrations/national-catalog/sync", Some(&admin), None).await.assert_problem(409, "conflict");
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sync_catalog_command_runs_the_same_job() {
-    for backend in backends() {
+backend_test! {
+    async fn the_sync_catalog_command_runs_the_same_job(backend: Backend) {
         let mut server = mockito::Server::new_async().await;
         let _mocks = national_mock(&mut server, "1").await;
         let db = tokio::task::spawn_blocking(move || TestDb::new(backend)).await.unwrap();

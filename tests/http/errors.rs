@@ -5,9 +5,8 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_requests_get_problem_documents_and_change_nothing() {
-    for backend in backends() {
+backend_test! {
+    async fn bad_requests_get_problem_documents_and_change_nothing(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.admin().await;
         let url = format!("{}/api/v1/agencies", app.base);
@@ -46,9 +45,8 @@ async fn bad_requests_get_problem_documents_and_change_nothing() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn titles_and_details_follow_accept_language() {
-    for backend in backends() {
+backend_test! {
+    async fn titles_and_details_follow_accept_language(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let vi = app.get("/api/v1/me", None).await;
         assert_eq!(vi.body["title"], "Chưa xác thực");
@@ -63,9 +61,8 @@ async fn titles_and_details_follow_accept_language() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_metrics_openapi_and_swagger_are_served() {
-    for backend in backends() {
+backend_test! {
+    async fn health_metrics_openapi_and_swagger_are_served(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         assert_eq!(app.get("/health/live", None).await.body["status"], "ok");
         let ready = app.get("/health/ready", None).await;
@@ -97,9 +94,8 @@ async fn health_metrics_openapi_and_swagger_are_served() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cors_allows_only_the_configured_origins() {
-    for backend in backends() {
+backend_test! {
+    async fn cors_allows_only_the_configured_origins(backend: Backend) {
         let app = TestApp::spawn_with(backend, |env| {
             env.insert("MOTCUA_CORS_ORIGINS".into(), "https://dichvucong.caobang.gov.vn".into());
         })

@@ -21,9 +21,8 @@ async fn feedback_act(app: &TestApp, token: &str, code: &str, action: &str, body
     app.post(&format!("/api/v1/feedback/{code}/actions/{action}"), Some(token), body).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn feedback_moves_through_its_states_by_role_and_is_published_without_personal_data() {
-    for backend in backends() {
+backend_test! {
+    async fn feedback_moves_through_its_states_by_role_and_is_published_without_personal_data(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         // Anonymous senders must give a name and a way to answer them.
@@ -189,9 +188,8 @@ async fn feedback_moves_through_its_states_by_role_and_is_published_without_pers
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sender_reacts_to_the_published_answer_and_anonymous_senders_are_rate_limited() {
-    for backend in backends() {
+backend_test! {
+    async fn the_sender_reacts_to_the_published_answer_and_anonymous_senders_are_rate_limited(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         let mut body = anonymous_body();

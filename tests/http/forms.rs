@@ -48,9 +48,8 @@ async fn assert_pdf(app: &TestApp, path: &str, token: &str, expected: &[&str]) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_form_renders_with_vietnamese_text_and_is_scoped() {
-    for backend in backends() {
+backend_test! {
+    async fn every_form_renders_with_vietnamese_text_and_is_scoped(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;

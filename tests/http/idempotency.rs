@@ -5,9 +5,8 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replayed_key_returns_the_first_response_without_doing_the_work_twice() {
-    for backend in backends() {
+backend_test! {
+    async fn a_replayed_key_returns_the_first_response_without_doing_the_work_twice(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.admin().await;
         let body = json!({"code": "000.00.00.H14", "name": "UBND tỉnh Cao Bằng", "level": "province"});
@@ -41,9 +40,8 @@ async fn a_replayed_key_returns_the_first_response_without_doing_the_work_twice(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_are_scoped_per_caller_and_survive_a_restart() {
-    for backend in backends() {
+backend_test! {
+    async fn keys_are_scoped_per_caller_and_survive_a_restart(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let admin = app.admin().await;
         let reg = |n: u32| citizen(&format!("citizen{n}"), n);

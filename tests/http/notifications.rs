@@ -55,9 +55,8 @@ impl Gateway {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn applicants_hear_of_receipt_supplements_apologies_and_results_by_sms_zalo_and_email() {
-    for backend in backends() {
+backend_test! {
+    async fn applicants_hear_of_receipt_supplements_apologies_and_results_by_sms_zalo_and_email(backend: Backend) {
         let sms = Gateway::start("/sms", json!({"message_id": "m1"})).await;
         let zalo = Gateway::start("/zalo", json!({"ok": true})).await;
         let email = Gateway::start("/mail", json!({"id": 7})).await;
@@ -122,9 +121,8 @@ async fn applicants_hear_of_receipt_supplements_apologies_and_results_by_sms_zal
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn frozen_reports_are_pushed_to_the_reporting_system_and_keep_its_reference() {
-    for backend in backends() {
+backend_test! {
+    async fn frozen_reports_are_pushed_to_the_reporting_system_and_keep_its_reference(backend: Backend) {
         let reporting = Gateway::start("/api/bao-cao", json!({"ma_bao_cao": "BC-2026-0042"})).await;
         let url = reporting.url("/api/bao-cao");
         let w = world_with(backend, move |env| {
@@ -157,9 +155,8 @@ async fn frozen_reports_are_pushed_to_the_reporting_system_and_keep_its_referenc
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lookup_by_message_answers_the_public_status_to_authenticated_gateways_only() {
-    for backend in backends() {
+backend_test! {
+    async fn lookup_by_message_answers_the_public_status_to_authenticated_gateways_only(backend: Backend) {
         let w = world_with(backend, |env| {
             env.insert("MOTCUA_INBOUND_TOKEN".into(), "gateway-secret-0123456789".into());
             env.insert("MOTCUA_INBOUND_RATE_PER_HOUR".into(), "3".into());
@@ -191,7 +188,11 @@ async fn lookup_by_message_answers_the_public_status_to_authenticated_gateways_o
         let bad = w.app.send(Method::POST, path, None, Some(json!({"channel": "fax", "from": "1", "text": "x"})), &token).await;
         bad.assert_problem(422, "validation_failed");
     }
-    // Without a configured token the endpoint does not exist.
+}
+
+/// Without a configured token the inbound message endpoint does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_messages_are_not_served_without_a_configured_token() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let off = app
         .send(Method::POST, "/api/v1/integrations/messages/inbound", None, Some(json!({"channel": "sms", "from": "1", "text": "x"})), &[])
@@ -199,9 +200,8 @@ async fn lookup_by_message_answers_the_public_status_to_authenticated_gateways_o
     off.assert_problem(404, "not_found");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn feedback_is_pushed_to_and_assigned_items_are_pulled_once_from_the_national_pakn_system() {
-    for backend in backends() {
+backend_test! {
+    async fn feedback_is_pushed_to_and_assigned_items_are_pulled_once_from_the_national_pakn_system(backend: Backend) {
         let pushed = Gateway::start("/unused", json!({})).await;
         let code_holder = Arc::new(Mutex::new(String::new()));
         let answer_code = code_holder.clone();

@@ -63,9 +63,8 @@ fn queueing_only(portal: &FakePortal) -> impl FnOnce(&mut std::collections::Hash
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_portal_down_then_back_gets_every_change_in_order_and_none_twice() {
-    for backend in backends() {
+backend_test! {
+    async fn the_portal_down_then_back_gets_every_change_in_order_and_none_twice(backend: Backend) {
         let portal = FakePortal::start(Behaviour::Down).await;
         let w = world_with(backend, portal_env(&portal)).await;
         let ready = w.app.get("/health/ready", None).await;
@@ -127,13 +126,12 @@ fn stored_keys(w: &World) -> Vec<(String, String)> {
     stored(w).into_iter().map(|(_, key, subject, _)| (key, subject)).collect()
 }
 
-/// A case's messages are ordered by its id (time-ordered: new cases' messages go at the end of
-/// the ordering index) and listed by its code. Messages written before migration 25, keyed by
-/// code, are rekeyed by it (down and up again here).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn case_messages_are_keyed_by_case_id_listed_by_code_and_rekeyed_by_the_migration() {
-    use diesel_migrations::MigrationHarness;
-    for backend in backends() {
+backend_test! {
+    /// A case's messages are ordered by its id (time-ordered: new cases' messages go at the end of
+    /// the ordering index) and listed by its code. Messages written before migration 25, keyed by
+    /// code, are rekeyed by it (down and up again here).
+    async fn case_messages_are_keyed_by_case_id_listed_by_code_and_rekeyed_by_the_migration(backend: Backend) {
+        use diesel_migrations::MigrationHarness;
         let portal = FakePortal::start(Behaviour::Up).await;
         let w = world_with(backend, queueing_only(&portal)).await;
         let codes = [full_run(&w).await, full_run(&w).await];
@@ -173,13 +171,12 @@ async fn case_messages_are_keyed_by_case_id_listed_by_code_and_rekeyed_by_the_mi
     }
 }
 
-/// A portal message names the case event it reports (no copy of the case, so no personal data
-/// in the queue); what the portal gets is built at delivery, as the event left the case. A
-/// message written before, carrying the portal's payload itself, is still delivered as it is.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn portal_messages_name_the_event_and_the_dossier_is_built_at_delivery() {
-    use integrations::national::portal::{CaseSnapshot, CaseSync};
-    for backend in backends() {
+backend_test! {
+    /// A portal message names the case event it reports (no copy of the case, so no personal data
+    /// in the queue); what the portal gets is built at delivery, as the event left the case. A
+    /// message written before, carrying the portal's payload itself, is still delivered as it is.
+    async fn portal_messages_name_the_event_and_the_dossier_is_built_at_delivery(backend: Backend) {
+        use integrations::national::portal::{CaseSnapshot, CaseSync};
         let portal = FakePortal::start(Behaviour::Up).await;
         let w = world_with(backend, queueing_only(&portal)).await;
         let code = full_run(&w).await;
@@ -250,9 +247,8 @@ async fn portal_messages_name_the_event_and_the_dossier_is_built_at_delivery() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn changes_of_several_cases_go_in_one_list_and_a_refused_case_is_sorted_out_alone() {
-    for backend in backends() {
+backend_test! {
+    async fn changes_of_several_cases_go_in_one_list_and_a_refused_case_is_sorted_out_alone(backend: Backend) {
         let portal = FakePortal::start(Behaviour::Up).await;
         // This instance only writes the queue; a second one delivers it, all in one claim.
         let w = world_with(backend, queueing_only(&portal)).await;
@@ -296,9 +292,8 @@ async fn changes_of_several_cases_go_in_one_list_and_a_refused_case_is_sorted_ou
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn errors_time_outs_html_existing_cases_and_expired_sessions_are_survived() {
-    for backend in backends() {
+backend_test! {
+    async fn errors_time_outs_html_existing_cases_and_expired_sessions_are_survived(backend: Backend) {
         let portal = FakePortal::start(Behaviour::Up).await;
         let w = world_with(backend, portal_env(&portal)).await;
         // A 500, an HTML page and a time-out, then success.
@@ -342,9 +337,8 @@ async fn errors_time_outs_html_existing_cases_and_expired_sessions_are_survived(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_that_never_succeeds_dies_and_is_replayed_by_hand() {
-    for backend in backends() {
+backend_test! {
+    async fn a_message_that_never_succeeds_dies_and_is_replayed_by_hand(backend: Backend) {
         let portal = FakePortal::start(Behaviour::ServerError).await;
         let w = world_with(backend, |env| {
             portal_env(&portal)(env);
@@ -381,9 +375,8 @@ async fn a_message_that_never_succeeds_dies_and_is_replayed_by_hand() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_portal_nothing_is_queued() {
-    for backend in backends() {
+backend_test! {
+    async fn without_a_portal_nothing_is_queued(backend: Backend) {
         let w = world_with(backend, |_| {}).await;
         let submitted = w.app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
         let code = submitted.body["code"].as_str().unwrap();
@@ -392,9 +385,8 @@ async fn without_a_portal_nothing_is_queued() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reconciliation_lists_the_cases_the_portal_sees_otherwise() {
-    for backend in backends() {
+backend_test! {
+    async fn reconciliation_lists_the_cases_the_portal_sees_otherwise(backend: Backend) {
         let portal = FakePortal::start(Behaviour::Up).await;
         let w = world_with(backend, |env| {
             portal_env(&portal)(env);

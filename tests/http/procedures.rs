@@ -30,9 +30,8 @@ async fn step(app: &TestApp, token: &str, code: &str, action: &str, body: Option
     app.request(Method::POST, &format!("/api/v1/procedures/{code}/publication/{action}"), Some(token), body).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_publication_lifecycle_runs_by_role_and_amendments_keep_the_published_version() {
-    for backend in backends() {
+backend_test! {
+    async fn the_publication_lifecycle_runs_by_role_and_amendments_keep_the_published_version(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let code = "1.001193.000.00.00.H14";
@@ -133,9 +132,8 @@ async fn the_publication_lifecycle_runs_by_role_and_amendments_keep_the_publishe
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_catalogue_is_searchable_and_filterable() {
-    for backend in backends() {
+backend_test! {
+    async fn the_catalogue_is_searchable_and_filterable(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let publish = |code: &'static str, name: &'static str, agency: String, level: &'static str| {
@@ -182,9 +180,8 @@ async fn the_catalogue_is_searchable_and_filterable() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_procedures_are_refused_with_the_fields_named() {
-    for backend in backends() {
+backend_test! {
+    async fn bad_procedures_are_refused_with_the_fields_named(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let mut body = procedure("1.001193.000.00.00.H1", "", &f.commune_a);
@@ -236,9 +233,8 @@ async fn put(app: &TestApp, url: &str, token: &str, body: Value) -> Resp {
     app.request(Method::PUT, url, Some(token), Some(body)).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn workflows_default_validate_and_version() {
-    for backend in backends() {
+backend_test! {
+    async fn workflows_default_validate_and_version(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let code = "1.001193.000.00.00.H14";
@@ -285,9 +281,8 @@ async fn workflows_default_validate_and_version() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn faqs_are_public_to_read_and_admin_to_write() {
-    for backend in backends() {
+backend_test! {
+    async fn faqs_are_public_to_read_and_admin_to_write(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let code = "1.001193.000.00.00.H14";

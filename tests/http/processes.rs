@@ -85,9 +85,8 @@ async fn login(base: &str, username: &str, password: &str) -> String {
     resp.body["access_token"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_on_the_same_database_keeps_everything_and_sigterm_is_graceful() {
-    for backend in backends() {
+backend_test! {
+    async fn a_restart_on_the_same_database_keeps_everything_and_sigterm_is_graceful(backend: Backend) {
         let db = TestDb::new(backend);
         let mut env = test_env(&db);
         env.remove("JWT_SECRET");
@@ -160,9 +159,8 @@ async fn two_processes_on_one_postgres_create_users_concurrently() {
     call(&a.base, reqwest::Method::GET, "/api/v1/me", Some(&token), None).await.assert_problem(401, "unauthorized");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_command_line_seeds_demo_data_and_creates_admins() {
-    for backend in backends() {
+backend_test! {
+    async fn the_command_line_seeds_demo_data_and_creates_admins(backend: Backend) {
         let db = TestDb::new(backend);
         let env = test_env(&db);
         for _ in 0..2 {
@@ -201,13 +199,17 @@ async fn the_command_line_seeds_demo_data_and_creates_admins() {
             workflow.text
         );
     }
+}
+
+/// `motcua openapi` prints the committed contract.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_prints_the_committed_openapi_document() {
     let printed = Command::new(env!("CARGO_BIN_EXE_motcua")).arg("openapi").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&printed.stdout), api::openapi_yaml());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_command_line_bulk_loads_cases_that_serve_and_continue_their_sequences() {
-    for backend in backends() {
+backend_test! {
+    async fn the_command_line_bulk_loads_cases_that_serve_and_continue_their_sequences(backend: Backend) {
         let db = TestDb::new(backend);
         let env = test_env(&db);
         let out = motcua(&env, &["seed", "--cases", "3000", "--agencies", "4", "--years", "1"]).output().unwrap();
@@ -236,9 +238,8 @@ async fn the_command_line_bulk_loads_cases_that_serve_and_continue_their_sequenc
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backup_while_running_and_restore() {
-    for backend in backends() {
+backend_test! {
+    async fn backup_while_running_and_restore(backend: Backend) {
         let db = TestDb::new(backend);
         let env = test_env(&db);
         let server = start(&env).await;
@@ -375,10 +376,9 @@ async fn wait_all_sent(base: &str, admin: &str, expected: usize) -> Vec<Value> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn messages_pending_at_a_kill_9_are_all_delivered_after_the_restart() {
-    use crate::fake_portal::{Behaviour, FakePortal};
-    for backend in backends() {
+backend_test! {
+    async fn messages_pending_at_a_kill_9_are_all_delivered_after_the_restart(backend: Backend) {
+        use crate::fake_portal::{Behaviour, FakePortal};
         // Deliveries hang when the process dies: their leases must run out and be taken over.
         let portal = FakePortal::start(Behaviour::Slow).await;
         let db = TestDb::new(backend);

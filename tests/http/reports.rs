@@ -152,9 +152,8 @@ fn cells(r: &Value) -> [i64; 14] {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn report_06_counts_hand_built_cases_cell_by_cell() {
-    for backend in backends() {
+backend_test! {
+    async fn report_06_counts_hand_built_cases_cell_by_cell(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         let agencies = [w.f.commune_a.clone(), w.f.commune_b.clone()];
@@ -279,9 +278,8 @@ async fn report_06_counts_hand_built_cases_cell_by_cell() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counters_equal_a_recount_after_real_actions_and_snapshots_stay_frozen() {
-    for backend in backends() {
+backend_test! {
+    async fn counters_equal_a_recount_after_real_actions_and_snapshots_stay_frozen(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         let mut codes = Vec::new();
@@ -372,9 +370,8 @@ async fn counters_equal_a_recount_after_real_actions_and_snapshots_stay_frozen()
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_servers_freeze_each_scheduled_period_once() {
-    for backend in backends() {
+backend_test! {
+    async fn two_servers_freeze_each_scheduled_period_once(backend: Backend) {
         let app = TestApp::spawn_with(backend, |env| {
             env.insert("MOTCUA_REPORT_SCHEDULE_MS".into(), "150".into());
             env.insert("MOTCUA_REPORT_TIME".into(), "00:00".into());

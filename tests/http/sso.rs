@@ -48,9 +48,8 @@ async fn token_mock(server: &mut mockito::ServerGuard, code: &str, nonce: &str) 
         .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_national_portal_login_creates_then_links_a_citizen_and_refuses_bad_callbacks() {
-    for backend in backends() {
+backend_test! {
+    async fn the_national_portal_login_creates_then_links_a_citizen_and_refuses_bad_callbacks(backend: Backend) {
         let mut server = mockito::Server::new_async().await;
         let issuer = server.url();
         let app = TestApp::spawn_with(backend, move |env| {
@@ -124,6 +123,11 @@ async fn the_national_portal_login_creates_then_links_a_citizen_and_refuses_bad_
         .await
         .assert_problem(422, "validation_failed");
     }
+}
+
+/// Without the national portal configured, its login answers 409.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_national_portal_login_is_a_conflict_when_unconfigured() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.get("/api/v1/auth/sso/national/authorize", None).await.assert_problem(409, "conflict");
 }

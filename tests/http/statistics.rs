@@ -5,9 +5,8 @@ use serde_json::{Value, json};
 use crate::cases::{NO_RESULT, act, case_body, world};
 use crate::support::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn satisfaction_counts_the_ratings_of_the_callers_scope() {
-    for backend in backends() {
+backend_test! {
+    async fn satisfaction_counts_the_ratings_of_the_callers_scope(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         for level in ["very_satisfied", "unsatisfied", "very_satisfied"] {
@@ -50,9 +49,8 @@ async fn satisfaction_counts_the_ratings_of_the_callers_scope() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn agencies_are_evaluated_per_quarter_with_self_and_appraised_scores() {
-    for backend in backends() {
+backend_test! {
+    async fn agencies_are_evaluated_per_quarter_with_self_and_appraised_scores(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
         // Two cases resolved early, one of them after a supplement request; a conduct complaint

@@ -23,10 +23,15 @@ pub enum Backend {
     Postgres,
 }
 
+/// Whether `TEST_PG_URL` names a PostgreSQL server to test on.
+pub fn postgres_configured() -> bool {
+    std::env::var("TEST_PG_URL").is_ok_and(|v| !v.is_empty())
+}
+
 /// The backends to run on: SQLite, and PostgreSQL when `TEST_PG_URL` is set.
 pub fn backends() -> Vec<Backend> {
     let mut list = vec![Backend::Sqlite];
-    if std::env::var("TEST_PG_URL").is_ok_and(|v| !v.is_empty()) {
+    if postgres_configured() {
         list.push(Backend::Postgres);
     }
     list

@@ -19,9 +19,8 @@ async fn upload(app: &TestApp, token: Option<&str>, code: &str, bytes: &'static 
     into_resp(request.send().await.unwrap()).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn templates_are_stored_by_content_and_served_with_their_type() {
-    for backend in backends() {
+backend_test! {
+    async fn templates_are_stored_by_content_and_served_with_their_type(backend: Backend) {
         let app = TestApp::spawn_with(backend, |env| {
             env.insert("MOTCUA_UPLOAD_LIMIT_BYTES".into(), "4096".into());
         })

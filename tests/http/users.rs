@@ -5,9 +5,8 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn agency_endpoints_allow_reads_to_anyone_and_writes_to_system_admins() {
-    for backend in backends() {
+backend_test! {
+    async fn agency_endpoints_allow_reads_to_anyone_and_writes_to_system_admins(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let list = app.get("/api/v1/agencies?limit=2", None).await;
@@ -60,9 +59,8 @@ async fn agency_endpoints_allow_reads_to_anyone_and_writes_to_system_admins() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn user_administration_is_scoped_to_the_admins_subtree() {
-    for backend in backends() {
+backend_test! {
+    async fn user_administration_is_scoped_to_the_admins_subtree(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         // The agency admin of commune A creates an officer there, but nothing in commune B.
@@ -159,9 +157,8 @@ async fn user_administration_is_scoped_to_the_admins_subtree() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_disabled_users_token_is_refused_at_once() {
-    for backend in backends() {
+backend_test! {
+    async fn a_disabled_users_token_is_refused_at_once(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let pair = app.login_pair("officer.a", PASSWORD).await;
@@ -183,9 +180,8 @@ async fn a_disabled_users_token_is_refused_at_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_role_change_takes_effect_for_existing_tokens() {
-    for backend in backends() {
+backend_test! {
+    async fn a_role_change_takes_effect_for_existing_tokens(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let promoted = app.patch(&format!("/api/v1/users/{}", f.officer_id), Some(&f.admin), json!({"role": "agency_admin"})).await;
@@ -197,9 +193,8 @@ async fn a_role_change_takes_effect_for_existing_tokens() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_role_ledger_records_grants_and_revocations() {
-    for backend in backends() {
+backend_test! {
+    async fn the_role_ledger_records_grants_and_revocations(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         app.send(
@@ -235,11 +230,10 @@ async fn the_role_ledger_records_grants_and_revocations() {
     }
 }
 
-/// Writes that arrive together are committed together on SQLite (group commit): each still gets
-/// its own answer, and one that fails undoes its own writes only.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_writes_each_get_their_own_answer() {
-    for backend in backends() {
+backend_test! {
+    /// Writes that arrive together are committed together on SQLite (group commit): each still gets
+    /// its own answer, and one that fails undoes its own writes only.
+    async fn concurrent_writes_each_get_their_own_answer(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let mut grouped = false;
