@@ -45,6 +45,7 @@ mod outbox;
 mod procedures;
 mod processes;
 mod reports;
+mod snapshots;
 mod sso;
 mod statistics;
 mod support;
