@@ -256,6 +256,62 @@ pub fn handled_on_time(status: FeedbackStatus, d: &Deadlines, m: &Milestones, no
     !(o.answer || o.publish)
 }
 
+/// The part of a feedback item that actions change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemTiming {
+    pub status: FeedbackStatus,
+    /// Accepted for handling (a completed supplement returns the item there).
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub milestones: Milestones,
+    /// Publish the answer by (set on answering).
+    pub publish_due: Option<DateTime<Utc>>,
+}
+
+/// Why a feedback action cannot be taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeedbackError {
+    /// The action does not apply to the item's status.
+    #[error("`{action}` does not apply to an item in status `{from}`")]
+    Transition { from: FeedbackStatus, action: FeedbackAction },
+    /// A date out of the calendar's range.
+    #[error(transparent)]
+    Invalid(#[from] crate::ValidationError),
+}
+
+/// What `action` at `now` does to an item: its status, and the milestones the statutory
+/// deadlines are judged by (the decision on acceptance, the first supplement request, the
+/// answer with its publication deadline, the publication). A milestone, once reached, is kept.
+///
+/// # Errors
+/// [`FeedbackError::Transition`] when the action does not apply; [`FeedbackError::Invalid`]
+/// for a date outside the calendar.
+pub fn apply(
+    item: &ItemTiming,
+    action: FeedbackAction,
+    calendar: &crate::calendar::Calendar,
+    now: DateTime<Utc>,
+) -> Result<ItemTiming, FeedbackError> {
+    let from = item.status;
+    let status = action.target(from, item.accepted_at.is_some()).ok_or(FeedbackError::Transition { from, action })?;
+    let mut next = ItemTiming { status, ..*item };
+    let m = &mut next.milestones;
+    match action {
+        FeedbackAction::Accept => {
+            m.decided = m.decided.or(Some(now));
+            next.accepted_at = Some(now);
+        }
+        FeedbackAction::Refuse => m.decided = m.decided.or(Some(now)),
+        FeedbackAction::RequestSupplement => m.first_supplement = m.first_supplement.or(Some(now)),
+        FeedbackAction::Respond => {
+            m.answered = Some(now);
+            next.publish_due = Some(working_days_after(calendar, now, PUBLISH_DAYS)?);
+        }
+        FeedbackAction::Publish => m.published = Some(now),
+        FeedbackAction::SubmitSupplement | FeedbackAction::Assign => {}
+    }
+    Ok(next)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -336,5 +392,48 @@ mod tests {
         assert!(!handled_on_time(S::Answered, &with_publish, &answered, t(24)));
         assert!(handled_on_time(S::Published, &with_publish, &Milestones { published: Some(t(21)), ..answered }, t(28)));
         assert!(!overdue(S::Refused, &d, &Milestones { decided: Some(t(2)), ..fresh }, t(25)).any());
+    }
+
+    mod lifecycle {
+        use chrono::TimeZone;
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::calendar::{Calendar, HolidayRules, WorkingHours};
+
+        proptest! {
+            /// Random action sequences: a refused or published item never changes, a milestone
+            /// once reached is kept, the answer's publication deadline follows the answer, and
+            /// an item is published only after it was answered.
+            #[test]
+            fn milestones_are_kept_and_final_statuses_stay(moves in prop::collection::vec((0usize..7, 1i64..5_000), 1..40)) {
+                let calendar = Calendar::new(WorkingHours::default(), HolidayRules::default(), Vec::new());
+                let mut now = Utc.with_ymd_and_hms(2026, 12, 7, 1, 0, 0).unwrap();
+                let mut item = ItemTiming { status: FeedbackStatus::Received, accepted_at: None, milestones: Milestones::default(), publish_due: None };
+                for (index, gap) in moves {
+                    now += chrono::TimeDelta::minutes(gap);
+                    let action = FeedbackAction::ALL[index];
+                    let result = apply(&item, action, &calendar, now);
+                    if matches!(item.status, FeedbackStatus::Refused | FeedbackStatus::Published) {
+                        prop_assert!(result.is_err(), "{action:?} changed a final item");
+                        continue;
+                    }
+                    let Ok(next) = result else { continue };
+                    let (before, after) = (item.milestones, next.milestones);
+                    for (was, is) in [(before.decided, after.decided), (before.first_supplement, after.first_supplement), (before.published, after.published)] {
+                        if was.is_some() {
+                            prop_assert_eq!(was, is);
+                        }
+                    }
+                    if let (Some(answered), Some(due)) = (after.answered, next.publish_due) {
+                        prop_assert!(due > answered);
+                    }
+                    if next.status == FeedbackStatus::Published {
+                        prop_assert!(after.answered.is_some() && after.published.is_some());
+                    }
+                    item = next;
+                }
+            }
+        }
     }
 }

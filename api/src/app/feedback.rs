@@ -2,14 +2,18 @@
 //! PAKN system, its push to that system, and the deadlines every view and indicator reads.
 
 use chrono::{DateTime, Utc};
-use domain::feedback::{self as rules, Deadlines, FeedbackCategory, FeedbackKind, FeedbackStatus, Milestones};
+use domain::feedback::{
+    self as rules, Deadlines, FeedbackAction, FeedbackActor, FeedbackCategory, FeedbackKind, FeedbackStatus, Milestones,
+};
+use domain::{Capability, Role};
 use persistence::AnyConnection;
+use persistence::repo::agencies;
 use persistence::repo::feedback::{self as repo, FeedbackEventRow, FeedbackRow};
 use persistence::stored::feedback::Contact;
 use serde::Serialize;
 
 use crate::app::AppError;
-use crate::auth::RequestMeta;
+use crate::auth::{Principal, RequestMeta};
 use crate::state::AppState;
 
 fn utc(at: chrono::NaiveDateTime) -> DateTime<Utc> {
@@ -189,4 +193,183 @@ pub fn pakn_push(conn: &mut AnyConnection, shared: &AppState, row: &FeedbackRow,
         }],
     )?;
     Ok(())
+}
+
+/// How the caller relates to an item.
+pub enum Access {
+    Sender,
+    Staff(FeedbackActor),
+    ReadOnly,
+}
+
+/// The caller's relation to an item; 404 outside their scope.
+///
+/// # Errors
+/// `not_found`; database errors.
+pub fn access(conn: &mut AnyConnection, principal: &Principal, row: &FeedbackRow) -> Result<Access, AppError> {
+    if row.submitter_id.as_deref() == Some(principal.user_id.as_str()) {
+        return Ok(Access::Sender);
+    }
+    match principal.role {
+        Role::Supervisor | Role::SystemAdmin => Ok(Access::ReadOnly),
+        Role::Officer | Role::AgencyAdmin => {
+            let agency = agencies::find(conn, &row.agency_id)?.ok_or_else(AppError::not_found)?;
+            if !principal.covers_path(&agency.path) {
+                return Err(AppError::not_found());
+            }
+            Ok(Access::Staff(if principal.role == Role::AgencyAdmin {
+                FeedbackActor::AgencyAdmin
+            } else {
+                FeedbackActor::Officer(principal.capabilities.iter().filter_map(|c| Capability::parse(c, "capability").ok()).collect())
+            }))
+        }
+        Role::Citizen | Role::Integration => Err(AppError::not_found()),
+    }
+}
+
+/// The entity tag of an item's current revision.
+pub fn etag(row: &FeedbackRow) -> String {
+    format!("\"{}-r{}\"", row.id, row.revision)
+}
+
+/// An action on the feedback item `code`.
+#[derive(Debug, Clone)]
+pub struct ActOnItem {
+    pub code: String,
+    pub action: FeedbackAction,
+    /// The reason, answer, completion or agency id the action requires (trimmed, not empty).
+    pub text: Option<String>,
+    /// The `If-Match` of the request, if any.
+    pub expected_tag: Option<String>,
+}
+
+impl From<rules::FeedbackError> for AppError {
+    fn from(error: rules::FeedbackError) -> Self {
+        match error {
+            rules::FeedbackError::Transition { .. } => AppError::internal(error),
+            rules::FeedbackError::Invalid(e) => e.into(),
+        }
+    }
+}
+
+/// The timing part of a stored item.
+fn timing_of(row: &FeedbackRow) -> Result<rules::ItemTiming, AppError> {
+    Ok(rules::ItemTiming {
+        status: status_of(row)?,
+        accepted_at: row.accepted_at.map(|a| a.and_utc()),
+        milestones: milestones_of(row),
+        publish_due: row.publish_due_at.map(|a| a.and_utc()),
+    })
+}
+
+/// Takes the action: checks the caller's access and `If-Match`, the transition (409 with the
+/// actions allowed) and the caller's capability (403), applies [`rules::apply`], and writes the
+/// item, its event, the audit entry, the push to the national PAKN system and the sender's
+/// notice of an answer in the caller's transaction.
+///
+/// # Errors
+/// `not_found`, `forbidden`, `precondition_failed`, `invalid_transition`, `validation_failed`;
+/// database errors.
+pub fn act(
+    conn: &mut AnyConnection,
+    ctx: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    command: ActOnItem,
+) -> Result<(FeedbackRow, Access), AppError> {
+    let ActOnItem { code, action, text: given, expected_tag } = command;
+    let mut row = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
+    let access = access(conn, principal, &row)?;
+    let actor = match &access {
+        Access::Sender => FeedbackActor::Sender,
+        Access::Staff(actor) => actor.clone(),
+        Access::ReadOnly => return Err(AppError::forbidden()),
+    };
+    crate::app::check_if_match(expected_tag.as_deref(), &etag(&row))?;
+    let timing = timing_of(&row)?;
+    let (from, accepted_before) = (timing.status, timing.accepted_at.is_some());
+    if action.target(from, accepted_before).is_none() {
+        let allowed = FeedbackAction::available(from, accepted_before, &actor).iter().map(|a| a.as_str().to_owned()).collect();
+        return Err(AppError::invalid_transition(allowed));
+    }
+    if !action.allowed_for(&actor) {
+        return Err(AppError::forbidden());
+    }
+    let now = ctx.now();
+    let before = (row.status.clone(), row.revision);
+    let calendar = crate::app::calendar::load(conn, ctx)?;
+    let next = rules::apply(&timing, action, &calendar, now.and_utc())?;
+    match action {
+        FeedbackAction::Refuse | FeedbackAction::RequestSupplement => row.reason.clone_from(&given),
+        FeedbackAction::SubmitSupplement => {
+            let day = now.and_utc().with_timezone(&domain::time::VN).format("%d/%m/%Y");
+            row.content = format!("{}\n\n[Bổ sung {day}]\n{}", row.content, given.clone().unwrap_or_default());
+            row.search = format!("{} {}", row.search, domain::text::fold(given.as_deref().unwrap_or_default()));
+        }
+        FeedbackAction::Assign => {
+            let id = given.clone().unwrap_or_default();
+            let target = agencies::find(conn, &id)?.ok_or_else(|| AppError::invalid("agency_id", "no such agency"))?;
+            if !principal.covers_path(&target.path) {
+                return Err(AppError::invalid("agency_id", "is outside your agency"));
+            }
+            row.agency_id = target.id;
+        }
+        FeedbackAction::Respond => {
+            row.answer.clone_from(&given);
+            row.answered_by = Some(principal.user_id.clone());
+        }
+        FeedbackAction::Accept | FeedbackAction::Publish => {}
+    }
+    let naive = |at: Option<DateTime<Utc>>| at.map(|a| a.naive_utc());
+    row.status = next.status.as_str().to_owned();
+    row.accepted_at = naive(next.accepted_at);
+    row.decided_at = naive(next.milestones.decided);
+    row.first_supplement_at = naive(next.milestones.first_supplement);
+    row.answered_at = naive(next.milestones.answered);
+    row.published_at = naive(next.milestones.published);
+    row.publish_due_at = naive(next.publish_due);
+    row.revision += 1;
+    row.updated_at = now;
+    repo::save(conn, &row)?;
+    repo::append_event(
+        conn,
+        FeedbackEventRow {
+            feedback_id: row.id.clone(),
+            seq: 0,
+            at: now,
+            actor_id: Some(principal.user_id.clone()),
+            action: action.as_str().to_owned(),
+            from_status: Some(from.as_str().to_owned()),
+            to_status: row.status.clone(),
+            note: given,
+        },
+    )?;
+    crate::auditing::record(
+        conn,
+        meta,
+        crate::auditing::Change {
+            actor_id: Some(&principal.user_id),
+            action: &format!("feedback.{}", action.as_str()),
+            entity_type: "feedback",
+            entity_id: &row.code,
+            before: Some(&before),
+            after: Some(&(&row.status, row.revision)),
+        },
+    )?;
+    // The national PAKN system hears of decisions and answers; the sender of the answer.
+    if action.is_reported_nationally() {
+        pakn_push(conn, ctx, &row, &format!("feedback.{}", action.as_str()))?;
+    }
+    if action == FeedbackAction::Respond {
+        let contact: Contact = persistence::stored::read(&row.contact)?;
+        let messages = crate::app::outbox::notifications(
+            ctx,
+            &domain::notification::Notice::FeedbackAnswered,
+            crate::app::outbox::Subject { code: &row.code, ordering_key: &row.code },
+            contact.phone.as_deref(),
+            contact.email.as_deref(),
+        )?;
+        persistence::repo::outbox::enqueue(conn, now, &messages)?;
+    }
+    Ok((row, access))
 }

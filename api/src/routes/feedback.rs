@@ -9,16 +9,16 @@ use actix_web::http::header::ETAG;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::feedback::{self as rules, FeedbackAction, FeedbackActor, FeedbackCategory, FeedbackKind, FeedbackStatus};
-use domain::{Capability, Email, Phone, Role};
+use domain::{Email, Phone, Role};
 use persistence::AnyConnection;
-use persistence::repo::feedback::{self as repo, FeedbackDocumentRow, FeedbackEventRow, FeedbackFilter, FeedbackRow};
+use persistence::repo::feedback::{self as repo, FeedbackDocumentRow, FeedbackFilter, FeedbackRow};
 use persistence::repo::{agencies, users};
 use persistence::stored::feedback as stored;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::app::feedback;
+use crate::app::feedback::{self, Access, access, etag};
 use crate::auth::principal::{MaybePrincipal, client_addr};
 use crate::auth::{Principal, RequestMeta};
 use crate::error::{AppError, Code, InvalidParam, Problem};
@@ -160,38 +160,6 @@ fn document_view(code: &str, d: FeedbackDocumentRow) -> FeedbackDocumentView {
         sha256: d.sha256,
         created_at: utc(d.created_at),
     }
-}
-
-/// How the caller relates to an item.
-enum Access {
-    Sender,
-    Staff(FeedbackActor),
-    ReadOnly,
-}
-
-fn access(conn: &mut AnyConnection, principal: &Principal, row: &FeedbackRow) -> Result<Access, AppError> {
-    if row.submitter_id.as_deref() == Some(principal.user_id.as_str()) {
-        return Ok(Access::Sender);
-    }
-    match principal.role {
-        Role::Supervisor | Role::SystemAdmin => Ok(Access::ReadOnly),
-        Role::Officer | Role::AgencyAdmin => {
-            let agency = agencies::find(conn, &row.agency_id)?.ok_or_else(AppError::not_found)?;
-            if !principal.covers_path(&agency.path) {
-                return Err(AppError::not_found());
-            }
-            Ok(Access::Staff(if principal.role == Role::AgencyAdmin {
-                FeedbackActor::AgencyAdmin
-            } else {
-                FeedbackActor::Officer(principal.capabilities.iter().filter_map(|c| Capability::parse(c, "capability").ok()).collect())
-            }))
-        }
-        Role::Citizen | Role::Integration => Err(AppError::not_found()),
-    }
-}
-
-fn etag(row: &FeedbackRow) -> String {
-    format!("\"{}-r{}\"", row.id, row.revision)
 }
 
 fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &Access, lang: Lang) -> Result<FeedbackView, AppError> {
@@ -551,109 +519,11 @@ pub async fn feedback_action(
     {
         return Err(AppError::invalid(field, format!("is required to {}", action.as_str())));
     }
-    let expected = crate::http::if_match_header(&req);
+    let command = feedback::ActOnItem { code, action, text: given, expected_tag: crate::http::if_match_header(&req) };
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let (tag, body) = crate::db::write(&state.pool, move |conn| {
-        let mut row = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
-        let access = access(conn, &principal, &row)?;
-        let actor = match &access {
-            Access::Sender => FeedbackActor::Sender,
-            Access::Staff(actor) => actor.clone(),
-            Access::ReadOnly => return Err(AppError::forbidden()),
-        };
-        crate::app::check_if_match(expected.as_deref(), &etag(&row))?;
-        let from = feedback::status_of(&row)?;
-        let accepted_before = row.accepted_at.is_some();
-        let Some(to) = action.target(from, accepted_before) else {
-            let allowed = FeedbackAction::available(from, accepted_before, &actor).iter().map(|a| a.as_str().to_owned()).collect();
-            return Err(AppError::invalid_transition(allowed));
-        };
-        if !action.allowed_for(&actor) {
-            return Err(AppError::forbidden());
-        }
-        let now = persistence::now();
-        let before = (row.status.clone(), row.revision);
-        match action {
-            FeedbackAction::Accept => {
-                row.decided_at = row.decided_at.or(Some(now));
-                row.accepted_at = Some(now);
-            }
-            FeedbackAction::Refuse => {
-                row.decided_at = row.decided_at.or(Some(now));
-                row.reason.clone_from(&given);
-            }
-            FeedbackAction::RequestSupplement => {
-                row.first_supplement_at = row.first_supplement_at.or(Some(now));
-                row.reason.clone_from(&given);
-            }
-            FeedbackAction::SubmitSupplement => {
-                let day = now.and_utc().with_timezone(&domain::time::VN).format("%d/%m/%Y");
-                row.content = format!("{}\n\n[Bổ sung {day}]\n{}", row.content, given.clone().unwrap_or_default());
-                row.search = format!("{} {}", row.search, domain::text::fold(given.as_deref().unwrap_or_default()));
-            }
-            FeedbackAction::Assign => {
-                let id = given.clone().unwrap_or_default();
-                let target = agencies::find(conn, &id)?.ok_or_else(|| AppError::invalid("agency_id", "no such agency"))?;
-                if !principal.covers_path(&target.path) {
-                    return Err(AppError::invalid("agency_id", "is outside your agency"));
-                }
-                row.agency_id = target.id;
-            }
-            FeedbackAction::Respond => {
-                let calendar = crate::app::calendar::load(conn, &shared)?;
-                row.answer.clone_from(&given);
-                row.answered_at = Some(now);
-                row.answered_by = Some(principal.user_id.clone());
-                row.publish_due_at = Some(rules::working_days_after(&calendar, now.and_utc(), rules::PUBLISH_DAYS)?.naive_utc());
-            }
-            FeedbackAction::Publish => row.published_at = Some(now),
-        }
-        row.status = to.as_str().to_owned();
-        row.revision += 1;
-        row.updated_at = now;
-        repo::save(conn, &row)?;
-        repo::append_event(
-            conn,
-            FeedbackEventRow {
-                feedback_id: row.id.clone(),
-                seq: 0,
-                at: now,
-                actor_id: Some(principal.user_id.clone()),
-                action: action.as_str().to_owned(),
-                from_status: Some(from.as_str().to_owned()),
-                to_status: row.status.clone(),
-                note: given,
-            },
-        )?;
-        crate::auditing::record(
-            conn,
-            &meta,
-            crate::auditing::Change {
-                actor_id: Some(&principal.user_id),
-                action: &format!("feedback.{}", action.as_str()),
-                entity_type: "feedback",
-                entity_id: &row.code,
-                before: Some(&before),
-                after: Some(&(&row.status, row.revision)),
-            },
-        )?;
-        // The national PAKN system hears of decisions and answers; the sender of the answer.
-        if action.is_reported_nationally() {
-            feedback::pakn_push(conn, &shared, &row, &format!("feedback.{}", action.as_str()))?;
-        }
-        if action == FeedbackAction::Respond {
-            let contact: stored::Contact = persistence::stored::read(&row.contact)?;
-            let notice = domain::notification::Notice::FeedbackAnswered;
-            let messages = crate::app::outbox::notifications(
-                &shared,
-                &notice,
-                crate::app::outbox::Subject { code: &row.code, ordering_key: &row.code },
-                contact.phone.as_deref(),
-                contact.email.as_deref(),
-            )?;
-            persistence::repo::outbox::enqueue(conn, now, &messages)?;
-        }
+        let (row, access) = feedback::act(conn, &shared, &principal, &meta, command)?;
         Ok((etag(&row), view(conn, &shared, &row, &access, lang)?))
     })
     .await?;
