@@ -2,6 +2,7 @@
 //! the handlers' annotations as they are registered in [`crate::server::build_app`].
 
 use utoipa::openapi::security::{ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 /// Adds the bearer and OAuth2 client-credentials schemes.
@@ -69,3 +70,46 @@ impl Modify for SecurityAddon {
     )
 )]
 pub struct ApiDoc;
+
+/// The name of the shared response of problem documents with `status`.
+fn problem_response_name(status: &str) -> String {
+    format!("Problem{status}")
+}
+
+/// Makes every problem response a reference to one shared response per status
+/// (`#/components/responses/Problem404`, …) that carries the `application/problem+json` content,
+/// keeping the operation's own description beside the reference (OpenAPI 3.1). The handlers
+/// declare their problem responses as before; only the document changes.
+pub fn share_problem_responses(api: &mut utoipa::openapi::OpenApi) {
+    let mut shared: std::collections::BTreeMap<String, Response> = std::collections::BTreeMap::new();
+    for item in api.paths.paths.values_mut() {
+        let operations =
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head, &mut item.options];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in &mut operation.responses.responses {
+                let RefOr::T(inline) = response else { continue };
+                let is_problem = inline.content.len() == 1 && inline.content.contains_key("application/problem+json");
+                if !is_problem {
+                    continue;
+                }
+                let name = problem_response_name(status);
+                let code = status.parse::<u16>().ok().and_then(|s| crate::error::Code::ALL.iter().find(|c| c.status() == s).copied());
+                shared.entry(name.clone()).or_insert_with(|| {
+                    let mut component = inline.clone();
+                    component.description = code.map_or_else(
+                        || format!("A problem document ({status})"),
+                        |c| format!("A problem document (`{}` or another code of status {status}; see `docs/ERRORS.md`)", c.as_str()),
+                    );
+                    component
+                });
+                let mut reference = Ref::new(format!("#/components/responses/{name}"));
+                reference.description = inline.description.clone();
+                *response = RefOr::Ref(reference);
+            }
+        }
+    }
+    let components = api.components.get_or_insert_with(Default::default);
+    for (name, response) in shared {
+        components.responses.insert(name, RefOr::T(response));
+    }
+}

@@ -277,6 +277,8 @@ pub fn build_app(
                 .service(audit::verify_audit),
         )
         .split_for_parts();
+    let mut api = api;
+    crate::openapi::share_problem_responses(&mut api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));
     let spec = web::Data::new(OpenApiJson(api.to_json().unwrap_or_default()));
     let mut app = app

@@ -8,10 +8,10 @@ use actix_web::http::header::{ETAG, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use domain::case::lifecycle::ActionParams;
-use domain::case::{CaseAction, CaseCode, CaseStatus};
+use domain::case::{CaseAction, CaseCode, CaseStatus, DocumentKind, Satisfaction};
 use domain::identity::{ApplicantKind, IdType};
 use domain::procedure::Channel;
-use domain::{Capability, Email, IntegrationScope, Phone, Role};
+use domain::{Email, IntegrationScope, Phone, Role};
 use persistence::AnyConnection;
 use persistence::repo::cases::{self as repo, CaseFilter, CaseRow, EventRow};
 use persistence::stored::case::{DeclaredDocument as StoredDocument, EventDetails, Party};
@@ -19,11 +19,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::app::cases::{self, Access, case_in_scope, procedure_of};
-use crate::auditing::{self, Change};
+use crate::app::cases::{self, Access, case_in_scope};
 use crate::auth::principal::client_addr;
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{AppError, Code, InvalidParam, Problem};
+use crate::error::{AppError, InvalidParam, Problem};
 use crate::i18n::Lang;
 use crate::pagination::{PageQuery, Paged};
 use crate::state::AppState;
@@ -892,10 +891,8 @@ pub async fn upload_case_document(
 ) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
     let upload = form.into_inner();
-    let kind = upload.kind.into_inner();
-    if !matches!(kind.as_str(), "application" | "supplement" | "result") {
-        return Err(AppError::invalid("kind", "must be application, supplement or result"));
-    }
+    let kind = DocumentKind::parse(&upload.kind.into_inner(), "kind")
+        .map_err(|_| AppError::invalid("kind", "must be application, supplement or result"))?;
     let file_name = upload.file.file_name.clone();
     let checked = crate::uploads::check(
         &upload.file.data,
@@ -904,63 +901,16 @@ pub async fn upload_case_document(
         file_name.as_deref(),
         "tai-lieu",
     )?;
-    let requirement_code = upload.requirement_code.map(|t| t.into_inner()).filter(|c| !c.trim().is_empty());
-    let store = state.files.clone();
-    let data = upload.file.data;
-    let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
-    let row = crate::db::write(&state.pool, move |conn| {
-        let case = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
-        let access = cases::access(conn, &principal, &case)?;
-        let allowed = match (&access, kind.as_str()) {
-            (Access::Owner, "application" | "supplement") => true,
-            (Access::Staff(caps), "result") => {
-                caps.iter().any(|c| matches!(c, Capability::Processing | Capability::Approval | Capability::ResultReturn))
-            }
-            (Access::Staff(caps), _) => !caps.is_empty(),
-            _ => false,
-        };
-        if !allowed {
-            return Err(AppError::forbidden());
-        }
-        let status = CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
-        if status.is_terminal() || (status == CaseStatus::Resolved && kind != "result") {
-            return Err(AppError::new(Code::Conflict).with_detail("Hồ sơ đã đóng.", "The case is closed."));
-        }
-        if let Some(requirement) = &requirement_code {
-            let content = procedure_of(conn, &case)?.1;
-            if !content.required_documents.iter().any(|r| &r.code == requirement) {
-                return Err(AppError::invalid("requirement_code", "is not a document of this procedure"));
-            }
-        }
-        let sha256 = store.put(&data).map_err(AppError::internal)?;
-        let row = persistence::repo::cases::DocumentRow {
-            id: persistence::new_id(),
-            case_id: case.id.clone(),
-            kind,
-            requirement_code,
-            name: checked.name,
-            content_type: checked.content_type,
-            size_bytes: size,
-            sha256,
-            uploaded_by: Some(principal.user_id.clone()),
-            created_at: persistence::now(),
-        };
-        repo::insert_document(conn, &row)?;
-        auditing::record(
-            conn,
-            &meta,
-            Change::<(), _> {
-                actor_id: Some(&principal.user_id),
-                action: "case.document",
-                entity_type: "case",
-                entity_id: &case.code,
-                before: None,
-                after: Some(&(&row.kind, &row.sha256)),
-            },
-        )?;
-        Ok((case.code, row))
-    })
-    .await?;
+    let file = cases::documents::AddDocument {
+        code,
+        kind,
+        requirement_code: upload.requirement_code.map(|t| t.into_inner()).filter(|c| !c.trim().is_empty()),
+        name: checked.name,
+        content_type: checked.content_type,
+        bytes: upload.file.data.into(),
+    };
+    let shared = state.get_ref().clone();
+    let row = crate::db::write(&state.pool, move |conn| cases::documents::add(conn, &shared, &principal, &meta, file)).await?;
     let view = document_view(&row.0, row.1);
     Ok(HttpResponse::Created().insert_header((LOCATION, view.download_url.clone())).json(view))
 }
@@ -1061,41 +1011,12 @@ pub async fn rate_case(
 ) -> Result<HttpResponse, AppError> {
     body.validate()?;
     let body = body.into_inner();
-    if !matches!(body.satisfaction.as_str(), "very_satisfied" | "satisfied" | "unsatisfied") {
-        return Err(AppError::invalid("satisfaction", "must be very_satisfied, satisfied or unsatisfied"));
-    }
-    let code = code.into_inner();
-    let view = crate::db::write(&state.pool, move |conn| {
-        let case = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
-        if !matches!(cases::access(conn, &principal, &case)?, Access::Owner) {
-            return Err(AppError::forbidden());
-        }
-        if case.status != CaseStatus::Returned.as_str() {
-            return Err(AppError::new(Code::Conflict)
-                .with_detail("Chỉ đánh giá được hồ sơ đã trả kết quả.", "Only a case whose result was returned can be rated."));
-        }
-        let row = persistence::repo::cases::RatingRow {
-            case_id: case.id.clone(),
-            satisfaction: body.satisfaction,
-            comment: body.comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
-            created_at: persistence::now(),
-        };
-        repo::insert_rating(conn, &row)?;
-        auditing::record(
-            conn,
-            &meta,
-            Change::<(), _> {
-                actor_id: Some(&principal.user_id),
-                action: "case.rating",
-                entity_type: "case",
-                entity_id: &case.code,
-                before: None,
-                after: Some(&row.satisfaction),
-            },
-        )?;
-        Ok(RatingView { case_code: case.code, satisfaction: row.satisfaction, comment: row.comment, created_at: utc(row.created_at) })
-    })
-    .await?;
+    let satisfaction = Satisfaction::parse(&body.satisfaction, "satisfaction")
+        .map_err(|_| AppError::invalid("satisfaction", "must be very_satisfied, satisfied or unsatisfied"))?;
+    let rating = cases::rating::RateCase { code: code.into_inner(), satisfaction, comment: body.comment };
+    let shared = state.get_ref().clone();
+    let (code, row) = crate::db::write(&state.pool, move |conn| cases::rating::rate(conn, &shared, &principal, &meta, rating)).await?;
+    let view = RatingView { case_code: code, satisfaction: row.satisfaction, comment: row.comment, created_at: utc(row.created_at) };
     Ok(HttpResponse::Created().json(view))
 }
 

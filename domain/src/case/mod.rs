@@ -231,6 +231,66 @@ impl CaseAction {
     }
 }
 
+wire_enum! {
+    /// What a file of a case is.
+    DocumentKind {
+        /// A document of the application (thành phần hồ sơ).
+        Application = "application", "Thành phần hồ sơ", "Application document";
+        /// A document supplied after a supplement request.
+        Supplement = "supplement", "Hồ sơ bổ sung", "Supplement";
+        /// The result of the procedure (kết quả giải quyết).
+        Result = "result", "Kết quả giải quyết", "Result";
+    }
+}
+
+/// Why a file cannot be added to a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentRefusal {
+    /// The caller may not add this kind of file.
+    NotAllowed,
+    /// The case is closed (finished, or resolved and the file is not its result).
+    Closed,
+}
+
+/// Whether `actor` may add a file of `kind` to a case in `status`: the applicant adds
+/// application and supplement documents; officers add any kind, the result only with processing,
+/// approval or result return (the result guard of Art. 19.4 reads it); nothing is added to a
+/// closed case, and a resolved case takes only its result.
+///
+/// # Errors
+/// The [`DocumentRefusal`].
+pub fn may_add_document(actor: &Actor, kind: DocumentKind, status: CaseStatus) -> Result<(), DocumentRefusal> {
+    let allowed = match (actor, kind) {
+        (Actor::Applicant, DocumentKind::Application | DocumentKind::Supplement) => true,
+        (Actor::Applicant, DocumentKind::Result) => false,
+        (Actor::Officer(capabilities), DocumentKind::Result) => {
+            capabilities.iter().any(|c| matches!(c, Capability::Processing | Capability::Approval | Capability::ResultReturn))
+        }
+        (Actor::Officer(capabilities), _) => !capabilities.is_empty(),
+    };
+    if !allowed {
+        return Err(DocumentRefusal::NotAllowed);
+    }
+    if status.is_terminal() || (status == CaseStatus::Resolved && kind != DocumentKind::Result) {
+        return Err(DocumentRefusal::Closed);
+    }
+    Ok(())
+}
+
+wire_enum! {
+    /// The applicant's satisfaction with the service (Circular 01/2018 Chapter III).
+    Satisfaction {
+        VerySatisfied = "very_satisfied", "Rất hài lòng", "Very satisfied";
+        Satisfied = "satisfied", "Hài lòng", "Satisfied";
+        Unsatisfied = "unsatisfied", "Không hài lòng", "Unsatisfied";
+    }
+}
+
+/// Whether a case in `status` can be rated by its applicant: only once its result was returned.
+pub fn may_rate(status: CaseStatus) -> bool {
+    status == CaseStatus::Returned
+}
+
 /// A case code (mã số hồ sơ): `{agency code}-{yyMMdd}-{sequence}`, e.g.
 /// `000.00.53.H48-220921-0099` (domain.md §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -355,6 +415,22 @@ mod tests {
     use super::*;
 
     const MODE: SupplementMode = SupplementMode::PauseAndExtend;
+
+    #[test]
+    fn who_adds_which_file_and_when() {
+        use DocumentKind as K;
+        let clerk = Actor::Officer(vec![Capability::Reception]);
+        let approver = Actor::Officer(vec![Capability::Approval]);
+        assert_eq!(may_add_document(&Actor::Applicant, K::Supplement, CaseStatus::SupplementRequested), Ok(()));
+        assert_eq!(may_add_document(&Actor::Applicant, K::Result, CaseStatus::Processing), Err(DocumentRefusal::NotAllowed));
+        assert_eq!(may_add_document(&clerk, K::Result, CaseStatus::Processing), Err(DocumentRefusal::NotAllowed));
+        assert_eq!(may_add_document(&clerk, K::Application, CaseStatus::Accepted), Ok(()));
+        assert_eq!(may_add_document(&Actor::Officer(Vec::new()), K::Application, CaseStatus::Accepted), Err(DocumentRefusal::NotAllowed));
+        assert_eq!(may_add_document(&approver, K::Result, CaseStatus::Resolved), Ok(()));
+        assert_eq!(may_add_document(&approver, K::Application, CaseStatus::Resolved), Err(DocumentRefusal::Closed));
+        assert_eq!(may_add_document(&approver, K::Result, CaseStatus::Returned), Err(DocumentRefusal::Closed));
+        assert!(may_rate(CaseStatus::Returned) && !may_rate(CaseStatus::Resolved));
+    }
 
     #[test]
     fn events_are_labelled_by_their_action() {

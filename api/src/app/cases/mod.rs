@@ -1,7 +1,9 @@
 //! Cases: who may see and act on one, what the use cases share, and the use cases themselves
-//! (`submit`, `act`).
+//! (`submit`, `act`, `documents`, `rating`).
 
 pub mod act;
+pub mod documents;
+pub mod rating;
 pub mod submit;
 #[cfg(test)]
 mod tests;
