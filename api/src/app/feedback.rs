@@ -101,7 +101,7 @@ pub struct NewItem {
 /// # Errors
 /// Database errors.
 pub fn submit(conn: &mut AnyConnection, shared: &AppState, meta: &RequestMeta, item: NewItem) -> Result<FeedbackRow, AppError> {
-    let now = persistence::now();
+    let now = shared.now();
     let calendar = crate::app::calendar::load(conn, shared)?;
     let deadlines = rules::deadlines(&calendar, now.and_utc())?;
     let local = domain::time::local_date(now);

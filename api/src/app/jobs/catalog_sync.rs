@@ -62,7 +62,13 @@ fn content_of(record: &CatalogProcedure, agency_ids: Vec<String>, previous: Opti
 }
 
 /// Upserts one mapped record; returns the outcome.
-fn upsert(conn: &mut AnyConnection, record: &CatalogProcedure, actor: Option<&str>, meta: &RequestMeta) -> Result<ItemOutcome, AppError> {
+fn upsert(
+    conn: &mut AnyConnection,
+    record: &CatalogProcedure,
+    actor: Option<&str>,
+    meta: &RequestMeta,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ItemOutcome, AppError> {
     let code = record.code.as_str().to_owned();
     let mut agency_ids = Vec::new();
     let mut unknown = Vec::new();
@@ -81,10 +87,10 @@ fn upsert(conn: &mut AnyConnection, record: &CatalogProcedure, actor: Option<&st
         };
         let previous: Option<ProcedureContent> = latest.as_ref().and_then(|l| persistence::stored::read(&l.content).ok());
         let mut content = content_of(record, agency_ids, previous.as_ref());
-        let today = chrono::Utc::now().with_timezone(&domain::time::VN).date_naive();
+        let today = now.with_timezone(&domain::time::VN).date_naive();
         content.effective_from = previous.as_ref().and_then(|p| p.effective_from).or(Some(today));
         normalise(&mut content, today)?;
-        let synced = (String::from("national_catalog"), Some(record.source_version.clone()), Some(persistence::now()));
+        let synced = (String::from("national_catalog"), Some(record.source_version.clone()), Some(crate::app::clock::stored(now)));
         let new = new_version(&code, &content, actor.map(str::to_owned), (&synced.0, synced.1, synced.2))?;
         let (outcome, row) = match (&header, &latest) {
             (Some(h), _) if h.abolished => {
@@ -138,7 +144,7 @@ pub async fn run(state: AppState, mut job: JobRow, meta: RequestMeta) -> JobRow 
         return job;
     };
     job.status = "running".into();
-    job.started_at = Some(persistence::now());
+    job.started_at = Some(state.now());
     save(&state, &job).await;
     let client = match integrations::AdapterClient::new(config) {
         Ok(adapter) => CatalogClient::new(adapter, state.config.national_catalog_page_size),
@@ -159,8 +165,8 @@ pub async fn run(state: AppState, mut job: JobRow, meta: RequestMeta) -> JobRow 
                 }
                 Ok(record) => {
                     let actor = job.created_by.clone();
-                    let meta = meta.clone();
-                    let result = crate::db::run(&state.pool, move |conn| upsert(conn, &record, actor.as_deref(), &meta)).await;
+                    let (meta, now) = (meta.clone(), state.clock.now());
+                    let result = crate::db::run(&state.pool, move |conn| upsert(conn, &record, actor.as_deref(), &meta, now)).await;
                     result.unwrap_or_else(|e| {
                         let reasons: Vec<String> = e.invalid_params.iter().map(|p| format!("{}: {}", p.name, p.reason)).collect();
                         ItemOutcome {
@@ -193,7 +199,7 @@ async fn finish(state: &AppState, mut job: JobRow, outcomes: Vec<ItemOutcome>, e
     job.items = serde_json::to_string(&outcomes).unwrap_or_else(|_| "[]".into());
     job.status = if error.is_some() { "failed" } else { "succeeded" }.into();
     job.error = error;
-    job.finished_at = Some(persistence::now());
+    job.finished_at = Some(state.now());
     save(state, &job).await;
     log::info!(
         "catalogue sync {}: {} ({} created, {} updated, {} unchanged, {} failed)",

@@ -15,7 +15,7 @@ const TARGET: &str = "national_portal";
 /// Compares the cases changed within the configured window; returns how many were checked.
 pub async fn run_once(state: &AppState, portal: &Arc<PortalClient>) -> usize {
     let settings = &state.config.reconcile;
-    let since = persistence::now() - chrono::TimeDelta::days(i64::from(settings.days));
+    let since = state.now() - chrono::TimeDelta::days(i64::from(settings.days));
     let cases = match state.pool.background(|conn| -> Result<_, persistence::RepoError> {
         let cases = reconciliation::recent_cases(conn, since, settings.limit)?;
         let codes: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
@@ -39,7 +39,7 @@ pub async fn run_once(state: &AppState, portal: &Arc<PortalClient>) -> usize {
             (code, status, due, view)
         });
     }
-    let now = persistence::now();
+    let now = state.now();
     let (mut checked, mut findings) = (Vec::new(), Vec::new());
     while let Some(joined) = tasks.join_next().await {
         let Ok((code, status, due, view)) = joined else { continue };

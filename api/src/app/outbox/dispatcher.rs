@@ -145,7 +145,7 @@ async fn deliver_group(deliverers: &Deliverers, group: Vec<Claimed>) -> Vec<(Lea
 /// Claims a batch, delivers it and records the outcomes; returns how many were claimed.
 async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static str]) -> usize {
     let settings = &state.config.outbox;
-    let now = persistence::now();
+    let now = state.now();
     let lease_length = chrono::TimeDelta::from_std(settings.lease).unwrap_or(chrono::TimeDelta::minutes(2));
     let (until, limit, owner, wanted) = (now + lease_length, settings.batch, worker.to_owned(), targets.to_vec());
     // The leases are taken on the writer (SQLite's one, which intake waits for) and the
@@ -171,7 +171,7 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
         Err(e) => {
             // Given back at once (logged abandoned); if that fails too, the leases run out.
             log::warn!("outbox: reading the claimed messages or their cases failed: {e}");
-            if let Some(Err(e)) = state.pool.background(|conn| outbox::release(conn, worker, persistence::now())) {
+            if let Some(Err(e)) = state.pool.background(|conn| outbox::release(conn, worker, state.now())) {
                 log::warn!("outbox: giving back leases failed (they run out instead): {e}");
             }
             return 0;
@@ -183,10 +183,10 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
     let gate = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     for group in groups(&state.deliverers, claimed, syncs) {
-        let (gate, deliverers) = (gate.clone(), state.deliverers.clone());
+        let (gate, deliverers, clock) = (gate.clone(), state.deliverers.clone(), state.clock.clone());
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await;
-            let started = persistence::now();
+            let started = crate::app::clock::stored(clock.now());
             deliver_group(&deliverers, group).await.into_iter().map(|(message, outcome)| (message, started, outcome)).collect::<Vec<_>>()
         });
     }
@@ -232,7 +232,7 @@ async fn round(state: &AppState, stop: &Stop, worker: &str, targets: &[&'static 
     })
     .await;
     if stopped {
-        match state.pool.background(|conn| outbox::release(conn, worker, persistence::now())) {
+        match state.pool.background(|conn| outbox::release(conn, worker, state.now())) {
             Some(Ok(n)) if n > 0 => log::info!("outbox: {n} deliveries in flight given back at shutdown"),
             Some(Err(e)) => log::warn!("outbox: giving back leases failed (they run out instead): {e}"),
             _ => {}
@@ -264,7 +264,7 @@ where
 }
 
 fn finished(state: &AppState, message: LeasedMessage, started: chrono::NaiveDateTime, delivered: Delivered) -> Finished {
-    let finished_at = persistence::now();
+    let finished_at = state.now();
     let (outcome, response_status) = match delivered {
         Ok(reference) => (Outcome::Sent { reference }, Some(200)),
         Err((error, status)) => {
