@@ -373,3 +373,68 @@ pub fn act(
     }
     Ok((row, access))
 }
+
+/// Feedback from a sender, its fields checked.
+pub struct SendFeedback {
+    pub kind: FeedbackKind,
+    pub category: FeedbackCategory,
+    pub title: String,
+    pub content: String,
+    /// The case it is about.
+    pub related_case_code: Option<String>,
+    /// The agency it is addressed to; default the case's agency, else the province.
+    pub agency_id: Option<String>,
+    /// How to reach the sender; a citizen's account gives it when absent.
+    pub contact: Option<Contact>,
+}
+
+/// Receives feedback from a citizen (`sender`) or an anonymous caller: the contact (given, or
+/// the citizen's account), the related case and the agency it goes to, then [`submit`].
+///
+/// # Errors
+/// `validation_failed` for an unknown case or agency, or an anonymous sender without a contact;
+/// database errors.
+pub fn send(
+    conn: &mut AnyConnection,
+    ctx: &AppState,
+    sender: Option<&Principal>,
+    meta: &RequestMeta,
+    sent: SendFeedback,
+) -> Result<FeedbackRow, AppError> {
+    let contact = match (sent.contact, sender) {
+        (Some(contact), _) => contact,
+        (None, Some(p)) => {
+            let user = persistence::repo::users::find(conn, &p.user_id)?.ok_or_else(AppError::not_found)?;
+            Contact { full_name: user.full_name, phone: user.phone, email: user.email, address: None }
+        }
+        (None, None) => return Err(AppError::invalid("contact", "is required")),
+    };
+    let case = match sent.related_case_code.as_deref().filter(|c| !c.trim().is_empty()) {
+        Some(code) => Some(
+            persistence::repo::cases::find_by_code(conn, code)?
+                .ok_or_else(|| AppError::invalid("related_case_code", "no case has this code"))?,
+        ),
+        None => None,
+    };
+    let agency = match (&sent.agency_id, &case) {
+        (Some(id), _) => agencies::find(conn, id)?.ok_or_else(|| AppError::invalid("agency_id", "no such agency"))?,
+        (None, Some(case)) => agencies::find(conn, &case.agency_id)?.ok_or_else(AppError::not_found)?,
+        (None, None) => agencies::root(conn)?.ok_or_else(|| AppError::invalid("agency_id", "no agency exists yet"))?,
+    };
+    submit(
+        conn,
+        ctx,
+        meta,
+        NewItem {
+            kind: sent.kind,
+            category: sent.category,
+            title: sent.title,
+            content: sent.content,
+            contact,
+            submitter_id: sender.map(|p| p.user_id.clone()),
+            agency,
+            case,
+            external_id: None,
+        },
+    )
+}

@@ -12,7 +12,6 @@ use domain::feedback::{self as rules, FeedbackAction, FeedbackActor, FeedbackCat
 use domain::{Email, Phone, Role};
 use persistence::AnyConnection;
 use persistence::repo::feedback::{self as repo, FeedbackDocumentRow, FeedbackFilter, FeedbackRow};
-use persistence::repo::{agencies, users};
 use persistence::stored::feedback as stored;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -301,44 +300,17 @@ pub async fn submit_feedback(
     }
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
+    let sent = feedback::SendFeedback {
+        kind,
+        category,
+        title: body.title,
+        content: body.content,
+        related_case_code: body.related_case_code,
+        agency_id: body.agency_id,
+        contact: body.contact.map(stored::Contact::from),
+    };
     let view = crate::db::write(&state.pool, move |conn| {
-        let contact = match (body.contact, &principal) {
-            (Some(c), _) => stored::Contact::from(c),
-            (None, Some(p)) => {
-                let user = users::find(conn, &p.user_id)?.ok_or_else(AppError::not_found)?;
-                stored::Contact { full_name: user.full_name, phone: user.phone, email: user.email, address: None }
-            }
-            (None, None) => return Err(AppError::invalid("contact", "is required")),
-        };
-        let case = match body.related_case_code.as_deref().filter(|c| !c.trim().is_empty()) {
-            Some(code) => {
-                let case = persistence::repo::cases::find_by_code(conn, code)?
-                    .ok_or_else(|| AppError::invalid("related_case_code", "no case has this code"))?;
-                Some(case)
-            }
-            None => None,
-        };
-        let agency = match (&body.agency_id, &case) {
-            (Some(id), _) => agencies::find(conn, id)?.ok_or_else(|| AppError::invalid("agency_id", "no such agency"))?,
-            (None, Some(case)) => agencies::find(conn, &case.agency_id)?.ok_or_else(AppError::not_found)?,
-            (None, None) => agencies::root(conn)?.ok_or_else(|| AppError::invalid("agency_id", "no agency exists yet"))?,
-        };
-        let row = feedback::submit(
-            conn,
-            &shared,
-            &meta,
-            feedback::NewItem {
-                kind,
-                category,
-                title: body.title,
-                content: body.content,
-                contact,
-                submitter_id: principal.as_ref().map(|p| p.user_id.clone()),
-                agency,
-                case,
-                external_id: None,
-            },
-        )?;
+        let row = feedback::send(conn, &shared, principal.as_ref(), &meta, sent)?;
         let access = if principal.is_some() { Access::Sender } else { Access::ReadOnly };
         view(conn, &shared, &row, &access, lang)
     })
