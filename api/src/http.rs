@@ -32,6 +32,14 @@ pub fn wants(req: &HttpRequest, format: Option<&str>, media: &str, short: &str) 
     req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains(media))
 }
 
+/// A CSV file to save, named `name`.csv.
+pub fn csv_response(body: Vec<u8>, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")))
+        .body(body)
+}
+
 /// A PDF shown inline, named `name`.pdf.
 pub fn pdf_response(bytes: Vec<u8>, name: &str) -> HttpResponse {
     HttpResponse::Ok()

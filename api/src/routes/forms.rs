@@ -4,14 +4,13 @@
 //! (Chapter III indicators 1–4 and 7). Every form is built from the case and its history as
 //! data first (`Accept: application/json` returns it), then rendered to PDF.
 
-use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use domain::Role;
 use domain::case::{CaseAction, CaseStatus, Timeliness, step_timeliness};
 use domain::evaluation::{self, Score};
 use persistence::AnyConnection;
-use persistence::repo::cases::{self as repo, CaseFilter, CaseRow, EventRow};
+use persistence::repo::cases::{self as repo, CaseRow, EventRow};
 use persistence::repo::{agencies, users};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::cases::{case_in_scope, procedure_of, timeliness};
 use crate::auth::Principal;
 use crate::error::{AppError, Code, Problem};
-use crate::http::{FormatQuery, pdf_response, to_csv, wants};
+use crate::http::{FormatQuery, csv_response, pdf_response, to_csv, wants};
 use crate::i18n::Lang;
 use crate::pdf::{Align, Column, Layout, Weight};
 use crate::state::AppState;
@@ -596,6 +595,30 @@ fn render_register(view: &RegisterView) -> Result<Vec<u8>, AppError> {
     layout.finish().map_err(AppError::internal)
 }
 
+/// One line of the register, in the caller's language.
+fn register_row(index: usize, entry: crate::app::cases::register::Entry, now: NaiveDateTime, lang: Lang) -> Result<RegisterRow, AppError> {
+    let case = &entry.case;
+    let status = CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
+    Ok(RegisterRow {
+        no: index + 1,
+        case_code: case.code.clone(),
+        procedure_name: entry.procedure_name,
+        summary: case.summary.clone(),
+        sets: 1,
+        owner_name: entry.applicant.full_name,
+        owner_address: entry.applicant.address.unwrap_or_default(),
+        owner_phone: entry.applicant.phone.unwrap_or_default(),
+        received_at: case.received_at.map(utc),
+        due_at: case.due_at.map(utc),
+        finished_at: case.finished_at.map(utc),
+        returned_at: case.returned_at.map(utc),
+        received_by: entry.received_by,
+        agency_name: entry.agency_name,
+        status_label: lang.pick(status.label()).to_owned(),
+        timeliness: timeliness(case, now).map(|t| lang.pick(t.label()).to_owned()),
+    })
+}
+
 /// The case register (form 06) of an agency subtree for a period (staff): JSON by default,
 /// `text/csv` or `application/pdf` by `Accept` or `format`.
 #[utoipa::path(
@@ -629,68 +652,21 @@ pub async fn get_case_register(
     }
     let lang = Lang::of(&req);
     let (from, to, format) = (query.from, query.to, query.format.clone());
+    let shared = state.get_ref().clone();
+    let agency_id = query.agency_id.clone();
     let view = crate::db::run(&state.pool, move |conn| {
-        let wanted = query.agency_id.clone().or(principal.agency_id.clone());
-        let agency = crate::app::scope::scope_agency(conn, &principal, wanted.as_deref())?
-            .ok_or_else(|| AppError::invalid("agency_id", "is required"))?;
-        let filter = CaseFilter {
-            under_path: Some(agency.path.clone()),
-            received_from: Some(start.naive_utc()),
-            received_to: Some(end.naive_utc()),
-            limit: REGISTER_LIMIT,
-            ..CaseFilter::default()
-        };
-        let page = repo::list(conn, &filter)?;
-        if page.next_after.is_some() {
-            return Err(AppError::invalid("to", format!("more than {REGISTER_LIMIT} cases: ask for a shorter period")));
-        }
-        let mut names: std::collections::HashMap<(String, i32, String), (String, String)> = std::collections::HashMap::new();
-        let mut rows = Vec::with_capacity(page.items.len());
-        let now = persistence::now();
-        for (index, case) in page.items.iter().enumerate() {
-            let applicant: Person = persistence::stored::read(&case.applicant)?;
-            let file_names = names.entry((case.procedure_code.clone(), case.procedure_version, case.agency_id.clone()));
-            let (procedure_name, agency_name) = match file_names {
-                std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    let version = persistence::repo::procedures::version(conn, &case.procedure_code, case.procedure_version)?;
-                    let agency_name = agencies::find(conn, &case.agency_id)?.map(|a| a.name).unwrap_or_default();
-                    e.insert((version.map(|v| v.name).unwrap_or_default(), agency_name)).clone()
-                }
-            };
-            let received_by = repo::events(conn, &case.id)?
-                .into_iter()
-                .find(|e| e.action == "accept")
-                .and_then(|e| e.actor_id)
-                .map(|id| users::find(conn, &id))
-                .transpose()?
-                .flatten()
-                .map(|u| u.full_name)
-                .unwrap_or_default();
-            let status = CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
-            rows.push(RegisterRow {
-                no: index + 1,
-                case_code: case.code.clone(),
-                procedure_name,
-                summary: case.summary.clone(),
-                sets: 1,
-                owner_name: applicant.full_name,
-                owner_address: applicant.address.unwrap_or_default(),
-                owner_phone: applicant.phone.unwrap_or_default(),
-                received_at: case.received_at.map(utc),
-                due_at: case.due_at.map(utc),
-                finished_at: case.finished_at.map(utc),
-                returned_at: case.returned_at.map(utc),
-                received_by,
-                agency_name,
-                status_label: lang.pick(status.label()).to_owned(),
-                timeliness: timeliness(case, now).map(|t| lang.pick(t.label()).to_owned()),
-            });
-        }
+        let register = crate::app::cases::register::register(conn, &principal, agency_id, (start, end), REGISTER_LIMIT)?;
+        let now = shared.now();
+        let rows = register
+            .entries
+            .into_iter()
+            .enumerate()
+            .map(|(index, entry)| register_row(index, entry, now, lang))
+            .collect::<Result<_, AppError>>()?;
         Ok(RegisterView {
             title: "SỔ THEO DÕI TÌNH HÌNH TIẾP NHẬN HỒ SƠ THỦ TỤC HÀNH CHÍNH".into(),
-            agency_id: agency.id,
-            agency_name: agency.name,
+            agency_id: register.agency.id,
+            agency_name: register.agency.name,
             from,
             to,
             rows,
@@ -699,11 +675,7 @@ pub async fn get_case_register(
     .await?;
     let name = format!("so-theo-doi-{}-{}", view.from, view.to);
     if wants(&req, format.as_deref(), "text/csv", "csv") {
-        let body = to_csv(&REGISTER_COLUMNS, view.rows.iter().map(register_cells));
-        return Ok(HttpResponse::Ok()
-            .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")))
-            .body(body));
+        return Ok(csv_response(to_csv(&REGISTER_COLUMNS, view.rows.iter().map(register_cells)), &name));
     }
     if wants(&req, format.as_deref(), "application/pdf", "pdf") {
         let bytes = web::block(move || render_register(&view)).await.map_err(AppError::internal)??;

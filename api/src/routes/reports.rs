@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Role;
@@ -23,7 +22,7 @@ use crate::app::reports;
 use crate::app::scope::scope_agency;
 use crate::auth::Principal;
 use crate::error::{AppError, Problem};
-use crate::http::{pdf_response, to_csv, wants};
+use crate::http::{csv_response, pdf_response, to_csv, wants};
 use crate::pdf::{Align, Column, Layout, Weight};
 use crate::state::AppState;
 
@@ -159,13 +158,6 @@ fn csv_of(view: &StatisticsView) -> Vec<u8> {
     header[1] = view.group_by.heading();
     let rows = view.rows.iter().enumerate().map(|(i, r)| r.cells(&(i + 1).to_string())).chain(std::iter::once(view.total.cells("")));
     to_csv(&header, rows)
-}
-
-fn csv_response(body: Vec<u8>, name: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")))
-        .body(body)
 }
 
 fn check_format(format: Option<&str>) -> Result<(), AppError> {

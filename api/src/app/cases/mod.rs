@@ -4,6 +4,7 @@
 pub mod act;
 pub mod documents;
 pub mod rating;
+pub mod register;
 pub mod submit;
 #[cfg(test)]
 mod tests;
