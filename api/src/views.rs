@@ -8,6 +8,45 @@ use utoipa::ToSchema;
 
 use crate::i18n::Lang;
 
+/// `From` both ways between a wire type and its stored twin (`persistence::stored`), field by
+/// field: each field converts with `Into` (itself, or a nested pair given to this macro too),
+/// `lists` element by element, `options` inside their `Option`. Enums map variant to variant.
+macro_rules! mirror {
+    ($wire:ty, $stored:ty { $($field:ident),* $(,)? } $(lists { $($list:ident),* $(,)? })? $(options { $($option:ident),* $(,)? })?) => {
+        impl From<$wire> for $stored {
+            fn from(v: $wire) -> Self {
+                Self {
+                    $($field: v.$field.into(),)*
+                    $($($list: v.$list.into_iter().map(Into::into).collect(),)*)?
+                    $($($option: v.$option.map(Into::into),)*)?
+                }
+            }
+        }
+        impl From<$stored> for $wire {
+            fn from(v: $stored) -> Self {
+                Self {
+                    $($field: v.$field.into(),)*
+                    $($($list: v.$list.into_iter().map(Into::into).collect(),)*)?
+                    $($($option: v.$option.map(Into::into),)*)?
+                }
+            }
+        }
+    };
+    (enum $wire:ty, $stored:ty { $($variant:ident),* $(,)? }) => {
+        impl From<$wire> for $stored {
+            fn from(v: $wire) -> Self {
+                match v { $(<$wire>::$variant => Self::$variant,)* }
+            }
+        }
+        impl From<$stored> for $wire {
+            fn from(v: $stored) -> Self {
+                match v { $(<$stored>::$variant => Self::$variant,)* }
+            }
+        }
+    };
+}
+pub(crate) use mirror;
+
 /// Stored UTC time as an RFC 3339 instant.
 pub fn utc(at: chrono::NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()

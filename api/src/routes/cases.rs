@@ -1020,42 +1020,5 @@ pub async fn rate_case(
     Ok(HttpResponse::Created().json(view))
 }
 
-impl From<Person> for Party {
-    fn from(p: Person) -> Self {
-        Self {
-            kind: p.kind,
-            full_name: p.full_name,
-            id_type: p.id_type,
-            id_number: p.id_number,
-            phone: p.phone,
-            email: p.email,
-            address: p.address,
-        }
-    }
-}
-
-impl From<Party> for Person {
-    fn from(p: Party) -> Self {
-        Self {
-            kind: p.kind,
-            full_name: p.full_name,
-            id_type: p.id_type,
-            id_number: p.id_number,
-            phone: p.phone,
-            email: p.email,
-            address: p.address,
-        }
-    }
-}
-
-impl From<DeclaredDocument> for StoredDocument {
-    fn from(d: DeclaredDocument) -> Self {
-        Self { requirement_code: d.requirement_code, name: d.name, originals: d.originals, copies: d.copies }
-    }
-}
-
-impl From<StoredDocument> for DeclaredDocument {
-    fn from(d: StoredDocument) -> Self {
-        Self { requirement_code: d.requirement_code, name: d.name, originals: d.originals, copies: d.copies }
-    }
-}
+crate::views::mirror!(Person, Party { kind, full_name, id_type, id_number, phone, email, address });
+crate::views::mirror!(DeclaredDocument, StoredDocument { requirement_code, name, originals, copies });

@@ -749,14 +749,4 @@ pub async fn public_feedback_item(state: web::Data<AppState>, req: HttpRequest, 
     Ok(HttpResponse::Ok().json(view))
 }
 
-impl From<Contact> for stored::Contact {
-    fn from(c: Contact) -> Self {
-        Self { full_name: c.full_name, phone: c.phone, email: c.email, address: c.address }
-    }
-}
-
-impl From<stored::Contact> for Contact {
-    fn from(c: stored::Contact) -> Self {
-        Self { full_name: c.full_name, phone: c.phone, email: c.email, address: c.address }
-    }
-}
+crate::views::mirror!(Contact, stored::Contact { full_name, phone, email, address });

@@ -23,6 +23,8 @@ pub struct ItemOutcome {
     pub note: Option<String>,
 }
 
+crate::views::mirror!(ItemOutcome, persistence::stored::job::ItemOutcome { code, outcome, version, note });
+
 /// A background job and its progress.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobView {
@@ -48,7 +50,7 @@ pub struct JobView {
 impl From<jobs::JobRow> for JobView {
     fn from(row: jobs::JobRow) -> Self {
         let items: Vec<persistence::stored::job::ItemOutcome> = serde_json::from_str(&row.items).unwrap_or_default();
-        let items = items.into_iter().map(|i| ItemOutcome { code: i.code, outcome: i.outcome, version: i.version, note: i.note }).collect();
+        let items = items.into_iter().map(Into::into).collect();
         JobView {
             id: row.id,
             kind: row.kind,

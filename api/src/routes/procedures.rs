@@ -772,86 +772,28 @@ pub async fn put_workflow(
     Ok(web::Json(view))
 }
 
-impl From<TimeSpec> for stored::TimeSpec {
-    fn from(spec: TimeSpec) -> Self {
-        let unit = match spec.unit {
-            TimeUnitName::WorkingDay => stored::TimeUnit::WorkingDay,
-            TimeUnitName::CalendarDay => stored::TimeUnit::CalendarDay,
-            TimeUnitName::WorkingHour => stored::TimeUnit::WorkingHour,
-        };
-        Self { value: spec.value, unit }
-    }
-}
-
-impl From<stored::TimeSpec> for TimeSpec {
-    fn from(spec: stored::TimeSpec) -> Self {
-        let unit = match spec.unit {
-            stored::TimeUnit::WorkingDay => TimeUnitName::WorkingDay,
-            stored::TimeUnit::CalendarDay => TimeUnitName::CalendarDay,
-            stored::TimeUnit::WorkingHour => TimeUnitName::WorkingHour,
-        };
-        Self { value: spec.value, unit }
-    }
-}
-
-impl From<ProcedureContent> for stored::ProcedureContent {
-    fn from(c: ProcedureContent) -> Self {
-        Self {
-            national_code: c.national_code,
-            name: c.name,
-            sector: c.sector,
-            field: stored::FieldRef { code: c.field.code, name: c.field.name },
-            levels: c.levels,
-            agency_ids: c.agency_ids,
-            online_level: c.online_level,
-            channels: c.channels,
-            processing_time: c.processing_time.into(),
-            online_processing_time: c.online_processing_time.map(Into::into),
-            cutoff_time: c.cutoff_time,
-            fees: c.fees.into_iter().map(|f| stored::Fee { code: f.code, amount: f.amount, description: f.description }).collect(),
-            required_documents: c
-                .required_documents
-                .into_iter()
-                .map(|d| stored::RequiredDocument {
-                    code: d.code,
-                    name: d.name,
-                    originals: d.originals,
-                    copies: d.copies,
-                    mandatory: d.mandatory,
-                })
-                .collect(),
-            result: stored::ResultSpec { code: c.result.code, name: c.result.name, has_result: c.result.has_result },
-            legal_basis: c.legal_basis.into_iter().map(|l| stored::LegalBasis { number: l.number, title: l.title }).collect(),
-            form_schema: c.form_schema,
-            effective_from: c.effective_from,
-        }
-    }
-}
-
-impl From<stored::ProcedureContent> for ProcedureContent {
-    fn from(c: stored::ProcedureContent) -> Self {
-        Self {
-            national_code: c.national_code,
-            name: c.name,
-            sector: c.sector,
-            field: FieldRef { code: c.field.code, name: c.field.name },
-            levels: c.levels,
-            agency_ids: c.agency_ids,
-            online_level: c.online_level,
-            channels: c.channels,
-            processing_time: c.processing_time.into(),
-            online_processing_time: c.online_processing_time.map(Into::into),
-            cutoff_time: c.cutoff_time,
-            fees: c.fees.into_iter().map(|f| Fee { code: f.code, amount: f.amount, description: f.description }).collect(),
-            required_documents: c
-                .required_documents
-                .into_iter()
-                .map(|d| RequiredDocument { code: d.code, name: d.name, originals: d.originals, copies: d.copies, mandatory: d.mandatory })
-                .collect(),
-            result: ResultSpec { code: c.result.code, name: c.result.name, has_result: c.result.has_result },
-            legal_basis: c.legal_basis.into_iter().map(|l| LegalBasis { number: l.number, title: l.title }).collect(),
-            form_schema: c.form_schema,
-            effective_from: c.effective_from,
-        }
-    }
-}
+crate::views::mirror!(enum TimeUnitName, stored::TimeUnit { WorkingDay, CalendarDay, WorkingHour });
+crate::views::mirror!(TimeSpec, stored::TimeSpec { value, unit });
+crate::views::mirror!(FieldRef, stored::FieldRef { code, name });
+crate::views::mirror!(Fee, stored::Fee { code, amount, description });
+crate::views::mirror!(RequiredDocument, stored::RequiredDocument { code, name, originals, copies, mandatory });
+crate::views::mirror!(ResultSpec, stored::ResultSpec { code, name, has_result });
+crate::views::mirror!(LegalBasis, stored::LegalBasis { number, title });
+crate::views::mirror!(
+    ProcedureContent,
+    stored::ProcedureContent {
+        national_code,
+        name,
+        sector,
+        field,
+        levels,
+        agency_ids,
+        online_level,
+        channels,
+        processing_time,
+        cutoff_time,
+        result,
+        form_schema,
+        effective_from,
+    } lists { fees, required_documents, legal_basis } options { online_processing_time }
+);

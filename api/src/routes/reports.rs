@@ -670,66 +670,13 @@ pub async fn public_statistics(
     Ok(web::Json(view))
 }
 
-impl From<stored::GroupBy> for GroupBy {
-    fn from(g: stored::GroupBy) -> Self {
-        match g {
-            stored::GroupBy::Agency => Self::Agency,
-            stored::GroupBy::Field => Self::Field,
-            stored::GroupBy::Procedure => Self::Procedure,
-            stored::GroupBy::Channel => Self::Channel,
-            stored::GroupBy::Day => Self::Day,
-        }
-    }
-}
-
-impl From<stored::StatisticsRow> for StatisticsRow {
-    fn from(r: stored::StatisticsRow) -> Self {
-        Self {
-            key: r.key,
-            label: r.label,
-            received: ReceivedCounts {
-                total: r.received.total,
-                online: r.received.online,
-                direct_postal: r.received.direct_postal,
-                carried_over: r.received.carried_over,
-            },
-            resolved: ResolvedCounts {
-                total: r.resolved.total,
-                early: r.resolved.early,
-                on_time: r.resolved.on_time,
-                late: r.resolved.late,
-            },
-            pending: PendingCounts { total: r.pending.total, within: r.pending.within, overdue: r.pending.overdue },
-            withdrawn: r.withdrawn,
-            refused: r.refused,
-            supplement_requested: r.supplement_requested,
-        }
-    }
-}
-
-impl From<stored::Statistics> for StatisticsView {
-    fn from(s: stored::Statistics) -> Self {
-        Self {
-            from: s.from,
-            to: s.to,
-            agency_id: s.agency_id,
-            agency_name: s.agency_name,
-            group_by: s.group_by.into(),
-            rows: s.rows.into_iter().map(Into::into).collect(),
-            total: s.total.into(),
-        }
-    }
-}
-
-impl From<stored::Report> for ReportView {
-    fn from(r: stored::Report) -> Self {
-        Self {
-            template: r.template,
-            title: r.title,
-            period: r.period,
-            period_label: r.period_label,
-            generated_at: r.generated_at,
-            statistics: r.statistics.into(),
-        }
-    }
-}
+crate::views::mirror!(enum GroupBy, stored::GroupBy { Agency, Field, Procedure, Channel, Day });
+crate::views::mirror!(ReceivedCounts, stored::ReceivedCounts { total, online, direct_postal, carried_over });
+crate::views::mirror!(ResolvedCounts, stored::ResolvedCounts { total, early, on_time, late });
+crate::views::mirror!(PendingCounts, stored::PendingCounts { total, within, overdue });
+crate::views::mirror!(
+    StatisticsRow,
+    stored::StatisticsRow { key, label, received, resolved, pending, withdrawn, refused, supplement_requested }
+);
+crate::views::mirror!(StatisticsView, stored::Statistics { from, to, agency_id, agency_name, group_by, total } lists { rows });
+crate::views::mirror!(ReportView, stored::Report { template, title, period, period_label, generated_at, statistics });
