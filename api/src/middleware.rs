@@ -112,7 +112,9 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
     let elapsed = started.elapsed().as_secs_f64();
     let status = res.status().as_u16();
     // A server error is logged here, once, with its request id and cause.
-    if let Some(error) = res.response().extensions().get::<AppError>().filter(|e| e.is_server_error()) {
+    if res.status().is_server_error()
+        && let Some(error) = res.response().extensions().get::<AppError>()
+    {
         log::error!("{request_id} {method} {route}: {error}");
     }
     if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
@@ -186,7 +188,7 @@ pub async fn idempotency(
     req.set_payload(actix_web::dev::Payload::from(body));
     let scope = idempotency_scope(&req, &state);
 
-    let now = persistence::now();
+    let now = state.now();
     let (claim_scope, claim_key) = (scope.clone(), key.clone());
     let claim = crate::db::write(&state.pool, move |conn| {
         Ok(idempotency::claim(

@@ -400,16 +400,17 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started>
     let mut background = crate::background::Workers::new(data.background.clone());
     // Housekeeping: forget idempotency keys older than 24 hours, and sent outbox messages past
     // their retention (in slices, so that no transaction holds the writer for long).
-    let (pool, retention) = (data.pool.clone(), data.config.outbox.retention);
+    let (pool, retention, clock) = (data.pool.clone(), data.config.outbox.retention, data.clock.clone());
     background.every("motcua-housekeeping", std::time::Duration::from_secs(3600), move || {
-        let cutoff = persistence::now() - chrono::TimeDelta::hours(24);
+        let now = crate::app::clock::stored(clock.now());
+        let cutoff = now - chrono::TimeDelta::hours(24);
         match pool.background(|conn| persistence::repo::idempotency::purge(conn, cutoff)) {
             Some(Ok(n)) if n > 0 => log::info!("purged {n} expired idempotency keys"),
             Some(Err(e)) => log::warn!("idempotency purge failed: {e}"),
             _ => {}
         }
         if let Some(keep) = retention {
-            let before = persistence::now() - keep;
+            let before = now - keep;
             loop {
                 match pool.background(|conn| persistence::repo::outbox::purge_sent(conn, before, 5000)) {
                     Some(Ok(n)) => {

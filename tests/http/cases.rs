@@ -33,7 +33,15 @@ pub async fn world(backend: Backend) -> World {
 }
 
 pub async fn world_with(backend: Backend, adjust: impl FnOnce(&mut std::collections::HashMap<String, String>)) -> World {
-    let app = TestApp::spawn_with(backend, adjust).await;
+    world_on(TestApp::spawn_with(backend, adjust).await).await
+}
+
+/// The world on a server whose clock stands still at `at`.
+pub async fn world_at(backend: Backend, at: chrono::DateTime<chrono::Utc>) -> World {
+    world_on(TestApp::spawn_at(backend, at).await).await
+}
+
+async fn world_on(app: TestApp) -> World {
     let f = app.fixture().await;
     publish(&app, &f, procedure(CODE, "Đăng ký khai sinh", &f.commune_a)).await;
     let mut simple = procedure(NO_RESULT, "Xác nhận đơn giản", &f.commune_a);
@@ -65,16 +73,19 @@ pub async fn act(app: &TestApp, token: &str, code: &str, action: &str, body: Val
 
 backend_test! {
     async fn intake_on_every_channel_with_codes_and_due_dates(backend: Backend) {
-        let w = world(backend).await;
+        // Monday 30 November 2026, 09:00 in Vietnam, and the clock stands still.
+        let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 30, 2, 0, 0).unwrap();
+        let w = world_at(backend, now).await;
         let (app, f) = (&w.app, &w.f);
         let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
         assert_eq!(counter.status, 201, "{backend:?}: {}", counter.text);
         assert_eq!(counter.body["status"], "accepted");
         assert_eq!(counter.body["status_code"], 2);
         let code = counter.body["code"].as_str().unwrap().to_owned();
-        let today = chrono::Utc::now().with_timezone(&domain::time::VN).format("%y%m%d").to_string();
-        assert_eq!(code, format!("000.20.01.H14-{today}-0001"));
-        assert!(counter.body["due_at"].is_string() && counter.body["received_at"].is_string());
+        assert_eq!(code, "000.20.01.H14-261130-0001");
+        // Five working days: Monday 7 December, 09:00.
+        assert_eq!(counter.body["received_at"], "2026-11-30T02:00:00Z");
+        assert_eq!(counter.body["due_at"], "2026-12-07T02:00:00Z");
         assert_eq!(counter.header("location"), Some(format!("/api/v1/cases/{code}").as_str()));
         let second = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "postal")).await;
         assert!(second.body["code"].as_str().unwrap().ends_with("-0002"), "{}", second.text);

@@ -205,9 +205,28 @@ impl TestApp {
     }
 
     pub async fn spawn_on(db: TestDb, env: HashMap<String, String>) -> TestApp {
+        Self::spawn_on_clock(db, env, None).await
+    }
+
+    /// A server whose clock stands at `at` (it moves only when the test sets it).
+    pub async fn spawn_at(backend: Backend, at: chrono::DateTime<chrono::Utc>) -> TestApp {
+        let db = tokio::task::spawn_blocking(move || TestDb::new(backend)).await.unwrap();
+        let env = test_env(&db);
+        let clock = std::sync::Arc::new(api::app::clock::FixedClock::new(at));
+        Self::spawn_on_clock(db, env, Some(clock)).await
+    }
+
+    pub async fn spawn_on_clock(
+        db: TestDb,
+        env: HashMap<String, String>,
+        clock: Option<std::sync::Arc<dyn api::app::clock::Clock>>,
+    ) -> TestApp {
         let backend = db.backend;
         let config = api::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-        let state = tokio::task::spawn_blocking(move || api::server::prepare(config)).await.unwrap().expect("prepare");
+        let mut state = tokio::task::spawn_blocking(move || api::server::prepare(config)).await.unwrap().expect("prepare");
+        if let Some(clock) = clock {
+            state.clock = clock;
+        }
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let started = api::server::start(state, listener).unwrap();

@@ -116,8 +116,8 @@ fn unauthorized() -> AppError {
 async fn authenticate(state: web::Data<AppState>, token: Option<String>) -> Result<Principal, AppError> {
     let token = token.ok_or_else(unauthorized)?;
     let claims = state.keys.verify(&token).ok_or_else(unauthorized)?;
+    let now = state.now();
     crate::db::read(&state.pool, state.backend, move |conn| {
-        let now = persistence::now();
         let (user, agency_path) = persistence::repo::sessions::authenticate(conn, &claims.sid, now)?.ok_or_else(unauthorized)?;
         if user.id != claims.sub || !user.active || user.token_version != claims.tv {
             return Err(unauthorized());

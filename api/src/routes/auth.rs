@@ -110,7 +110,7 @@ pub async fn login(
     let body = body.into_inner();
     let username = body.username.trim().to_ascii_lowercase();
     let user = crate::db::run(&state.pool, move |conn| Ok(users::find_by_username(conn, &username)?)).await?;
-    let now = persistence::now();
+    let now = state.now();
     if let Some(user) = &user
         && let Some(until) = user.locked_until
         && until > now
@@ -162,8 +162,8 @@ pub async fn refresh_session(state: web::Data<AppState>, body: web::Json<Refresh
     let presented = refresh_digest(&body.refresh_token);
     let next = random_token(32);
     let next_hash = refresh_digest(&next);
-    let rotation =
-        crate::db::write(&state.pool, move |conn| Ok(sessions::rotate(conn, &presented, &next_hash, persistence::now())?)).await?;
+    let now = state.now();
+    let rotation = crate::db::write(&state.pool, move |conn| Ok(sessions::rotate(conn, &presented, &next_hash, now)?)).await?;
     match rotation {
         sessions::Rotation::Rotated { user, session_id } => {
             Ok(web::Json(token_pair(&state, &user.id, &user.role, user.token_version, &session_id, Some(next))?))
@@ -184,7 +184,8 @@ pub async fn refresh_session(state: web::Data<AppState>, body: web::Json<Refresh
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, AppError> {
     let session_id = principal.session_id.clone();
-    crate::db::write(&state.pool, move |conn| Ok(sessions::revoke(conn, &session_id, persistence::now())?)).await?;
+    let now = state.now();
+    crate::db::write(&state.pool, move |conn| Ok(sessions::revoke(conn, &session_id, now)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -319,7 +320,7 @@ pub async fn client_credentials(
     let Some(user) = user.filter(|_| matches) else {
         return Err(invalid_credentials());
     };
-    let expires = persistence::now() + ttl_delta(state.config.access_token_ttl);
+    let expires = state.now() + ttl_delta(state.config.access_token_ttl);
     let user_id = user.id.clone();
     let session = crate::db::write(&state.pool, move |conn| Ok(sessions::create(conn, &user_id, expires, None)?)).await?;
     let mut response = token_pair(&state, &user.id, &user.role, user.token_version, &session.id, None)?;

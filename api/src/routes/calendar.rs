@@ -177,7 +177,7 @@ pub async fn put_calendar_day(
         kind: kind.as_str().to_owned(),
         name: body.name.trim().to_owned(),
         updated_by: Some(principal.user_id.clone()),
-        updated_at: persistence::now(),
+        updated_at: state.now(),
     };
     let stored = row.clone();
     crate::db::write(&state.pool, move |conn| {

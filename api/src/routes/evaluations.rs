@@ -131,7 +131,7 @@ fn evaluate_agencies(
 ) -> Result<Vec<AgencyEvaluationView>, AppError> {
     let (from, to) = parse_quarter(quarter)?;
     let (start, end) = domain::time::local_days(from, to)?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let path = match root {
         Some(a) => a.path.clone(),
         None => String::new(),
@@ -365,7 +365,7 @@ pub async fn put_manual_scores(
             appraised_scores: "{}".into(),
             deduction_reasons: None,
             updated_by: None,
-            updated_at: persistence::now(),
+            updated_at: shared.now(),
         });
         let text = serde_json::to_string(&scores).map_err(AppError::internal)?;
         if principal.role == Role::AgencyAdmin {
@@ -375,7 +375,7 @@ pub async fn put_manual_scores(
             row.deduction_reasons.clone_from(&body.deduction_reasons);
         }
         row.updated_by = Some(principal.user_id.clone());
-        row.updated_at = persistence::now();
+        row.updated_at = shared.now();
         repo::upsert(conn, &row)?;
         crate::auditing::record(
             conn,

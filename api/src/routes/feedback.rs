@@ -166,7 +166,7 @@ fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &
     let kind = FeedbackKind::parse(&row.kind, "kind").map_err(AppError::internal)?;
     let category = FeedbackCategory::parse(&row.category, "category").map_err(AppError::internal)?;
     let deadlines = feedback::deadlines_of(row);
-    let overdue = rules::overdue(status, &deadlines, &feedback::milestones_of(row), Utc::now());
+    let overdue = rules::overdue(status, &deadlines, &feedback::milestones_of(row), state.clock.now());
     let accepted_before = row.accepted_at.is_some();
     let available_actions = match access {
         Access::Sender => FeedbackAction::available(status, accepted_before, &FeedbackActor::Sender),
@@ -368,7 +368,7 @@ pub async fn list_feedback(
         let mut filter = FeedbackFilter {
             status: query.status.clone(),
             category: query.category.clone(),
-            answer_overdue_at: query.overdue.filter(|o| *o).map(|_| persistence::now()),
+            answer_overdue_at: query.overdue.filter(|o| *o).map(|_| shared.now()),
             search_like: query.q.as_deref().filter(|q| !q.trim().is_empty()).map(domain::text::like_contains),
             after,
             limit,
@@ -548,7 +548,7 @@ pub async fn react_to_feedback(
         }
         row.useful = Some(useful);
         row.revision += 1;
-        row.updated_at = persistence::now();
+        row.updated_at = shared.now();
         repo::save(conn, &row)?;
         feedback::audit(conn, &meta, Some(&principal.user_id), "feedback.reaction", &row.code, &useful)?;
         view(conn, &shared, &row, &access, lang)
@@ -612,6 +612,7 @@ pub async fn upload_feedback_document(
     let store = state.files.clone();
     let data = upload.file.data;
     let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
+    let now = state.now();
     let view = crate::db::write(&state.pool, move |conn| {
         let row = repo::find_for_update(conn, &code)?.ok_or_else(AppError::not_found)?;
         if matches!(access(conn, &principal, &row)?, Access::ReadOnly) {
@@ -629,7 +630,7 @@ pub async fn upload_feedback_document(
             size_bytes: size,
             sha256,
             uploaded_by: Some(principal.user_id.clone()),
-            created_at: persistence::now(),
+            created_at: now,
         };
         repo::insert_document(conn, &doc)?;
         feedback::audit(conn, &meta, Some(&principal.user_id), "feedback.attach", &row.code, &doc.sha256)?;

@@ -475,11 +475,11 @@ pub async fn get_case_form(
     if format.as_deref().is_some_and(|f| f != "json" && f != "pdf") {
         return Err(AppError::invalid("format", "must be json or pdf"));
     }
-    let place = state.config.place_name.clone();
+    let (place, now) = (state.config.place_name.clone(), state.clock.now());
     let view = crate::db::run(&state.pool, move |conn| {
         let (case, _) = case_in_scope(conn, &principal, &code)?;
         let file = load_file(conn, case)?;
-        build_form(&file, kind, &place, Utc::now())
+        build_form(&file, kind, &place, now)
     })
     .await?;
     if wants(&req, format.as_deref(), "application/json", "json") {
@@ -808,11 +808,11 @@ pub async fn get_case_evaluation(
     principal: Principal,
     code: web::Path<String>,
 ) -> Result<web::Json<CaseEvaluationView>, AppError> {
-    let code = code.into_inner();
+    let (code, now) = (code.into_inner(), state.clock.now());
     let view = crate::db::run(&state.pool, move |conn| {
         let (case, _) = case_in_scope(conn, &principal, &code)?;
         let complaints = usize::try_from(persistence::repo::feedback::conduct_complaints(conn, &case.id)?).unwrap_or(usize::MAX);
-        Ok(evaluate(&load_file(conn, case)?, complaints, Utc::now()))
+        Ok(evaluate(&load_file(conn, case)?, complaints, now))
     })
     .await?;
     Ok(web::Json(view))

@@ -127,7 +127,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         for (target, status, n) in &depth.by_target_status {
             let _ = writeln!(extra, "motcua_outbox_messages{{target=\"{target}\",status=\"{status}\"}} {n}");
         }
-        let age = depth.oldest_open.map_or(0, |at| (persistence::now() - at).num_seconds().max(0));
+        let age = depth.oldest_open.map_or(0, |at| (state.now() - at).num_seconds().max(0));
         let _ = writeln!(
             extra,
             "# HELP motcua_outbox_oldest_open_age_seconds Age of the oldest message still to deliver.\n# TYPE motcua_outbox_oldest_open_age_seconds gauge\nmotcua_outbox_oldest_open_age_seconds {age}"

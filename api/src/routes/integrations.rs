@@ -310,8 +310,9 @@ pub async fn retry_outbox_message(
     principal.require(&[Role::SystemAdmin])?;
     let id = id.into_inner();
     let lang = crate::i18n::Lang::of(&req);
+    let now = state.now();
     let row = crate::db::write(&state.pool, move |conn| {
-        match outbox::retry(conn, &id, persistence::now())? {
+        match outbox::retry(conn, &id, now)? {
             None => return Err(AppError::not_found()),
             Some(false) => {
                 return Err(AppError::new(Code::Conflict)

@@ -254,8 +254,8 @@ fn source_of(row: &VersionRow) -> SourceView {
     SourceView { system: row.source_system.clone(), source_version: row.source_version.clone(), synced_at: row.synced_at.map(utc) }
 }
 
-fn today() -> NaiveDate {
-    Utc::now().with_timezone(&domain::time::VN).date_naive()
+fn today(state: &AppState) -> NaiveDate {
+    state.clock.now().with_timezone(&domain::time::VN).date_naive()
 }
 
 /// Checks that every agency exists (422) and, for agency administrators, lies in their subtree (403).
@@ -398,7 +398,7 @@ pub async fn create_procedure(
     let CreateProcedureRequest { code, content } = body.into_inner();
     let code = ProcedureCode::parse(&code, "code")?;
     let mut content = stored::ProcedureContent::from(content);
-    procedures::normalise(&mut content, today())?;
+    procedures::normalise(&mut content, today(&state))?;
     let new = procedures::new_version(code.as_str(), &content, Some(principal.user_id.clone()), ("local", None, None))?;
     let national = content.national_code.clone();
     let row = crate::db::write(&state.pool, move |conn| {
@@ -455,7 +455,7 @@ pub async fn update_procedure(
     let code = code.into_inner();
     let content = body.into_inner();
     let mut content = stored::ProcedureContent::from(content);
-    procedures::normalise(&mut content, today())?;
+    procedures::normalise(&mut content, today(&state))?;
     let new = procedures::new_version(&code, &content, Some(principal.user_id.clone()), ("local", None, None))?;
     let expected = crate::http::if_match_header(&req);
     let row = crate::db::write(&state.pool, move |conn| {

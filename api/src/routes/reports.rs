@@ -635,7 +635,7 @@ pub async fn public_statistics(
         .limiter
         .check("public", &client, state.config.lookup_rate_per_minute, std::time::Duration::from_secs(60))
         .map_err(AppError::rate_limited)?;
-    let today = Utc::now().with_timezone(&domain::time::VN).date_naive();
+    let today = state.clock.now().with_timezone(&domain::time::VN).date_naive();
     let year = query.year.unwrap_or(chrono::Datelike::year(&today));
     let from = NaiveDate::from_ymd_opt(year, 1, 1)
         .filter(|d| *d <= today && year >= 2000)

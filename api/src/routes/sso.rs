@@ -72,7 +72,7 @@ pub async fn authorize(state: web::Data<AppState>, req: HttpRequest, query: web:
     }
     let (login_state, nonce) = (random_token(24), random_token(24));
     let url = client.authorize_url(&login_state, &nonce).map_err(AppError::internal)?;
-    let (hash, now) = (domain::audit::digest(login_state.as_bytes()), persistence::now());
+    let (hash, now) = (domain::audit::digest(login_state.as_bytes()), state.now());
     let expires = now + chrono::TimeDelta::minutes(STATE_TTL_MINUTES);
     crate::db::write(&state.pool, move |conn| Ok(sso::start(conn, &hash, &nonce, return_to.as_deref(), now, expires)?)).await?;
     let wants_json = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
@@ -138,7 +138,7 @@ pub async fn callback(
     let query = query.into_inner();
     let Some(presented) = query.state.filter(|s| !s.is_empty() && s.len() <= 200) else { return Err(refused("no state")) };
     let hash = domain::audit::digest(presented.as_bytes());
-    let now = persistence::now();
+    let now = state.now();
     let consumed = crate::db::write(&state.pool, move |conn| Ok(sso::consume(conn, &hash, now)?)).await?;
     let Some((nonce, return_to)) = consumed else { return Err(refused("unknown, expired or used state")) };
     if let Some(error) = query.error {
@@ -146,7 +146,7 @@ pub async fn callback(
     }
     let Some(code) = query.code.filter(|c| !c.is_empty() && c.len() <= 2000) else { return Err(refused("no code")) };
     let tokens = client.exchange(&code).await.map_err(|e| refused(&e.to_string()))?;
-    integrations::oidc::check_id_token(&tokens.id_token, &nonce, &client.config().client_id, chrono::Utc::now().timestamp())
+    integrations::oidc::check_id_token(&tokens.id_token, &nonce, &client.config().client_id, state.clock.now().timestamp())
         .map_err(|e| refused(&e.to_string()))?;
     let identity = client.userinfo(&tokens.access_token).await.map_err(|e| refused(&e.to_string()))?;
     if identity.kind == AccountKind::Citizen && domain::PersonalIdNumber::parse(&identity.key).is_err() {

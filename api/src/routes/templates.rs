@@ -108,6 +108,7 @@ pub async fn upload_template(
     let store = state.files.clone();
     let data = upload.file.data;
     let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
+    let now = state.now();
     let row = crate::db::write(&state.pool, move |conn| {
         let latest = procedures::latest(conn, &code)?.ok_or_else(AppError::not_found)?;
         if !crate::app::procedures::implemented_in_scope(conn, &principal, &latest)? {
@@ -125,7 +126,7 @@ pub async fn upload_template(
             size_bytes: size,
             sha256,
             created_by: Some(principal.user_id.clone()),
-            created_at: persistence::now(),
+            created_at: now,
         };
         repo::insert(conn, &row)?;
         auditing::record(

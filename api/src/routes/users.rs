@@ -330,6 +330,7 @@ pub async fn update_user(
         None => None,
     };
     let id = id.into_inner();
+    let now = state.now();
     let row = crate::db::write(&state.pool, move |conn| {
         let before = load_in_scope(conn, &principal, &id)?;
         let old_role = Role::parse(&before.role, "role").map_err(AppError::internal)?;
@@ -378,7 +379,7 @@ pub async fn update_user(
             ledger_entry(conn, &principal, &after, "grant", &meta)?;
         }
         if password_changed {
-            sessions::revoke_all(conn, &after.id, persistence::now())?;
+            sessions::revoke_all(conn, &after.id, now)?;
         }
         auditing::record(
             conn,
@@ -407,6 +408,7 @@ async fn set_active(
     active: bool,
 ) -> Result<web::Json<UserView>, AppError> {
     principal.require(ADMINS)?;
+    let now = state.now();
     let row = crate::db::write(&state.pool, move |conn| {
         let before = load_in_scope(conn, &principal, &id)?;
         let role = Role::parse(&before.role, "role").map_err(AppError::internal)?;
@@ -424,7 +426,7 @@ async fn set_active(
         let after =
             users::update(conn, &before.id, UserChanges { active: Some(active), bump_token_version: !active, ..UserChanges::default() })?;
         if !active {
-            sessions::revoke_all(conn, &after.id, persistence::now())?;
+            sessions::revoke_all(conn, &after.id, now)?;
         }
         ledger_entry(conn, &principal, &after, if active { "grant" } else { "revoke" }, &meta)?;
         auditing::record(
