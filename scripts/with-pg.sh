@@ -23,7 +23,9 @@ fi
 if [ -z "${MOTCUA_FORCE_THROWAWAY_PG:-}" ] && command -v psql >/dev/null 2>&1 && psql "postgres://postgres@127.0.0.1:5432/postgres" -tAc "SELECT 1" >/dev/null 2>&1; then
   ensure_pg_packages
   echo "with-pg: using the PostgreSQL server on 127.0.0.1:5432" >&2
-  export TEST_PG_URL="postgres://postgres@127.0.0.1:5432/postgres"
+  # Without TLS: the tests need none on loopback, and a process that exits while a thread is
+  # inside the TLS library can crash in its exit handlers.
+  export TEST_PG_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
   exec "$@"
 fi
 
@@ -39,7 +41,7 @@ fi
 echo "with-pg: starting a throwaway PostgreSQL $PG_VERSION cluster on port $PORT" >&2
 pg_createcluster "$PG_VERSION" "$CLUSTER" -p "$PORT" -- --auth-local=trust --auth-host=trust >/dev/null
 pg_ctlcluster "$PG_VERSION" "$CLUSTER" start
-export TEST_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
+export TEST_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
 for _ in $(seq 1 50); do
   psql "$TEST_PG_URL" -tAc "SELECT 1" >/dev/null 2>&1 && break
   sleep 0.2

@@ -143,7 +143,7 @@ fn describe_rule(error: &validator::ValidationError) -> String {
 /// The body of `docs/ERRORS.md`, generated from the code table.
 pub fn errors_markdown() -> String {
     let mut out = String::from(
-        "# Error codes\n\nGenerated from `api/src/error.rs` (`Code`); a test fails when this file is stale.\n\
+        "# Error codes\n\nGenerated from `api/src/app/error.rs` (`Code`); a test fails when this file is stale.\n\
          Every error is an RFC 9457 `application/problem+json` document with a stable `code`.\n\
          `title` and `detail` follow `Accept-Language` (`vi` by default, `en`).\n\n\
          | code | status | title (vi) | title (en) | when |\n|---|---|---|---|---|\n",

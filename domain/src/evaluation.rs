@@ -164,10 +164,41 @@ pub fn online_services(procedures: usize, online_procedures: usize, cases: usize
     }
 }
 
+/// Manual scores of indicators (the agency's self-assessment or the appraisal): indicator
+/// number 1–9 → 0, 1 or 2 points (Circular 01/2018 Chapter III).
+///
+/// # Errors
+/// A [`crate::ValidationError`] on `scores` naming the indicator or the points out of range.
+pub fn manual_scores<'a>(
+    given: impl IntoIterator<Item = (&'a str, u8)>,
+) -> Result<std::collections::BTreeMap<u8, u8>, crate::ValidationError> {
+    let mut scores = std::collections::BTreeMap::new();
+    for (number, points) in given {
+        let n: u8 = number
+            .parse()
+            .ok()
+            .filter(|n| (1..=9).contains(n))
+            .ok_or_else(|| crate::ValidationError::new("scores", format!("`{number}` is not an indicator (1–9)")))?;
+        if points > 2 {
+            return Err(crate::ValidationError::new("scores", format!("indicator {n}: points are 0, 1 or 2")));
+        }
+        scores.insert(n, points);
+    }
+    Ok(scores)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use Timeliness::{Early, Late, OnTime, Overdue, Within};
+
+    #[test]
+    fn manual_scores_name_indicators_one_to_nine_with_two_points_at_most() {
+        assert_eq!(manual_scores([("5", 2), ("6", 0)]).map(|s| s.into_iter().collect::<Vec<_>>()), Ok(vec![(5, 2), (6, 0)]));
+        assert!(manual_scores([("10", 1)]).is_err());
+        assert!(manual_scores([("x", 1)]).is_err());
+        assert!(manual_scores([("3", 3)]).is_err());
+    }
 
     #[test]
     fn agency_indicators_and_classes() {

@@ -46,7 +46,10 @@ fn databases(migrate: bool) -> Vec<Db> {
         let name = format!("p_{}", &id[..16]);
         let mut c = diesel::PgConnection::establish(&admin).unwrap();
         diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).unwrap();
-        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        // The database name replaced, connection parameters (`?sslmode=disable`, …) kept.
+        let (address, query) = admin.split_once('?').map_or((admin.as_str(), None), |(a, q)| (a, Some(q)));
+        let base = address.rsplit_once('/').unwrap().0;
+        let url = query.map_or_else(|| format!("{base}/{name}"), |q| format!("{base}/{name}?{q}"));
         out.push(Db {
             backend: Backend::Postgres,
             pool: persistence::build_pool(&url, 8, migrate).unwrap(),

@@ -41,10 +41,12 @@ fn pg_admin_url() -> String {
     std::env::var("TEST_PG_URL").expect("TEST_PG_URL")
 }
 
+/// `TEST_PG_URL` with database `db`, its connection parameters (`?sslmode=disable`, …) kept.
 fn pg_url_for(db: &str) -> String {
     let admin = pg_admin_url();
-    let (base, _) = admin.rsplit_once('/').expect("TEST_PG_URL ends with /database");
-    format!("{base}/{db}")
+    let (address, query) = admin.split_once('?').map_or((admin.as_str(), None), |(a, q)| (a, Some(q)));
+    let (base, _) = address.rsplit_once('/').expect("TEST_PG_URL ends with /database");
+    query.map_or_else(|| format!("{base}/{db}"), |q| format!("{base}/{db}?{q}"))
 }
 
 fn migrations_fingerprint() -> String {

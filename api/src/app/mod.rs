@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod cases;
 pub mod clock;
 pub mod error;
+pub mod evaluations;
 pub mod feedback;
 pub mod jobs;
 pub mod outbox;

@@ -338,57 +338,13 @@ pub async fn put_manual_scores(
     let (agency_id, quarter) = path.into_inner();
     parse_quarter(&quarter)?;
     let body = body.into_inner();
-    let mut scores = BTreeMap::new();
-    for (number, points) in &body.scores {
-        let n: u8 = number
-            .parse()
-            .ok()
-            .filter(|n| (1..=9).contains(n))
-            .ok_or_else(|| AppError::invalid("scores", format!("`{number}` is not an indicator (1–9)")))?;
-        if *points > 2 {
-            return Err(AppError::invalid("scores", format!("indicator {n}: points are 0, 1 or 2")));
-        }
-        scores.insert(n, *points);
-    }
+    let scores = domain::evaluation::manual_scores(body.scores.iter().map(|(n, p)| (n.as_str(), *p)))?;
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
+    let scored =
+        crate::app::evaluations::ManualScores { agency_id, quarter: quarter.clone(), scores, deduction_reasons: body.deduction_reasons };
     let view = crate::db::write(&state.pool, move |conn| {
-        let agency = agencies::find(conn, &agency_id)?.ok_or_else(AppError::not_found)?;
-        if !principal.covers_path(&agency.path) {
-            return Err(AppError::not_found());
-        }
-        let existing = repo::manual_scores(conn, &agency.path, &quarter)?.into_iter().find(|r| r.agency_id == agency.id);
-        let mut row = existing.unwrap_or_else(|| ManualScoresRow {
-            agency_id: agency.id.clone(),
-            quarter: quarter.clone(),
-            self_scores: "{}".into(),
-            appraised_scores: "{}".into(),
-            deduction_reasons: None,
-            updated_by: None,
-            updated_at: shared.now(),
-        });
-        let text = serde_json::to_string(&scores).map_err(AppError::internal)?;
-        if principal.role == Role::AgencyAdmin {
-            row.self_scores = text;
-        } else {
-            row.appraised_scores = text;
-            row.deduction_reasons.clone_from(&body.deduction_reasons);
-        }
-        row.updated_by = Some(principal.user_id.clone());
-        row.updated_at = shared.now();
-        repo::upsert(conn, &row)?;
-        crate::auditing::record(
-            conn,
-            &meta,
-            crate::auditing::Change::<(), _> {
-                actor_id: Some(&principal.user_id),
-                action: if principal.role == Role::AgencyAdmin { "evaluation.self_score" } else { "evaluation.appraise" },
-                entity_type: "agency_evaluation",
-                entity_id: &format!("{}/{quarter}", agency.id),
-                before: None,
-                after: Some(&scores),
-            },
-        )?;
+        let agency = crate::app::evaluations::record_manual_scores(conn, &shared, &principal, &meta, scored)?;
         let mut views = evaluate_agencies(conn, &shared, Some(&agency), &quarter, lang)?;
         views.retain(|v| v.agency_id == agency.id);
         views.pop().ok_or_else(AppError::not_found)

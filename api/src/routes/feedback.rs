@@ -187,7 +187,7 @@ fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &
         agency_id: row.agency_id.clone(),
         agency_name: state.names.agency(conn, &row.agency_id)?,
         related_case_code: row.related_case_code.clone(),
-        contact: serde_json::from_str(&row.contact).map_err(AppError::internal)?,
+        contact: persistence::stored::read::<stored::Contact>(&row.contact)?.into(),
         submitted_at: utc(row.submitted_at),
         deadlines: FeedbackDeadlines {
             reception_due_at: deadlines.reception_due,
