@@ -42,6 +42,15 @@ impl ValidationError {
     }
 }
 
+/// A closed value set with stable wire and storage names (every `wire_enum!`): how the storage
+/// layer reads and writes such a value as text.
+pub trait WireName: Sized + Copy {
+    /// The stored name.
+    fn wire_name(self) -> &'static str;
+    /// The value with the stored name `value`, if any.
+    fn from_wire_name(value: &str) -> Option<Self>;
+}
+
 /// A user-facing label in both languages of the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Label {

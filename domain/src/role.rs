@@ -38,6 +38,25 @@ macro_rules! wire_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        impl $crate::WireName for $name {
+            fn wire_name(self) -> &'static str {
+                self.as_str()
+            }
+
+            fn from_wire_name(value: &str) -> Option<Self> {
+                match value {
+                    $($wire => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.as_str().to_owned()
+            }
+        }
     };
 }
 pub(crate) use wire_enum;

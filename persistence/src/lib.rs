@@ -4,6 +4,7 @@
 //! synchronous, take `&mut AnyConnection` (so that a caller can compose several in one
 //! transaction) and return [`RepoError`]; backend differences stay inside [`per_backend!`].
 
+pub mod column;
 pub mod db;
 pub mod error;
 pub mod files;

@@ -3,6 +3,9 @@
 //! and the scheduler freezing each period once with two servers on one database.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use domain::case::CaseStatus;
+use domain::case::intake::CaseSource;
+use domain::procedure::Channel;
 use persistence::repo::cases::{self, CaseRow};
 use persistence::repo::stats;
 use serde_json::{Value, json};
@@ -38,17 +41,17 @@ fn row(code: &str, agency: &str, spec: &Spec) -> CaseRow {
         procedure_code: CODE.to_owned(),
         procedure_version: 1,
         agency_id: agency.to_owned(),
-        channel: spec.channel.to_owned(),
-        source: "local".into(),
+        channel: Channel::parse(spec.channel, "channel").unwrap(),
+        source: CaseSource::Local,
         external_id: None,
-        status: if spec.received.is_some() { "accepted" } else { "submitted" }.into(),
+        status: if spec.received.is_some() { CaseStatus::Accepted } else { CaseStatus::Submitted },
         owner_id: None,
         applicant: "{}".into(),
         representative: None,
         summary: spec.name.into(),
         form_data: "{}".into(),
         documents: "[]".into(),
-        return_method: "counter".into(),
+        return_method: Channel::Counter,
         current_step: None,
         assignee_id: None,
         submitted_at: at,
@@ -75,15 +78,15 @@ fn put(conn: &mut persistence::AnyConnection, n: usize, agency: &str, spec: &Spe
     persistence::write_tx(conn, |conn| cases::insert(conn, &case)).unwrap();
     if let Some(day) = spec.supplement_on {
         let before = case.clone();
-        case.status = "supplement_requested".into();
+        case.status = CaseStatus::SupplementRequested;
         case.supplement_count += 1;
         case.paused_at = Some(noon(day));
         case.updated_at = noon(day);
         persistence::write_tx(conn, |conn| cases::save(conn, &before, &case)).unwrap();
     }
-    if case.status != spec.status {
+    if case.status.as_str() != spec.status {
         let before = case.clone();
-        case.status = spec.status.into();
+        case.status = CaseStatus::parse(spec.status, "status").unwrap();
         case.paused_at = None;
         case.finished_at = spec.finished.map(noon);
         case.updated_at = spec.finished.map_or(case.updated_at, noon);

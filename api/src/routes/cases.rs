@@ -332,7 +332,7 @@ fn history_of(events: &[EventRow]) -> (Vec<SupplementRequestView>, Vec<PaymentVi
 
 /// The case as the caller sees it, given the name of its pinned procedure version.
 fn view_named(case: &CaseRow, procedure_name: String, access: &Access, lang: Lang, state: &AppState) -> Result<CaseView, AppError> {
-    let status = CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
+    let status = case.status;
     let available_actions = cases::actor_of(access)
         .map(|actor| {
             CaseAction::available(status, case.paused_at.is_some(), &actor, state.config.supplement_mode)
@@ -348,16 +348,16 @@ fn view_named(case: &CaseRow, procedure_name: String, access: &Access, lang: Lan
         procedure_version: case.procedure_version,
         procedure_name,
         agency_id: case.agency_id.clone(),
-        channel: case.channel.clone(),
-        source: case.source.clone(),
+        channel: case.channel.as_str().to_owned(),
+        source: case.source.as_str().to_owned(),
         external_id: case.external_id.clone(),
         applicant: persistence::stored::read::<Party>(&case.applicant)?.into(),
         representative: case.representative.as_deref().map(persistence::stored::read::<Party>).transpose()?.map(Into::into),
         summary: case.summary.clone(),
         form_data: persistence::stored::read(&case.form_data)?,
         documents: persistence::stored::read::<Vec<StoredDocument>>(&case.documents)?.into_iter().map(Into::into).collect(),
-        return_method: case.return_method.clone(),
-        status: case.status.clone(),
+        return_method: case.return_method.as_str().to_owned(),
+        status: case.status.as_str().to_owned(),
         status_code: status.code(),
         status_label: lang.pick(status.label()).to_owned(),
         current_step: case.current_step.clone(),

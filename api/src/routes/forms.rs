@@ -7,8 +7,9 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use domain::Role;
-use domain::case::{CaseAction, CaseStatus, Timeliness, step_timeliness};
+use domain::case::{CaseAction, Timeliness, step_timeliness};
 use domain::evaluation::{self, Score};
+use domain::procedure::Channel;
 use persistence::AnyConnection;
 use persistence::repo::cases::{self as repo, CaseRow, EventRow};
 use persistence::repo::{agencies, users};
@@ -272,7 +273,7 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
                     field("processing_time", "(3) Thời gian giải quyết theo quy định", processing_time_text(&file.content)),
                     field("received_at", "(4) Thời gian nhận hồ sơ", clock_text(received)),
                     field("due_at", "(5) Thời gian trả kết quả", case.due_at.map(|d| format!("Sau {}", clock_text(d))).unwrap_or_default()),
-                    field("return_method", "Nơi nhận kết quả", return_method_text(&case.return_method)),
+                    field("return_method", "Nơi nhận kết quả", return_method_text(case.return_method)),
                     field("lookup", "Tra cứu", format!("Tra cứu tình trạng hồ sơ trên Cổng Dịch vụ công bằng mã hồ sơ {}.", case.code)),
                 ],
                 vec!["NGƯỜI NỘP HỒ SƠ".to_owned(), format!("NGƯỜI TIẾP NHẬN HỒ SƠ\n{receiver}")],
@@ -356,7 +357,7 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
                     field("procedure", "Thủ tục", &file.procedure_name),
                     field("received_at", "Thời gian nhận hồ sơ", case.received_at.map(clock_text).unwrap_or_default()),
                     field("due_at", "Thời gian hẹn trả kết quả", case.due_at.map(clock_text).unwrap_or_default()),
-                    field("return_method", "Nơi nhận kết quả", return_method_text(&case.return_method)),
+                    field("return_method", "Nơi nhận kết quả", return_method_text(case.return_method)),
                 ],
                 vec![],
             )
@@ -376,11 +377,11 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
     })
 }
 
-fn return_method_text(method: &str) -> &'static str {
+fn return_method_text(method: Channel) -> &'static str {
     match method {
-        "postal" => "Qua dịch vụ bưu chính công ích",
-        "online" => "Trực tuyến",
-        _ => "Tại Bộ phận Một cửa",
+        Channel::Postal => "Qua dịch vụ bưu chính công ích",
+        Channel::Online => "Trực tuyến",
+        Channel::Counter => "Tại Bộ phận Một cửa",
     }
 }
 
@@ -598,7 +599,7 @@ fn render_register(view: &RegisterView) -> Result<Vec<u8>, AppError> {
 /// One line of the register, in the caller's language.
 fn register_row(index: usize, entry: crate::app::cases::register::Entry, now: NaiveDateTime, lang: Lang) -> Result<RegisterRow, AppError> {
     let case = &entry.case;
-    let status = CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
+    let status = case.status;
     Ok(RegisterRow {
         no: index + 1,
         case_code: case.code.clone(),

@@ -4,9 +4,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::column::Wire;
 use crate::repo::Page;
 use crate::schema::{case_documents, case_events, case_ratings, cases};
 use crate::{AnyConnection, RepoError};
+use domain::case::CaseStatus;
+use domain::case::intake::CaseSource;
+use domain::procedure::Channel;
 
 /// A stored case. No `Debug`: it holds personal data.
 #[derive(Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -17,17 +21,21 @@ pub struct CaseRow {
     pub procedure_code: String,
     pub procedure_version: i32,
     pub agency_id: String,
-    pub channel: String,
-    pub source: String,
+    #[diesel(serialize_as = String, deserialize_as = Wire<Channel>)]
+    pub channel: Channel,
+    #[diesel(serialize_as = String, deserialize_as = Wire<CaseSource>)]
+    pub source: CaseSource,
     pub external_id: Option<String>,
-    pub status: String,
+    #[diesel(serialize_as = String, deserialize_as = Wire<CaseStatus>)]
+    pub status: CaseStatus,
     pub owner_id: Option<String>,
     pub applicant: String,
     pub representative: Option<String>,
     pub summary: String,
     pub form_data: String,
     pub documents: String,
-    pub return_method: String,
+    #[diesel(serialize_as = String, deserialize_as = Wire<Channel>)]
+    pub return_method: Channel,
     pub current_step: Option<String>,
     pub assignee_id: Option<String>,
     #[diesel(deserialize_as = crate::timestamp::Ts)]
@@ -83,7 +91,7 @@ pub struct EventRow {
 
 /// Stores a new case and counts it in the statistics.
 pub fn insert(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), RepoError> {
-    crate::repo::stats::insert_counted(conn, diesel::insert_into(cases::table).values(row), row)
+    crate::repo::stats::insert_counted(conn, diesel::insert_into(cases::table).values(row.clone()), row)
 }
 
 /// Stores many cases and their events at once (bulk loading; call inside a transaction). The
@@ -93,7 +101,7 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[CaseRow], events: &[EventRo
     crate::repo::stats::invalidate(conn)?;
     // Stay under SQLite's 32,766 bind parameters per statement.
     for chunk in rows.chunks(800) {
-        crate::per_backend!(conn, |c| diesel::insert_into(cases::table).values(chunk).execute(c))?;
+        crate::per_backend!(conn, |c| diesel::insert_into(cases::table).values(chunk.to_vec()).execute(c))?;
     }
     for chunk in events.chunks(2000) {
         crate::per_backend!(conn, |c| diesel::insert_into(case_events::table).values(chunk).execute(c))?;
@@ -154,7 +162,7 @@ pub fn find_by_external_id(conn: &mut AnyConnection, external_id: &str) -> Resul
 /// Writes every column of `row`, which was `before` when read with [`find_for_update`], and
 /// counts the change in the statistics.
 pub fn save(conn: &mut AnyConnection, before: &CaseRow, row: &CaseRow) -> Result<(), RepoError> {
-    crate::repo::stats::save_counted(conn, diesel::update(cases::table.find(&row.id)).set(row), before, row)
+    crate::repo::stats::save_counted(conn, diesel::update(cases::table.find(&row.id)).set(row.clone()), before, row)
 }
 
 /// Appends an event with the next sequence number.

@@ -81,7 +81,7 @@ pub fn facts(
 }
 
 fn facts_of(row: &CaseRow) -> Option<CaseFacts> {
-    facts(&row.status, &row.channel, row.received_at, row.finished_at, row.due_at)
+    facts(row.status.as_str(), row.channel.as_str(), row.received_at, row.finished_at, row.due_at)
 }
 
 // The rows own their text: an array of owned rows is an insert of a fixed shape, which diesel
@@ -248,7 +248,7 @@ where
         Some(after) => domain::stats::diff(None, &after, 0, domain::time::local_date(row.updated_at)),
         None => Vec::new(),
     };
-    with_cells(conn, Some(insert), (&row.agency_id, &row.procedure_code, &row.channel), &cells)
+    with_cells(conn, Some(insert), (&row.agency_id, &row.procedure_code, row.channel.as_str()), &cells)
 }
 
 /// Writes the change of a case from `before` to `after` with `update` and counts it (call in
@@ -267,7 +267,7 @@ where
         }
         None => Vec::new(),
     };
-    with_cells(conn, Some(update), (&after.agency_id, &after.procedure_code, &after.channel), &cells)
+    with_cells(conn, Some(update), (&after.agency_id, &after.procedure_code, after.channel.as_str()), &cells)
 }
 
 type FactColumns = (String, String, String, String, String, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<NaiveDateTime>);

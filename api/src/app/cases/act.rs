@@ -41,7 +41,7 @@ pub struct Acted {
 pub fn timing_of(case: &CaseRow) -> Result<CaseTiming, AppError> {
     let utc = |at: Option<chrono::NaiveDateTime>| at.map(|a| a.and_utc());
     Ok(CaseTiming {
-        status: domain::case::CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?,
+        status: case.status,
         received_at: utc(case.received_at),
         due_at: utc(case.due_at),
         original_due_at: utc(case.original_due_at),
@@ -58,7 +58,7 @@ pub fn timing_of(case: &CaseRow) -> Result<CaseTiming, AppError> {
 /// Writes `timing` into the stored case.
 pub fn set_timing(case: &mut CaseRow, timing: CaseTiming) {
     let naive = |at: Option<DateTime<Utc>>| at.map(|a| a.naive_utc());
-    case.status = timing.status.as_str().to_owned();
+    case.status = timing.status;
     case.received_at = naive(timing.received_at);
     case.due_at = naive(timing.due_at);
     case.original_due_at = naive(timing.original_due_at);
@@ -89,7 +89,7 @@ impl CaseRules {
     /// Database errors; stored content that no longer reads.
     pub fn of(conn: &mut AnyConnection, ctx: &AppState, case: &CaseRow, with_steps: bool) -> Result<Self, AppError> {
         let (_, content) = procedure_of(conn, case)?;
-        let channel = Channel::parse(&case.channel, "channel").map_err(AppError::internal)?;
+        let channel = case.channel;
         Self::for_content(conn, ctx, &content, channel, &case.procedure_code, &case.agency_id, with_steps)
     }
 
@@ -174,7 +174,7 @@ pub fn act(
     if !action.allowed_for(&actor, from) {
         return Err(AppError::forbidden());
     }
-    let before = (case.status.clone(), case.revision);
+    let before = (case.status.as_str(), case.revision);
     let stored = case.clone();
     let now = ctx.now();
     let rules = CaseRules::of(conn, ctx, &case, action.enters_step())?;
@@ -203,7 +203,7 @@ pub fn act(
             actor_id: Some(principal.user_id.clone()),
             action: action.as_str().to_owned(),
             from_status: Some(from.as_str().to_owned()),
-            to_status: case.status.clone(),
+            to_status: case.status.as_str().to_owned(),
             step: case.current_step.clone(),
             note: command.note,
             due_at: case.due_at,
@@ -221,7 +221,7 @@ pub fn act(
             entity_type: "case",
             entity_id: &case.code,
             before: Some(&before),
-            after: Some(&(&case.status, case.revision)),
+            after: Some(&(case.status.as_str(), case.revision)),
         },
     )?;
     Ok(Acted { case, access })

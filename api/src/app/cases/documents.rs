@@ -1,6 +1,6 @@
 //! Adding a file to a case (an application or supplement document, or the result).
 
-use domain::case::{CaseStatus, DocumentKind, DocumentRefusal, may_add_document};
+use domain::case::{DocumentKind, DocumentRefusal, may_add_document};
 use persistence::AnyConnection;
 use persistence::repo::cases::{self as repo, DocumentRow};
 
@@ -38,7 +38,7 @@ pub fn add(
 ) -> Result<(String, DocumentRow), AppError> {
     let case = repo::find_for_update(conn, &file.code)?.ok_or_else(AppError::not_found)?;
     let actor = actor_of(&access(conn, principal, &case)?).ok_or_else(AppError::forbidden)?;
-    let status = CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
+    let status = case.status;
     match may_add_document(&actor, file.kind, status) {
         Ok(()) => {}
         Err(DocumentRefusal::NotAllowed) => return Err(AppError::forbidden()),

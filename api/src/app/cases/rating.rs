@@ -1,7 +1,7 @@
 //! The applicant's rating of the service once the result is returned (Circular 01/2018
 //! Chapter III; the regulation's Art. 5.2.g).
 
-use domain::case::{CaseStatus, Satisfaction, may_rate};
+use domain::case::{Satisfaction, may_rate};
 use persistence::AnyConnection;
 use persistence::repo::cases::{self as repo, RatingRow};
 
@@ -35,7 +35,7 @@ pub fn rate(
     if !matches!(access(conn, principal, &case)?, Access::Owner) {
         return Err(AppError::forbidden());
     }
-    let status = CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
+    let status = case.status;
     if !may_rate(status) {
         return Err(AppError::new(Code::Conflict)
             .with_detail("Chỉ đánh giá được hồ sơ đã trả kết quả.", "Only a case whose result was returned can be rated."));

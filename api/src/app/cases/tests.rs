@@ -128,7 +128,7 @@ fn a_supplement_pause_across_a_holiday_and_a_weekend_moves_the_due_date_by_the_p
     let received = submit(&mut conn, &w.state, &w.officer, &meta(), admitted, command).unwrap().case;
     // Received Wednesday 08:00: three working days later is Tuesday 08:00 (Friday is New
     // Year's Day, then the weekend).
-    assert_eq!(received.status, "accepted");
+    assert_eq!(received.status, domain::case::CaseStatus::Accepted);
     assert_eq!(received.received_at.map(|r| r.and_utc()), Some(local(2026, 12, 30, 8, 0)));
     assert_eq!(due(&received), local(2027, 1, 5, 8, 0));
 
@@ -138,7 +138,7 @@ fn a_supplement_pause_across_a_holiday_and_a_weekend_moves_the_due_date_by_the_p
             items: vec!["Giấy xác nhận tình trạng hôn nhân".to_owned()], deadline_days: Some(2), ..ActionParams::default()
         };
     let paused = act(&mut conn, &w.state, &w.officer, &meta(), action(&received.code, CaseAction::RequestSupplement, params)).unwrap().case;
-    assert_eq!(paused.status, "supplement_requested");
+    assert_eq!(paused.status, domain::case::CaseStatus::SupplementRequested);
     assert_eq!(paused.paused_at.map(|p| p.and_utc()), Some(local(2026, 12, 31, 10, 0)));
     assert_eq!(due(&paused), due(&received), "a request alone does not move the due date");
     // Two working days for the applicant from Thursday 10:00: Tuesday 10:00.
@@ -151,7 +151,7 @@ fn a_supplement_pause_across_a_holiday_and_a_weekend_moves_the_due_date_by_the_p
         act(&mut conn, &w.state, &w.officer, &meta(), action(&received.code, CaseAction::SubmitSupplement, ActionParams::default()))
             .unwrap()
             .case;
-    assert_eq!(resumed.status, "processing");
+    assert_eq!(resumed.status, domain::case::CaseStatus::Processing);
     assert_eq!(resumed.paused_at, None);
     // Paused: Thursday 10:00–17:00 (5 working hours), Monday (8 hours) and Tuesday 07:00–09:00
     // (2 hours); New Year's Day and the weekend are not working time. The 14 working hours left

@@ -42,7 +42,7 @@ pub fn case_messages(conn: &mut AnyConnection, state: &AppState, change: &CaseCh
     if ![Target::Sms, Target::Zalo, Target::Email].into_iter().any(|t| state.deliverers.has(t)) {
         return Ok(messages);
     }
-    let status = domain::case::CaseStatus::parse(&case.status, "status").map_err(AppError::internal)?;
+    let status = case.status;
     let agency_name = match change.agency {
         Some(a) => a.name.clone(),
         None => state.names.agency(conn, &case.agency_id)?,
