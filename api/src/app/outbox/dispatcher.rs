@@ -62,22 +62,53 @@ fn unit_random() -> f64 {
     unit
 }
 
-/// What a delivery gave: a receipt, or an error with the HTTP status when one came back.
-type Delivered = Result<Option<String>, (String, Option<u16>)>;
+/// Why a message was not delivered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum DeliveryError {
+    /// No client for the message's target on this instance.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// The stored payload, or what it names, cannot be read or built.
+    #[error("{0}")]
+    Unreadable(String),
+    /// The receiving system refused it or could not be reached (its HTTP status, when one came).
+    #[error("{message}")]
+    Remote { message: String, status: Option<u16> },
+}
+
+impl DeliveryError {
+    /// The receiving system's HTTP status, when it answered.
+    fn status(&self) -> Option<u16> {
+        match self {
+            Self::Remote { status, .. } => *status,
+            Self::NotConfigured(_) | Self::Unreadable(_) => None,
+        }
+    }
+
+    fn remote(error: impl std::fmt::Display, status: Option<u16>) -> Self {
+        Self::Remote { message: error.to_string(), status }
+    }
+}
+
+/// What a delivery gave: the receiving system's reference, or why not.
+type Delivered = Result<Option<String>, DeliveryError>;
 
 async fn deliver(deliverers: &Deliverers, message: &LeasedMessage) -> Delivered {
     match message.target.as_str() {
         "pakn" => {
-            let Some(pakn) = &deliverers.pakn else { return Err(("the national PAKN system is not configured".into(), None)) };
+            let Some(pakn) = &deliverers.pakn else {
+                return Err(DeliveryError::NotConfigured("the national PAKN system is not configured".into()));
+            };
             let item: integrations::pakn::FeedbackSnapshot =
-                serde_json::from_str(&message.payload).map_err(|e| (format!("unreadable payload: {e}"), None))?;
-            pakn.push(&item).await.map_err(|e| (e.to_string(), e.http_status()))
+                serde_json::from_str(&message.payload).map_err(|e| DeliveryError::Unreadable(format!("unreadable payload: {e}")))?;
+            pakn.push(&item).await.map_err(|e| DeliveryError::remote(&e, e.http_status()))
         }
         other => {
             let gateway = Target::parse(other, "target").ok().and_then(|t| deliverers.gateways.get(&t));
-            let Some(gateway) = gateway else { return Err((format!("no delivery for target `{other}`"), None)) };
-            let body: serde_json::Value = serde_json::from_str(&message.payload).map_err(|e| (format!("unreadable payload: {e}"), None))?;
-            gateway.post(&body).await.map_err(|e| (e.to_string(), e.http_status()))
+            let Some(gateway) = gateway else { return Err(DeliveryError::NotConfigured(format!("no delivery for target `{other}`"))) };
+            let body: serde_json::Value =
+                serde_json::from_str(&message.payload).map_err(|e| DeliveryError::Unreadable(format!("unreadable payload: {e}")))?;
+            gateway.post(&body).await.map_err(|e| DeliveryError::remote(&e, e.http_status()))
         }
     }
 }
@@ -120,7 +151,8 @@ async fn deliver_group(deliverers: &Deliverers, group: Vec<Claimed>) -> Vec<(Lea
         return out;
     }
     let Some(portal) = &deliverers.portal else {
-        return group.into_iter().map(|c| (c.message, Err(("the national portal is not configured".into(), None)))).collect();
+        let missing = DeliveryError::NotConfigured("the national portal is not configured".into());
+        return group.into_iter().map(|c| (c.message, Err(missing.clone()))).collect();
     };
     let (mut ready, mut syncs) = (Vec::new(), Vec::new());
     for Claimed { message, sync } in group {
@@ -129,7 +161,7 @@ async fn deliver_group(deliverers: &Deliverers, group: Vec<Claimed>) -> Vec<(Lea
                 syncs.push(sync);
                 ready.push(message);
             }
-            Err(e) => out.push((message, Err((e, None)))),
+            Err(e) => out.push((message, Err(DeliveryError::Unreadable(e)))),
         }
     }
     let outcomes = portal.sync_many(&syncs).await;
@@ -137,7 +169,7 @@ async fn deliver_group(deliverers: &Deliverers, group: Vec<Claimed>) -> Vec<(Lea
         ready
             .into_iter()
             .zip(outcomes)
-            .map(|(message, outcome)| (message, outcome.map(|()| None).map_err(|e| (e.to_string(), e.http_status())))),
+            .map(|(message, outcome)| (message, outcome.map(|()| None).map_err(|e| DeliveryError::remote(&e, e.http_status())))),
     );
     out
 }
@@ -267,7 +299,8 @@ fn finished(state: &AppState, message: LeasedMessage, started: chrono::NaiveDate
     let finished_at = state.now();
     let (outcome, response_status) = match delivered {
         Ok(reference) => (Outcome::Sent { reference }, Some(200)),
-        Err((error, status)) => {
+        Err(failure) => {
+            let (error, status) = (failure.to_string(), failure.status());
             let age = (finished_at - message.retry_from).to_std().unwrap_or_default();
             let attempt = u32::try_from(message.attempts).unwrap_or(1);
             let outcome = match state.config.outbox.policy.after_failure(attempt, age, unit_random()) {
