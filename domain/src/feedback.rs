@@ -281,14 +281,15 @@ pub enum FeedbackError {
 /// What `action` at `now` does to an item: its status, and the milestones the statutory
 /// deadlines are judged by (the decision on acceptance, the first supplement request, the
 /// answer with its publication deadline, the publication). A milestone, once reached, is kept.
+/// Only an answer reads the working `calendar` (for the publication deadline).
 ///
 /// # Errors
 /// [`FeedbackError::Transition`] when the action does not apply; [`FeedbackError::Invalid`]
-/// for a date outside the calendar.
+/// for a date outside the calendar, or an answer without the calendar.
 pub fn apply(
     item: &ItemTiming,
     action: FeedbackAction,
-    calendar: &crate::calendar::Calendar,
+    calendar: Option<&crate::calendar::Calendar>,
     now: DateTime<Utc>,
 ) -> Result<ItemTiming, FeedbackError> {
     let from = item.status;
@@ -304,6 +305,7 @@ pub fn apply(
         FeedbackAction::RequestSupplement => m.first_supplement = m.first_supplement.or(Some(now)),
         FeedbackAction::Respond => {
             m.answered = Some(now);
+            let calendar = calendar.ok_or_else(|| crate::ValidationError::new("calendar", "an answer needs the working calendar"))?;
             next.publish_due = Some(working_days_after(calendar, now, PUBLISH_DAYS)?);
         }
         FeedbackAction::Publish => m.published = Some(now),
@@ -413,7 +415,7 @@ mod tests {
                 for (index, gap) in moves {
                     now += chrono::TimeDelta::minutes(gap);
                     let action = FeedbackAction::ALL[index];
-                    let result = apply(&item, action, &calendar, now);
+                    let result = apply(&item, action, Some(&calendar), now);
                     if matches!(item.status, FeedbackStatus::Refused | FeedbackStatus::Published) {
                         prop_assert!(result.is_err(), "{action:?} changed a final item");
                         continue;

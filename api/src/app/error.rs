@@ -200,11 +200,6 @@ impl AppError {
         error.cause = Some(Arc::from(cause.to_string()));
         error
     }
-
-    /// Whether this is a fault of the server (5xx), to be logged where it is answered.
-    pub fn is_server_error(&self) -> bool {
-        self.code.status() >= 500
-    }
 }
 
 impl std::error::Error for AppError {}

@@ -297,8 +297,9 @@ pub fn act(
     }
     let now = ctx.now();
     let before = (row.status.clone(), row.revision);
-    let calendar = crate::app::calendar::load(conn, ctx)?;
-    let next = rules::apply(&timing, action, &calendar, now.and_utc())?;
+    // Only an answer reads the calendar (its publication deadline).
+    let calendar = (action == FeedbackAction::Respond).then(|| crate::app::calendar::load(conn, ctx)).transpose()?;
+    let next = rules::apply(&timing, action, calendar.as_ref(), now.and_utc())?;
     match action {
         FeedbackAction::Refuse | FeedbackAction::RequestSupplement => row.reason.clone_from(&given),
         FeedbackAction::SubmitSupplement => {

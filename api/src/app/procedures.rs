@@ -254,5 +254,5 @@ pub fn resolve_workflow(
 /// # Errors
 /// A version whose content no longer reads.
 pub fn processing_time_of(row: &VersionRow) -> Result<ProcessingTime, AppError> {
-    Ok(content_of(row)?.processing_time.to_domain("processing_time")?)
+    Ok(content_of(row)?.processing_time_for(false)?)
 }

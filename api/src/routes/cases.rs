@@ -426,15 +426,17 @@ pub async fn create_case(
     let (tag, code, body, created) = crate::db::write(&state.pool, move |conn| {
         let submitted = cases::submit::submit(conn, &shared, &principal, &meta, admitted, command)?;
         let case = &submitted.case;
-        let body = if submitted.created {
+        let created = submitted.procedure_name.is_some();
+        let body = match submitted.procedure_name {
             // A new case has no history yet: the full view without reading it back.
-            let mut created = view_named(case, submitted.procedure_name.clone(), &creator_access, lang, &shared)?;
-            (created.supplement_requests, created.payments) = (Some(Vec::new()), Some(Vec::new()));
-            created
-        } else {
-            view(conn, case, &creator_access, lang, &shared)?
+            Some(name) => {
+                let mut view = view_named(case, name, &creator_access, lang, &shared)?;
+                (view.supplement_requests, view.payments) = (Some(Vec::new()), Some(Vec::new()));
+                view
+            }
+            None => view(conn, case, &creator_access, lang, &shared)?,
         };
-        Ok((cases::etag(case), case.code.clone(), body, submitted.created))
+        Ok((cases::etag(case), case.code.clone(), body, created))
     })
     .await?;
     let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };

@@ -3,6 +3,7 @@
 
 use actix_web::{get, web};
 use chrono::NaiveDate;
+use domain::case::Satisfaction;
 use persistence::repo::cases as repo;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -46,8 +47,6 @@ pub struct SatisfactionView {
     pub levels: Vec<LevelCount>,
 }
 
-const LEVELS: [(&str, &str); 3] = [("very_satisfied", "Rất hài lòng"), ("satisfied", "Hài lòng"), ("unsatisfied", "Không hài lòng")];
-
 /// Satisfaction ratings given in the window, for an agency subtree (staff, supervisors).
 #[utoipa::path(
     tag = "statistics",
@@ -78,11 +77,11 @@ pub async fn satisfaction_statistics(
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
     #[expect(clippy::cast_precision_loss, reason = "shares for display")]
     let share = |n: i64| if total == 0 { 0.0 } else { n as f64 / total as f64 };
-    let levels = LEVELS
+    let levels = Satisfaction::ALL
         .iter()
-        .map(|(level, label)| {
-            let count = counts.iter().find(|(l, _)| l == level).map_or(0, |(_, n)| *n);
-            LevelCount { level: (*level).to_owned(), label: (*label).to_owned(), count, share: share(count) }
+        .map(|level| {
+            let count = counts.iter().find(|(l, _)| l == level.as_str()).map_or(0, |(_, n)| *n);
+            LevelCount { level: level.as_str().to_owned(), label: level.label().vi.to_owned(), count, share: share(count) }
         })
         .collect();
     Ok(web::Json(SatisfactionView { from, to, agency_id: query.agency_id, total, levels }))

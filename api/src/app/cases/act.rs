@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, NaiveTime, Utc};
 use domain::Role;
-use domain::case::CaseAction;
 use domain::case::lifecycle::{self, ActionParams, CaseTiming, LifecycleError, Rules};
+use domain::case::{CaseAction, DocumentKind};
 use domain::procedure::Channel;
 use persistence::AnyConnection;
 use persistence::repo::cases::{self as repo, CaseRow, EventRow};
@@ -178,7 +178,8 @@ pub fn act(
     let stored = case.clone();
     let now = ctx.now();
     let rules = CaseRules::of(conn, ctx, &case, action.enters_step())?;
-    let result_present = action == CaseAction::Resolve && rules.result_required && repo::has_document(conn, &case.id, "result")?;
+    let result_present =
+        action == CaseAction::Resolve && rules.result_required && repo::has_document(conn, &case.id, DocumentKind::Result.as_str())?;
     let transition = lifecycle::apply(&timing, action, &command.params, &rules.rules(mode, result_present), now.and_utc())?;
     if action == CaseAction::Forward
         && let Some(assignee) = &command.assignee_id

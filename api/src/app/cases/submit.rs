@@ -36,13 +36,11 @@ pub struct SubmitCase {
     pub external_id: Option<String>,
 }
 
-/// The stored case, and whether this request created it (a forwarded case already stored is
-/// returned as it is).
+/// The stored case: new, with the name of the procedure version it pinned, or (`None`) a
+/// forwarded case stored before and returned as it is.
 pub struct Submitted {
     pub case: CaseRow,
-    pub created: bool,
-    /// The name of the procedure version the new case pinned.
-    pub procedure_name: String,
+    pub procedure_name: Option<String>,
 }
 
 /// Who the caller is as a submitter.
@@ -128,7 +126,7 @@ pub fn submit(
     if let Some(external) = &external_id
         && let Some(existing) = repo::find_by_external_id(conn, external)?
     {
-        return Ok(Submitted { case: existing, created: false, procedure_name: String::new() });
+        return Ok(Submitted { case: existing, procedure_name: None });
     }
     let (version, content) = current_procedure(conn, &command.procedure_code)?;
     let channel = command.channel;
@@ -231,5 +229,5 @@ pub fn submit(
             after: Some(&(row.status.as_str(), row.revision)),
         },
     )?;
-    Ok(Submitted { case: row, created: true, procedure_name: version.name })
+    Ok(Submitted { case: row, procedure_name: Some(version.name) })
 }
