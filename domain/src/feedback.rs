@@ -62,6 +62,9 @@ wire_enum! {
     }
 }
 
+/// What an event of a feedback item's history records: the submission, or an action.
+pub type EventAction = crate::HistoryAction<FeedbackAction>;
+
 /// Who acts on a feedback item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedbackActor {

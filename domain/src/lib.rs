@@ -51,6 +51,65 @@ pub trait WireName: Sized + Copy {
     fn from_wire_name(value: &str) -> Option<Self>;
 }
 
+/// What an event of a history (of a case, of a feedback item) records: the submission that
+/// opens it (`submit`), or one of the actions `A`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HistoryAction<A> {
+    /// The submission (nộp) that opens the history.
+    Submit,
+    /// An action.
+    Act(A),
+}
+
+impl<A: WireName> HistoryAction<A> {
+    /// The wire and storage name.
+    pub fn as_str(self) -> &'static str {
+        self.wire_name()
+    }
+
+    /// The action, unless this is the submission.
+    pub fn action(self) -> Option<A> {
+        match self {
+            HistoryAction::Submit => None,
+            HistoryAction::Act(action) => Some(action),
+        }
+    }
+}
+
+impl<A: WireName> WireName for HistoryAction<A> {
+    fn wire_name(self) -> &'static str {
+        match self {
+            HistoryAction::Submit => "submit",
+            HistoryAction::Act(action) => action.wire_name(),
+        }
+    }
+
+    fn from_wire_name(value: &str) -> Option<Self> {
+        match value {
+            "submit" => Some(HistoryAction::Submit),
+            other => A::from_wire_name(other).map(HistoryAction::Act),
+        }
+    }
+}
+
+impl<A> From<A> for HistoryAction<A> {
+    fn from(action: A) -> Self {
+        HistoryAction::Act(action)
+    }
+}
+
+impl<A: WireName> From<HistoryAction<A>> for String {
+    fn from(value: HistoryAction<A>) -> String {
+        value.as_str().to_owned()
+    }
+}
+
+impl<A: WireName> std::fmt::Display for HistoryAction<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A user-facing label in both languages of the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Label {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::case::CaseStatus;
+use crate::case::{CaseAction, CaseStatus, EventAction};
 
 /// What happened that the applicant hears about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,12 +23,14 @@ pub enum Notice {
 
 impl Notice {
     /// The notice of a case action that moved the case to `to`, if the applicant hears of it.
-    pub fn of_case_action(action: &str, to: CaseStatus, due: Option<DateTime<Utc>>, agency: &str) -> Option<Notice> {
+    pub fn of_case_action(action: EventAction, to: CaseStatus, due: Option<DateTime<Utc>>, agency: &str) -> Option<Notice> {
         match (action, to) {
-            ("submit" | "accept", CaseStatus::Submitted | CaseStatus::Accepted) => Some(Notice::Received { due }),
-            ("request_supplement", _) => Some(Notice::SupplementRequested),
-            ("apologize", _) => due.map(|new_due| Notice::Apology { new_due, agency: agency.to_owned() }),
-            ("resolve", CaseStatus::Resolved) => Some(Notice::ResultReady),
+            (EventAction::Submit | EventAction::Act(CaseAction::Accept), CaseStatus::Submitted | CaseStatus::Accepted) => {
+                Some(Notice::Received { due })
+            }
+            (EventAction::Act(CaseAction::RequestSupplement), _) => Some(Notice::SupplementRequested),
+            (EventAction::Act(CaseAction::Apologize), _) => due.map(|new_due| Notice::Apology { new_due, agency: agency.to_owned() }),
+            (EventAction::Act(CaseAction::Resolve), CaseStatus::Resolved) => Some(Notice::ResultReady),
             _ => None,
         }
     }
@@ -132,11 +134,18 @@ mod tests {
 
     #[test]
     fn only_the_actions_an_applicant_hears_about_notify() {
-        assert_eq!(Notice::of_case_action("accept", CaseStatus::Accepted, None, "").map(|n| n.kind()), Some("received"));
-        assert_eq!(Notice::of_case_action("resolve", CaseStatus::Resolved, None, "").map(|n| n.kind()), Some("result_ready"));
-        assert_eq!(Notice::of_case_action("forward", CaseStatus::Processing, None, ""), None);
-        assert_eq!(Notice::of_case_action("apologize", CaseStatus::Processing, None, ""), None, "no new date, no apology text");
-        assert_eq!(Notice::of_case_action("submit_supplement", CaseStatus::Processing, None, ""), None);
+        assert_eq!(Notice::of_case_action(CaseAction::Accept.into(), CaseStatus::Accepted, None, "").map(|n| n.kind()), Some("received"));
+        assert_eq!(
+            Notice::of_case_action(CaseAction::Resolve.into(), CaseStatus::Resolved, None, "").map(|n| n.kind()),
+            Some("result_ready")
+        );
+        assert_eq!(Notice::of_case_action(CaseAction::Forward.into(), CaseStatus::Processing, None, ""), None);
+        assert_eq!(
+            Notice::of_case_action(CaseAction::Apologize.into(), CaseStatus::Processing, None, ""),
+            None,
+            "no new date, no apology text"
+        );
+        assert_eq!(Notice::of_case_action(CaseAction::SubmitSupplement.into(), CaseStatus::Processing, None, ""), None);
     }
 
     #[test]

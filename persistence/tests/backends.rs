@@ -156,18 +156,24 @@ fn every_foreign_key_has_an_index_on_postgres() {
 
 #[test]
 fn check_constraints_list_exactly_the_domain_values() {
+    fn names<T: domain::WireName>(all: &[T]) -> Vec<String> {
+        all.iter().map(|v| v.wire_name().to_owned()).collect()
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations");
     for side in ["sqlite", "postgres"] {
-        let sql = std::fs::read_to_string(root.join(side).join("2026-11-28-000001_foundation/up.sql")).unwrap();
-        let values = |column: &str| -> Vec<String> {
+        let values = |migration: &str, column: &str| -> Vec<String> {
+            let sql = std::fs::read_to_string(root.join(side).join(migration).join("up.sql")).unwrap();
             let start = sql.find(&format!("CHECK ({column} IN (")).unwrap() + column.len() + 12;
             let end = start + sql[start..].find(')').unwrap();
             sql[start..end].split(',').map(|v| v.trim().trim_matches('\'').to_owned()).collect()
         };
-        let roles: Vec<String> = domain::Role::ALL.iter().map(|r| r.as_str().to_owned()).collect();
-        let levels: Vec<String> = domain::AgencyLevel::ALL.iter().map(|l| l.as_str().to_owned()).collect();
-        assert_eq!(values("role"), roles, "{side}");
-        assert_eq!(values("level"), levels, "{side}");
+        let foundation = "2026-11-28-000001_foundation";
+        assert_eq!(values(foundation, "role"), names(domain::Role::ALL), "{side}");
+        assert_eq!(values(foundation, "level"), names(domain::AgencyLevel::ALL), "{side}");
+        assert_eq!(values("2026-11-28-000008_cases", "status"), names(domain::case::CaseStatus::ALL), "{side}");
+        assert_eq!(values("2026-11-28-000009_case_documents", "kind"), names(domain::case::DocumentKind::ALL), "{side}");
+        assert_eq!(values("2026-11-28-000016_feedback", "kind"), names(domain::feedback::FeedbackKind::ALL), "{side}");
+        assert_eq!(values("2026-11-28-000016_feedback", "category"), names(domain::feedback::FeedbackCategory::ALL), "{side}");
     }
 }
 

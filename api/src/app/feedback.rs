@@ -63,22 +63,14 @@ pub fn milestones_of(row: &FeedbackRow) -> Milestones {
     }
 }
 
-/// The status of an item.
-///
-/// # Errors
-/// A stored status that no longer parses.
-pub fn status_of(row: &FeedbackRow) -> Result<FeedbackStatus, AppError> {
-    FeedbackStatus::parse(&row.status, "status").map_err(AppError::internal)
-}
-
 /// Whether the item is overdue for its agency's indicator 8 and lists.
 pub fn handled_on_time(row: &FeedbackRow, now: DateTime<Utc>) -> bool {
-    status_of(row).is_ok_and(|s| rules::handled_on_time(s, &deadlines_of(row), &milestones_of(row), now))
+    rules::handled_on_time(row.status, &deadlines_of(row), &milestones_of(row), now)
 }
 
 /// Whether the item is still unanswered past its deadline (indicator 8).
 pub fn prolonged(row: &FeedbackRow, now: DateTime<Utc>) -> bool {
-    status_of(row).is_ok_and(|s| rules::prolonged(s, &deadlines_of(row), &milestones_of(row), now))
+    rules::prolonged(row.status, &deadlines_of(row), &milestones_of(row), now)
 }
 
 /// A new item's content, from a sender or from the national PAKN system.
@@ -111,8 +103,8 @@ pub fn submit(conn: &mut AnyConnection, shared: &AppState, meta: &RequestMeta, i
         id: persistence::new_id(),
         search: format!("{} {} {}", code.to_lowercase(), domain::text::fold(&item.title), domain::text::fold(&item.content)),
         code,
-        kind: item.kind.as_str().to_owned(),
-        category: item.category.as_str().to_owned(),
+        kind: item.kind,
+        category: item.category,
         title: item.title.trim().to_owned(),
         content: item.content,
         contact: persistence::stored::write(&item.contact)?,
@@ -120,7 +112,7 @@ pub fn submit(conn: &mut AnyConnection, shared: &AppState, meta: &RequestMeta, i
         agency_id: item.agency.id.clone(),
         related_case_id: item.case.as_ref().map(|c| c.id.clone()),
         related_case_code: item.case.map(|c| c.code),
-        status: FeedbackStatus::Received.as_str().to_owned(),
+        status: FeedbackStatus::Received,
         submitted_at: now,
         reception_due_at: deadlines.reception_due.naive_utc(),
         supplement_due_at: deadlines.supplement_due.naive_utc(),
@@ -144,13 +136,13 @@ pub fn submit(conn: &mut AnyConnection, shared: &AppState, meta: &RequestMeta, i
         seq: 1,
         at: now,
         actor_id: item.submitter_id.clone(),
-        action: "submit".into(),
+        action: domain::feedback::EventAction::Submit,
         from_status: None,
-        to_status: row.status.clone(),
+        to_status: row.status,
         note: None,
     };
     repo::insert(conn, &row, &event)?;
-    audit(conn, meta, item.submitter_id.as_deref(), "feedback.submit", &row.code, &(&row.title, &row.status))?;
+    audit(conn, meta, item.submitter_id.as_deref(), "feedback.submit", &row.code, &(&row.title, row.status.as_str()))?;
     if row.external_id.is_none() {
         pakn_push(conn, shared, &row, "feedback.submitted")?;
     }
@@ -176,7 +168,7 @@ pub fn pakn_push(conn: &mut AnyConnection, shared: &AppState, row: &FeedbackRow,
         email: contact.email,
         address: contact.address,
         submitted_at: row.submitted_at.and_utc(),
-        status: row.status.clone(),
+        status: row.status.into(),
         answer: row.answer.clone(),
         answered_at: row.answered_at.map(|a| a.and_utc()),
         agency_name: shared.names.agency(conn, &row.agency_id)?,
@@ -255,7 +247,7 @@ impl From<rules::FeedbackError> for AppError {
 /// The timing part of a stored item.
 fn timing_of(row: &FeedbackRow) -> Result<rules::ItemTiming, AppError> {
     Ok(rules::ItemTiming {
-        status: status_of(row)?,
+        status: row.status,
         accepted_at: row.accepted_at.map(|a| a.and_utc()),
         milestones: milestones_of(row),
         publish_due: row.publish_due_at.map(|a| a.and_utc()),
@@ -296,7 +288,7 @@ pub fn act(
         return Err(AppError::forbidden());
     }
     let now = ctx.now();
-    let before = (row.status.clone(), row.revision);
+    let before = (row.status.as_str(), row.revision);
     // Only an answer reads the calendar (its publication deadline).
     let calendar = (action == FeedbackAction::Respond).then(|| crate::app::calendar::load(conn, ctx)).transpose()?;
     let next = rules::apply(&timing, action, calendar.as_ref(), now.and_utc())?;
@@ -322,7 +314,7 @@ pub fn act(
         FeedbackAction::Accept | FeedbackAction::Publish => {}
     }
     let naive = |at: Option<DateTime<Utc>>| at.map(|a| a.naive_utc());
-    row.status = next.status.as_str().to_owned();
+    row.status = next.status;
     row.accepted_at = naive(next.accepted_at);
     row.decided_at = naive(next.milestones.decided);
     row.first_supplement_at = naive(next.milestones.first_supplement);
@@ -339,9 +331,9 @@ pub fn act(
             seq: 0,
             at: now,
             actor_id: Some(principal.user_id.clone()),
-            action: action.as_str().to_owned(),
-            from_status: Some(from.as_str().to_owned()),
-            to_status: row.status.clone(),
+            action: action.into(),
+            from_status: Some(from),
+            to_status: row.status,
             note: given,
         },
     )?;
@@ -354,7 +346,7 @@ pub fn act(
             entity_type: "feedback",
             entity_id: &row.code,
             before: Some(&before),
-            after: Some(&(&row.status, row.revision)),
+            after: Some(&(row.status.as_str(), row.revision)),
         },
     )?;
     // The national PAKN system hears of decisions and answers; the sender of the answer.

@@ -14,7 +14,7 @@ use domain::procedure::Channel;
 use domain::{Email, IntegrationScope, Phone, Role};
 use persistence::AnyConnection;
 use persistence::repo::cases::{self as repo, CaseFilter, CaseRow, EventRow};
-use persistence::stored::case::{DeclaredDocument as StoredDocument, EventDetails, Party};
+use persistence::stored::case::{self as stored, DeclaredDocument as StoredDocument, EventDetails, Party};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -282,31 +282,24 @@ fn history_of(events: &[EventRow]) -> (Vec<SupplementRequestView>, Vec<PaymentVi
     let (mut supplements, mut payments, mut result) =
         (Vec::<SupplementRequestView>::new(), Vec::<PaymentView>::new(), None::<CaseResultView>);
     for event in events {
-        let Ok(action) = CaseAction::parse(&event.action, "action") else { continue };
-        let d = EventDetails::of_column(event.details.as_deref());
-        match action {
-            CaseAction::RequestSupplement => supplements.push(SupplementRequestView {
+        match EventDetails::of_column(event.action, event.details.as_deref()) {
+            EventDetails::RequestSupplement(d) => supplements.push(SupplementRequestView {
                 requested_at: utc(event.at),
                 reason: event.note.clone(),
                 items: d.items,
                 deadline_at: d.supplement_due_at,
                 supplied_at: None,
             }),
-            CaseAction::SubmitSupplement => {
-                if let Some(open) = supplements.iter_mut().rev().find(|s| s.supplied_at.is_none()) {
-                    open.supplied_at = Some(utc(event.at));
-                }
-            }
-            CaseAction::RequestPayment => {
+            EventDetails::RequestPayment(d) => {
                 payments.push(PaymentView { requested_at: utc(event.at), items: d.items, confirmed_at: None, receipt: None })
             }
-            CaseAction::ConfirmPayment => {
+            EventDetails::ConfirmPayment(d) => {
                 if let Some(open) = payments.iter_mut().rev().find(|p| p.confirmed_at.is_none()) {
                     open.confirmed_at = Some(utc(event.at));
                     open.receipt = d.receipt;
                 }
             }
-            CaseAction::Resolve => {
+            EventDetails::Resolve(d) => {
                 result = Some(CaseResultView {
                     resolved_at: utc(event.at),
                     summary: d.summary,
@@ -317,11 +310,16 @@ fn history_of(events: &[EventRow]) -> (Vec<SupplementRequestView>, Vec<PaymentVi
                     recipient: None,
                 });
             }
-            CaseAction::ReturnResult => {
+            EventDetails::ReturnResult(d) => {
                 if let Some(result) = result.as_mut() {
                     result.returned_at = Some(utc(event.at));
                     result.method = d.method;
                     result.recipient = d.recipient;
+                }
+            }
+            _ if event.action == CaseAction::SubmitSupplement.into() => {
+                if let Some(open) = supplements.iter_mut().rev().find(|s| s.supplied_at.is_none()) {
+                    open.supplied_at = Some(utc(event.at));
                 }
             }
             _ => {}
@@ -475,22 +473,30 @@ fn submit_command(body: CreateCaseRequest) -> Result<cases::submit::SubmitCase, 
     })
 }
 
-/// The parameters of an action worth keeping with its event (forms 02–05 and the case view
-/// read them back).
-fn action_details(body: &CaseActionRequest) -> EventDetails {
-    EventDetails {
-        items: body.items.clone(),
-        deadline_days: body.deadline_days,
-        supplement_due_at: None,
-        assignee_id: body.assignee_id.clone(),
-        agency_id: body.agency_id.clone(),
-        new_due_at: body.new_due_at,
-        summary: body.summary.clone(),
-        decision_number: body.decision_number.clone(),
-        signer: body.signer.clone(),
-        method: body.method.clone(),
-        recipient: body.recipient.clone(),
-        receipt: body.receipt.clone(),
+/// The parameters of `action` worth keeping with its event (forms 02–05 and the case view read
+/// them back).
+fn action_details(action: CaseAction, body: &CaseActionRequest) -> EventDetails {
+    match action {
+        CaseAction::RequestSupplement => EventDetails::RequestSupplement(stored::SupplementRequest {
+            items: body.items.clone(),
+            deadline_days: body.deadline_days,
+            supplement_due_at: None,
+        }),
+        CaseAction::RequestPayment => EventDetails::RequestPayment(stored::PaymentRequest { items: body.items.clone() }),
+        CaseAction::ConfirmPayment => EventDetails::ConfirmPayment(stored::PaymentReceipt { receipt: body.receipt.clone() }),
+        CaseAction::Forward => {
+            EventDetails::Forward(stored::Assignment { assignee_id: body.assignee_id.clone(), agency_id: body.agency_id.clone() })
+        }
+        CaseAction::Apologize => EventDetails::Apologize(stored::Apology { new_due_at: body.new_due_at }),
+        CaseAction::Resolve => EventDetails::Resolve(stored::Decision {
+            summary: body.summary.clone(),
+            decision_number: body.decision_number.clone(),
+            signer: body.signer.clone(),
+        }),
+        CaseAction::ReturnResult => {
+            EventDetails::ReturnResult(stored::HandOver { method: body.method.clone(), recipient: body.recipient.clone() })
+        }
+        _ => EventDetails::None,
     }
 }
 
@@ -558,10 +564,10 @@ async fn cases_page(
 ) -> Result<web::Json<Paged<CaseView>>, AppError> {
     let (limit, after) = page.resolve()?;
     let mut filter = CaseFilter {
-        status: query.status.as_deref().map(|s| CaseStatus::parse(s, "status")).transpose()?.map(|s| s.as_str().to_owned()),
+        status: query.status.as_deref().map(|s| CaseStatus::parse(s, "status")).transpose()?,
         procedure_code: query.procedure_code,
         agency_id: query.agency_id,
-        channel: query.channel.as_deref().map(|c| Channel::parse(c, "channel")).transpose()?.map(|c| c.as_str().to_owned()),
+        channel: query.channel.as_deref().map(|c| Channel::parse(c, "channel")).transpose()?,
         overdue_at: query.overdue.filter(|o| *o).map(|_| state.now()),
         due_before: query.due_before.map(|t| t.naive_utc()),
         received_from: query.received_from.map(|t| t.naive_utc()),
@@ -680,7 +686,7 @@ pub async fn case_action(
         },
         note: body.reason.clone().or(body.note.clone()).or(body.summary.clone()),
         assignee_id: body.assignee_id.clone(),
-        details: action_details(&body),
+        details: action_details(action, &body),
         expected_tag: crate::http::if_match_header(&req),
     };
     let lang = Lang::of(&req);
@@ -725,9 +731,9 @@ pub async fn list_case_events(
                 at: utc(event.at),
                 actor_id: event.actor_id,
                 actor_name,
-                action: event.action,
-                from_status: event.from_status,
-                to_status: event.to_status,
+                action: event.action.into(),
+                from_status: event.from_status.map(Into::into),
+                to_status: event.to_status.into(),
                 step: event.step,
                 note: event.note,
                 due_at: event.due_at.map(utc),

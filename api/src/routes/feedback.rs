@@ -162,9 +162,7 @@ fn document_view(code: &str, d: FeedbackDocumentRow) -> FeedbackDocumentView {
 }
 
 fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &Access, lang: Lang) -> Result<FeedbackView, AppError> {
-    let status = feedback::status_of(row)?;
-    let kind = FeedbackKind::parse(&row.kind, "kind").map_err(AppError::internal)?;
-    let category = FeedbackCategory::parse(&row.category, "category").map_err(AppError::internal)?;
+    let (status, kind, category) = (row.status, row.kind, row.category);
     let deadlines = feedback::deadlines_of(row);
     let overdue = rules::overdue(status, &deadlines, &feedback::milestones_of(row), state.clock.now());
     let accepted_before = row.accepted_at.is_some();
@@ -176,13 +174,13 @@ fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &
     let documents = repo::documents(conn, &row.id)?.into_iter().map(|d| document_view(&row.code, d)).collect();
     Ok(FeedbackView {
         code: row.code.clone(),
-        kind: row.kind.clone(),
+        kind: row.kind.into(),
         kind_label: lang.pick(kind.label()).to_owned(),
-        category: row.category.clone(),
+        category: row.category.into(),
         category_label: lang.pick(category.label()).to_owned(),
         title: row.title.clone(),
         content: row.content.clone(),
-        status: row.status.clone(),
+        status: row.status.into(),
         status_label: lang.pick(status.label()).to_owned(),
         agency_id: row.agency_id.clone(),
         agency_name: state.names.agency(conn, &row.agency_id)?,
@@ -213,13 +211,12 @@ fn view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, access: &
 }
 
 fn public_view(conn: &mut AnyConnection, state: &AppState, row: &FeedbackRow, lang: Lang) -> Result<PublicFeedbackView, AppError> {
-    let kind = FeedbackKind::parse(&row.kind, "kind").map_err(AppError::internal)?;
-    let category = FeedbackCategory::parse(&row.category, "category").map_err(AppError::internal)?;
+    let (kind, category) = (row.kind, row.category);
     Ok(PublicFeedbackView {
         code: row.code.clone(),
-        kind: row.kind.clone(),
+        kind: row.kind.into(),
         kind_label: lang.pick(kind.label()).to_owned(),
-        category: row.category.clone(),
+        category: row.category.into(),
         category_label: lang.pick(category.label()).to_owned(),
         title: row.title.clone(),
         content: row.content.clone(),
@@ -356,18 +353,14 @@ pub async fn list_feedback(
 ) -> Result<web::Json<Paged<FeedbackView>>, AppError> {
     let query = query.into_inner();
     let (limit, after) = page.resolve()?;
-    if let Some(s) = &query.status {
-        FeedbackStatus::parse(s, "status")?;
-    }
-    if let Some(c) = &query.category {
-        FeedbackCategory::parse(c, "category")?;
-    }
+    let status = query.status.as_deref().map(|s| FeedbackStatus::parse(s, "status")).transpose()?;
+    let category = query.category.as_deref().map(|c| FeedbackCategory::parse(c, "category")).transpose()?;
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let page = crate::db::run(&state.pool, move |conn| {
         let mut filter = FeedbackFilter {
-            status: query.status.clone(),
-            category: query.category.clone(),
+            status,
+            category,
             answer_overdue_at: query.overdue.filter(|o| *o).map(|_| shared.now()),
             search_like: query.q.as_deref().filter(|q| !q.trim().is_empty()).map(domain::text::like_contains),
             after,
@@ -543,7 +536,7 @@ pub async fn react_to_feedback(
         if !matches!(access, Access::Sender) {
             return Err(AppError::forbidden());
         }
-        if feedback::status_of(&row)? != FeedbackStatus::Published {
+        if row.status != FeedbackStatus::Published {
             return Err(AppError::new(Code::Conflict).with_detail("Câu trả lời chưa được công khai.", "The answer is not published yet."));
         }
         row.useful = Some(useful);
@@ -618,7 +611,7 @@ pub async fn upload_feedback_document(
         if matches!(access(conn, &principal, &row)?, Access::ReadOnly) {
             return Err(AppError::forbidden());
         }
-        if matches!(feedback::status_of(&row)?, FeedbackStatus::Refused | FeedbackStatus::Published) {
+        if matches!(row.status, FeedbackStatus::Refused | FeedbackStatus::Published) {
             return Err(AppError::new(Code::Conflict).with_detail("Phản ánh, kiến nghị đã đóng.", "The item is closed."));
         }
         let sha256 = store.put(&data).map_err(AppError::internal)?;
@@ -703,14 +696,12 @@ pub async fn public_feedback(
     public_rate_limit(&state, &req)?;
     let query = query.into_inner();
     let (limit, after) = page.resolve()?;
-    if let Some(c) = &query.category {
-        FeedbackCategory::parse(c, "category")?;
-    }
+    let category = query.category.as_deref().map(|c| FeedbackCategory::parse(c, "category")).transpose()?;
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let page = crate::db::run(&state.pool, move |conn| {
         let filter = FeedbackFilter {
-            category: query.category.clone(),
+            category,
             search_like: query.q.as_deref().filter(|q| !q.trim().is_empty()).map(domain::text::like_contains),
             published_only: true,
             after,
@@ -743,7 +734,7 @@ pub async fn public_feedback_item(state: web::Data<AppState>, req: HttpRequest, 
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();
     let view = crate::db::run(&state.pool, move |conn| {
-        let row = repo::find_by_code(conn, &code)?.filter(|r| r.status == "published").ok_or_else(AppError::not_found)?;
+        let row = repo::find_by_code(conn, &code)?.filter(|r| r.status == FeedbackStatus::Published).ok_or_else(AppError::not_found)?;
         public_view(conn, &shared, &row, lang)
     })
     .await?;

@@ -189,10 +189,6 @@ fn field(key: &str, label: &str, value: impl Into<String>) -> FormField {
     FormField { key: key.to_owned(), label: label.to_owned(), value: value.into() }
 }
 
-fn details(event: &EventRow) -> EventDetails {
-    EventDetails::of_column(event.details.as_deref())
-}
-
 fn last_event(file: &CaseFile, action: CaseAction) -> Option<&NamedEvent> {
     file.events.iter().rev().find(|e| action_of(&e.event) == Some(action))
 }
@@ -206,7 +202,7 @@ fn not_available(kind: FormKind) -> AppError {
 
 /// The action an event records (`None` for the intake's `submit`).
 fn action_of(event: &EventRow) -> Option<CaseAction> {
-    CaseAction::parse(&event.action, "action").ok()
+    event.action.action()
 }
 
 /// One row of the process control sheet per hand-over, from the history.
@@ -281,7 +277,9 @@ fn build_form(file: &CaseFile, kind: FormKind, place: &str, now: DateTime<Utc>) 
         }
         FormKind::SupplementRequest => {
             let request = last_event(file, CaseAction::RequestSupplement).ok_or_else(|| not_available(kind))?;
-            let d = details(&request.event);
+            let EventDetails::RequestSupplement(d) = EventDetails::of_column(request.event.action, request.event.details.as_deref()) else {
+                return Err(not_available(kind));
+            };
             let items = d.items;
             let mut fields = vec![
                 addressee,

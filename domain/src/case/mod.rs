@@ -35,12 +35,17 @@ wire_enum! {
     }
 }
 
-/// The label of an event's action: a [`CaseAction`], or `submit` (the online submission that
-/// opens a case's history); `None` for an unknown name.
-pub fn event_label(action: &str) -> Option<crate::Label> {
-    match action {
-        "submit" => Some(crate::Label { vi: "Nộp hồ sơ", en: "Submit" }),
-        other => CaseAction::parse(other, "action").ok().map(CaseAction::label),
+/// What an event of a case's history records: the online submission that opens it (`submit`),
+/// or one of the [`CaseAction`]s (a counter intake opens the history with `accept`).
+pub type EventAction = crate::HistoryAction<CaseAction>;
+
+impl EventAction {
+    /// The label shown to users.
+    pub fn label(self) -> crate::Label {
+        match self {
+            EventAction::Submit => crate::Label { vi: "Nộp hồ sơ", en: "Submit" },
+            EventAction::Act(action) => action.label(),
+        }
     }
 }
 
@@ -433,10 +438,16 @@ mod tests {
     }
 
     #[test]
-    fn events_are_labelled_by_their_action() {
-        assert_eq!(event_label("submit").map(|l| l.vi), Some("Nộp hồ sơ"));
-        assert_eq!(event_label("refuse").map(|l| l.vi), Some("Từ chối tiếp nhận"));
-        assert_eq!(event_label("dance"), None);
+    fn events_are_named_and_labelled_by_their_action() {
+        use crate::WireName;
+        let named = |name: &str| EventAction::from_wire_name(name);
+        assert_eq!(named("submit").map(|a| a.label().vi), Some("Nộp hồ sơ"));
+        assert_eq!(named("refuse").map(|a| a.label().vi), Some("Từ chối tiếp nhận"));
+        assert_eq!(named("refuse").and_then(EventAction::action), Some(CaseAction::Refuse));
+        assert_eq!(named("dance"), None);
+        for action in CaseAction::ALL {
+            assert_eq!(named(action.as_str()), Some(EventAction::Act(*action)), "{action} reads back");
+        }
     }
 
     #[test]

@@ -4,12 +4,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::column::Wire;
+use crate::column::{OptName, OptWire, Wire};
 use crate::repo::Page;
 use crate::schema::{case_documents, case_events, case_ratings, cases};
 use crate::{AnyConnection, RepoError};
-use domain::case::CaseStatus;
 use domain::case::intake::CaseSource;
+use domain::case::{CaseStatus, EventAction};
 use domain::procedure::Channel;
 
 /// A stored case. No `Debug`: it holds personal data.
@@ -75,9 +75,12 @@ pub struct EventRow {
     #[diesel(deserialize_as = crate::timestamp::Ts)]
     pub at: NaiveDateTime,
     pub actor_id: Option<String>,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    #[diesel(serialize_as = String, deserialize_as = Wire<EventAction>)]
+    pub action: EventAction,
+    #[diesel(serialize_as = OptName, deserialize_as = OptWire<CaseStatus>)]
+    pub from_status: Option<CaseStatus>,
+    #[diesel(serialize_as = String, deserialize_as = Wire<CaseStatus>)]
+    pub to_status: CaseStatus,
     pub step: Option<String>,
     pub note: Option<String>,
     #[diesel(deserialize_as = crate::timestamp::OptTs)]
@@ -104,7 +107,7 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[CaseRow], events: &[EventRo
         crate::per_backend!(conn, |c| diesel::insert_into(cases::table).values(chunk.to_vec()).execute(c))?;
     }
     for chunk in events.chunks(2000) {
-        crate::per_backend!(conn, |c| diesel::insert_into(case_events::table).values(chunk).execute(c))?;
+        crate::per_backend!(conn, |c| diesel::insert_into(case_events::table).values(chunk.to_vec()).execute(c))?;
     }
     Ok(())
 }
@@ -170,7 +173,7 @@ pub fn append_event(conn: &mut AnyConnection, mut event: EventRow) -> Result<Eve
     let last: Option<i32> =
         case_events::table.filter(case_events::case_id.eq(&event.case_id)).select(diesel::dsl::max(case_events::seq)).first(conn)?;
     event.seq = last.unwrap_or(0) + 1;
-    diesel::insert_into(case_events::table).values(&event).execute(conn)?;
+    diesel::insert_into(case_events::table).values(event.clone()).execute(conn)?;
     Ok(event)
 }
 
@@ -181,7 +184,7 @@ pub fn insert_first_event(
     event: &EventRow,
     messages: &[crate::repo::outbox::NewMessage],
 ) -> Result<(), RepoError> {
-    crate::repo::outbox::enqueue_with(conn, diesel::insert_into(case_events::table).values(event), event.at, messages)
+    crate::repo::outbox::enqueue_with(conn, diesel::insert_into(case_events::table).values(event.clone()), event.at, messages)
 }
 
 /// The history of a case, oldest first.
@@ -276,10 +279,10 @@ pub struct CaseFilter {
     pub owner_id: Option<String>,
     /// Only cases of agencies under this path prefix (agency-bound staff).
     pub under_path: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<CaseStatus>,
     pub procedure_code: Option<String>,
     pub agency_id: Option<String>,
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     pub assignee_id: Option<String>,
     /// Pending cases whose due date has passed `now`.
     pub overdue_at: Option<NaiveDateTime>,
@@ -308,7 +311,7 @@ pub fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Page<CaseRo
         query = query.filter(cases::agency_id.eq_any(ids));
     }
     if let Some(v) = &filter.status {
-        query = query.filter(cases::status.eq(v.clone()));
+        query = query.filter(cases::status.eq(v.as_str()));
     }
     if let Some(v) = &filter.procedure_code {
         query = query.filter(cases::procedure_code.eq(v.clone()));
@@ -317,7 +320,7 @@ pub fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Page<CaseRo
         query = query.filter(cases::agency_id.eq(v.clone()));
     }
     if let Some(v) = &filter.channel {
-        query = query.filter(cases::channel.eq(v.clone()));
+        query = query.filter(cases::channel.eq(v.as_str()));
     }
     if let Some(v) = &filter.assignee_id {
         query = query.filter(cases::assignee_id.eq(v.clone()));

@@ -4,6 +4,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
+use domain::feedback::{EventAction, FeedbackCategory, FeedbackKind, FeedbackStatus};
+
+use crate::column::{OptName, OptWire, Wire};
 use crate::repo::Page;
 use crate::schema::{agencies, feedback, feedback_documents, feedback_events, feedback_sequences};
 use crate::{AnyConnection, RepoError};
@@ -14,8 +17,10 @@ use crate::{AnyConnection, RepoError};
 pub struct FeedbackRow {
     pub id: String,
     pub code: String,
-    pub kind: String,
-    pub category: String,
+    #[diesel(serialize_as = String, deserialize_as = Wire<FeedbackKind>)]
+    pub kind: FeedbackKind,
+    #[diesel(serialize_as = String, deserialize_as = Wire<FeedbackCategory>)]
+    pub category: FeedbackCategory,
     pub title: String,
     pub content: String,
     /// JSON `{full_name, phone?, email?, address?}`: personal, never public.
@@ -24,7 +29,8 @@ pub struct FeedbackRow {
     pub agency_id: String,
     pub related_case_id: Option<String>,
     pub related_case_code: Option<String>,
-    pub status: String,
+    #[diesel(serialize_as = String, deserialize_as = Wire<FeedbackStatus>)]
+    pub status: FeedbackStatus,
     pub submitted_at: NaiveDateTime,
     pub reception_due_at: NaiveDateTime,
     pub supplement_due_at: NaiveDateTime,
@@ -57,9 +63,12 @@ pub struct FeedbackEventRow {
     pub seq: i32,
     pub at: NaiveDateTime,
     pub actor_id: Option<String>,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    #[diesel(serialize_as = String, deserialize_as = Wire<EventAction>)]
+    pub action: EventAction,
+    #[diesel(serialize_as = OptName, deserialize_as = OptWire<FeedbackStatus>)]
+    pub from_status: Option<FeedbackStatus>,
+    #[diesel(serialize_as = String, deserialize_as = Wire<FeedbackStatus>)]
+    pub to_status: FeedbackStatus,
     pub note: Option<String>,
 }
 
@@ -98,8 +107,8 @@ pub fn next_number(conn: &mut AnyConnection, date: NaiveDate) -> Result<i64, Rep
 /// # Errors
 /// Database errors.
 pub fn insert(conn: &mut AnyConnection, row: &FeedbackRow, event: &FeedbackEventRow) -> Result<(), RepoError> {
-    diesel::insert_into(feedback::table).values(row).execute(conn)?;
-    diesel::insert_into(feedback_events::table).values(event).execute(conn)?;
+    diesel::insert_into(feedback::table).values(row.clone()).execute(conn)?;
+    diesel::insert_into(feedback_events::table).values(event.clone()).execute(conn)?;
     Ok(())
 }
 
@@ -137,7 +146,7 @@ pub fn find_for_update(conn: &mut AnyConnection, code: &str) -> Result<Option<Fe
 /// # Errors
 /// Database errors.
 pub fn save(conn: &mut AnyConnection, row: &FeedbackRow) -> Result<(), RepoError> {
-    diesel::update(feedback::table.find(&row.id)).set(row).execute(conn)?;
+    diesel::update(feedback::table.find(&row.id)).set(row.clone()).execute(conn)?;
     Ok(())
 }
 
@@ -151,7 +160,7 @@ pub fn append_event(conn: &mut AnyConnection, mut event: FeedbackEventRow) -> Re
         .select(diesel::dsl::max(feedback_events::seq))
         .first(conn)?;
     event.seq = last.unwrap_or(0) + 1;
-    diesel::insert_into(feedback_events::table).values(&event).execute(conn)?;
+    diesel::insert_into(feedback_events::table).values(event).execute(conn)?;
     Ok(())
 }
 
@@ -174,8 +183,8 @@ pub struct FeedbackFilter {
     pub under_path: Option<String>,
     /// Sent by this user.
     pub submitter_id: Option<String>,
-    pub status: Option<String>,
-    pub category: Option<String>,
+    pub status: Option<FeedbackStatus>,
+    pub category: Option<FeedbackCategory>,
     /// Open items whose answer deadline passed before this instant.
     pub answer_overdue_at: Option<NaiveDateTime>,
     /// Folded `LIKE` pattern on code, title and content.
@@ -200,10 +209,10 @@ pub fn list(conn: &mut AnyConnection, filter: &FeedbackFilter) -> Result<Page<Fe
         q = q.filter(feedback::submitter_id.eq(id.clone()));
     }
     if let Some(status) = &filter.status {
-        q = q.filter(feedback::status.eq(status.clone()));
+        q = q.filter(feedback::status.eq(status.as_str()));
     }
     if let Some(category) = &filter.category {
-        q = q.filter(feedback::category.eq(category.clone()));
+        q = q.filter(feedback::category.eq(category.as_str()));
     }
     if let Some(at) = filter.answer_overdue_at {
         q = q.filter(feedback::answer_due_at.lt(at)).filter(feedback::status.eq_any([
@@ -217,7 +226,7 @@ pub fn list(conn: &mut AnyConnection, filter: &FeedbackFilter) -> Result<Page<Fe
         q = q.filter(feedback::search.like(pattern.clone()).escape('\\'));
     }
     if filter.published_only {
-        q = q.filter(feedback::status.eq("published"));
+        q = q.filter(feedback::status.eq(FeedbackStatus::Published.as_str()));
     }
     if let Some(after) = &filter.after {
         q = q.filter(feedback::id.lt(after.clone()));
@@ -284,5 +293,5 @@ pub fn documents(conn: &mut AnyConnection, feedback_id: &str) -> Result<Vec<Feed
 /// # Errors
 /// Database errors.
 pub fn published_count(conn: &mut AnyConnection) -> Result<i64, RepoError> {
-    Ok(feedback::table.filter(feedback::status.eq("published")).count().get_result(conn)?)
+    Ok(feedback::table.filter(feedback::status.eq(FeedbackStatus::Published.as_str())).count().get_result(conn)?)
 }

@@ -33,7 +33,9 @@ mod tests {
     //! The stored types read what the code before them wrote: JSON serialised from the wire types
     //! (applicant, documents, procedure content) and event details built as a sorted JSON map.
 
-    use super::case::{DeclaredDocument, EventDetails, Party};
+    use domain::case::{CaseAction, EventAction};
+
+    use super::case::{Assignment, DeclaredDocument, EventDetails, Party};
     use super::procedure::{ProcedureContent, TimeUnit};
     use super::read;
 
@@ -47,15 +49,32 @@ mod tests {
         let documents: Vec<DeclaredDocument> = read(r#"[{"requirement_code":"TK01","name":"Tờ khai","originals":1,"copies":0}]"#).unwrap();
         assert_eq!(documents[0].requirement_code, "TK01");
 
-        let details =
-            EventDetails::of_column(Some(r#"{"deadline_days":5,"items":["Giấy chứng sinh"],"supplement_due_at":"2027-01-05T03:00:00Z"}"#));
+        let request = CaseAction::RequestSupplement.into();
+        let stored = r#"{"deadline_days":5,"items":["Giấy chứng sinh"],"supplement_due_at":"2027-01-05T03:00:00Z"}"#;
+        let EventDetails::RequestSupplement(details) = EventDetails::of_column(request, Some(stored)) else {
+            panic!("a supplement request")
+        };
         assert_eq!(details.items, ["Giấy chứng sinh"]);
         assert_eq!(details.deadline_days, Some(5));
         assert_eq!(details.supplement_due_at.map(|t| t.to_rfc3339()), Some("2027-01-05T03:00:00+00:00".to_owned()));
-        let resolved = EventDetails::of_column(Some(r#"{"decision_number":"12/QĐ","signer":"Chủ tịch","summary":"Cấp"}"#));
-        assert_eq!(resolved.decision_number.as_deref(), Some("12/QĐ"));
-        assert_eq!(EventDetails::of_column(None), EventDetails::default());
-        assert_eq!(EventDetails::default().to_column().unwrap(), None, "an action without parameters stores none");
+        let written = EventDetails::RequestSupplement(details).to_column().unwrap().unwrap();
+        let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+        assert_eq!(json(&written), json(stored), "written back as it was stored");
+        // Earlier code stored every parameter the request carried, whatever the action.
+        let resolved = EventDetails::of_column(
+            CaseAction::Resolve.into(),
+            Some(r#"{"decision_number":"12/QĐ","items":["x"],"signer":"Chủ tịch","summary":"Cấp"}"#),
+        );
+        let EventDetails::Resolve(decision) = resolved else { panic!("a decision") };
+        assert_eq!(decision.decision_number.as_deref(), Some("12/QĐ"));
+        assert_eq!(EventDetails::of_column(CaseAction::Accept.into(), Some(r#"{"items":["x"]}"#)), EventDetails::None);
+        assert_eq!(EventDetails::of_column(EventAction::Submit, None), EventDetails::None);
+        assert_eq!(
+            EventDetails::of_column(CaseAction::Forward.into(), None),
+            EventDetails::Forward(Assignment::default()),
+            "absent details read as empty ones"
+        );
+        assert_eq!(EventDetails::Forward(Assignment::default()).to_column().unwrap(), None, "empty details store none");
 
         let content: ProcedureContent = read(
             r#"{"national_code":"1.001193","name":"Đăng ký khai sinh","sector":"Tư pháp","field":{"code":"G09-HT","name":"Hộ tịch"},"levels":["commune"],"agency_ids":["a"],"online_level":"full","channels":["counter","online","postal"],"processing_time":{"value":5,"unit":"working_day"},"online_processing_time":null,"cutoff_time":"15:00","fees":[{"code":null,"amount":8000,"description":"Lệ phí"}],"required_documents":[{"code":"TK01","name":"Tờ khai","originals":1,"copies":0,"mandatory":true}],"result":{"code":"KQ01","name":"Giấy khai sinh","has_result":true},"legal_basis":[],"form_schema":null,"effective_from":"2026-01-01"}"#,

@@ -194,7 +194,10 @@ pub fn act(
     case.revision += 1;
     case.updated_at = now;
     repo::save(conn, &stored, &case)?;
-    let details = EventDetails { supplement_due_at: transition.supplement_due_at, ..command.details };
+    let mut details = command.details;
+    if let EventDetails::RequestSupplement(request) = &mut details {
+        request.supplement_due_at = transition.supplement_due_at;
+    }
     let event = repo::append_event(
         conn,
         EventRow {
@@ -202,9 +205,9 @@ pub fn act(
             seq: 0,
             at: now,
             actor_id: Some(principal.user_id.clone()),
-            action: action.as_str().to_owned(),
-            from_status: Some(from.as_str().to_owned()),
-            to_status: case.status.as_str().to_owned(),
+            action: action.into(),
+            from_status: Some(from),
+            to_status: case.status,
             step: case.current_step.clone(),
             note: command.note,
             due_at: case.due_at,

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry as Slot;
 
 use chrono::{DateTime, Utc};
+use domain::case::CaseAction;
 use persistence::AnyConnection;
 use persistence::repo::agencies::{self, AgencyRow};
 use persistence::repo::cases::{self as repo, CaseFilter, CaseRow};
@@ -72,7 +73,7 @@ pub fn register(
         };
         let received_by = repo::events(conn, &case.id)?
             .into_iter()
-            .find(|e| e.action == "accept")
+            .find(|e| e.action == CaseAction::Accept.into())
             .and_then(|e| e.actor_id)
             .map(|id| users::find(conn, &id))
             .transpose()?

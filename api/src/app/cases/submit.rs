@@ -3,7 +3,7 @@
 
 use domain::case::intake::{self, CaseSource, Submitter};
 use domain::case::lifecycle::{self, CaseTiming};
-use domain::case::{CaseCode, CaseStatus};
+use domain::case::{CaseAction, CaseCode, CaseStatus, EventAction};
 use domain::procedure::Channel;
 use domain::{AgencyCode, Capability, IntegrationScope, Role};
 use persistence::AnyConnection;
@@ -205,9 +205,9 @@ pub fn submit(
         seq: 1,
         at: now,
         actor_id: Some(principal.user_id.clone()),
-        action: if received { "accept" } else { "submit" }.into(),
+        action: if received { CaseAction::Accept.into() } else { EventAction::Submit },
         from_status: None,
-        to_status: row.status.as_str().to_owned(),
+        to_status: row.status,
         step: row.current_step.clone(),
         note: None,
         due_at: row.due_at,

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use domain::case::CaseAction;
 use domain::case::lifecycle::ActionParams;
 use domain::procedure::Channel;
-use persistence::stored::case::{DeclaredDocument, EventDetails, Party};
+use persistence::stored::case::{DeclaredDocument, EventDetails, Party, SupplementRequest};
 
 use super::act::{ActOnCase, act};
 use super::submit::{SubmitCase, admit, submit};
@@ -103,7 +103,14 @@ fn action(code: &str, action: CaseAction, params: ActionParams) -> ActOnCase {
     ActOnCase {
         code: code.to_owned(),
         action,
-        details: EventDetails { items: params.items.clone(), deadline_days: params.deadline_days, ..EventDetails::default() },
+        details: match action {
+            CaseAction::RequestSupplement => EventDetails::RequestSupplement(SupplementRequest {
+                items: params.items.clone(),
+                deadline_days: params.deadline_days,
+                supplement_due_at: None,
+            }),
+            _ => EventDetails::None,
+        },
         params,
         note: Some("Thiếu giấy tờ".to_owned()),
         assignee_id: None,
@@ -143,7 +150,10 @@ fn a_supplement_pause_across_a_holiday_and_a_weekend_moves_the_due_date_by_the_p
     assert_eq!(due(&paused), due(&received), "a request alone does not move the due date");
     // Two working days for the applicant from Thursday 10:00: Tuesday 10:00.
     let events = persistence::repo::cases::events(&mut conn, &paused.id).unwrap();
-    let request = EventDetails::of_column(events.last().unwrap().details.as_deref());
+    let last = events.last().unwrap();
+    let EventDetails::RequestSupplement(request) = EventDetails::of_column(last.action, last.details.as_deref()) else {
+        panic!("the request's details")
+    };
     assert_eq!(request.supplement_due_at, Some(local(2027, 1, 5, 10, 0)));
 
     w.clock.set(local(2027, 1, 5, 9, 0));

@@ -47,8 +47,7 @@ pub fn case_messages(conn: &mut AnyConnection, state: &AppState, change: &CaseCh
         Some(a) => a.name.clone(),
         None => state.names.agency(conn, &case.agency_id)?,
     };
-    if let Some(notice) =
-        domain::notification::Notice::of_case_action(&event.action, status, case.due_at.map(|d| d.and_utc()), &agency_name)
+    if let Some(notice) = domain::notification::Notice::of_case_action(event.action, status, case.due_at.map(|d| d.and_utc()), &agency_name)
     {
         let applicant: persistence::stored::case::Party = persistence::stored::read(&case.applicant)?;
         let about = Subject { code: &case.code, ordering_key: &case.id };

@@ -54,7 +54,7 @@ fn case_sync(
     agency: (String, String),
     actor_name: String,
 ) -> Result<CaseSync, String> {
-    let status = domain::case::CaseStatus::parse(&event.to_status, "status").map_err(|e| e.to_string())?;
+    let status = event.to_status;
     let applicant: persistence::stored::case::Party =
         serde_json::from_str(&case.applicant).map_err(|e| format!("unreadable applicant: {e}"))?;
     let documents: Vec<persistence::stored::case::DeclaredDocument> =
@@ -62,7 +62,7 @@ fn case_sync(
     let utc = |at: Option<chrono::NaiveDateTime>| at.map(|a| a.and_utc());
     // A date the case reached after this event is not part of it.
     let by_event = |at: Option<chrono::NaiveDateTime>| utc(at.filter(|a| *a <= event.at));
-    let action_label = domain::case::event_label(&event.action).map_or_else(|| event.action.clone(), |l| l.vi.to_owned());
+    let action_label = event.action.label().vi.to_owned();
     let (agency_code, agency_name) = agency;
     Ok(CaseSync {
         case: CaseSnapshot {
