@@ -130,32 +130,7 @@ impl AgencyView {
     }
 }
 
-/// The digest-relevant state of an account for the audit trail (no secrets, no hash).
-#[derive(Serialize)]
-pub struct UserAuditState<'a> {
-    pub username: &'a str,
-    pub full_name: &'a str,
-    pub role: &'a str,
-    pub capabilities: &'a str,
-    pub agency_id: Option<&'a str>,
-    pub active: bool,
-    pub token_version: i64,
-}
-
-impl<'a> UserAuditState<'a> {
-    /// The audited state of `row`.
-    pub fn of(row: &'a UserRow) -> Self {
-        UserAuditState {
-            username: &row.username,
-            full_name: &row.full_name,
-            role: &row.role,
-            capabilities: &row.capabilities,
-            agency_id: row.agency_id.as_deref(),
-            active: row.active,
-            token_version: row.token_version,
-        }
-    }
-}
+pub use crate::app::accounts::UserAuditState;
 
 /// A token pair (or, for client credentials, an access token alone).
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,6 +7,7 @@
 //! integration targets) and a typed command, and returns a typed result or an [`AppError`].
 //! The rules of the regulation are `domain` functions that the use cases call.
 
+pub mod accounts;
 pub mod calendar;
 pub mod cases;
 pub mod clock;

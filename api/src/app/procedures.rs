@@ -7,11 +7,13 @@ use domain::procedure::{Channel, OnlineLevel, ProcedureCode, WorkflowStep};
 use domain::{AgencyLevel, Capability, Role};
 use persistence::AnyConnection;
 use persistence::repo::procedures::{self as repo, NewVersion, VersionRow};
+use persistence::repo::templates::{self, TemplateRow};
 use persistence::repo::{agencies, workflows};
 use persistence::stored::procedure::{self as stored, ProcedureContent};
 
 use crate::app::error::{AppError, InvalidParam};
-use crate::auth::Principal;
+use crate::auth::{Principal, RequestMeta};
+use crate::state::AppState;
 
 /// A length rule of a text field: `name` must hold `min..=max` characters.
 fn length(problems: &mut Vec<InvalidParam>, name: impl Into<String>, value: &str, min: usize, max: usize) {
@@ -255,4 +257,60 @@ pub fn resolve_workflow(
 /// A version whose content no longer reads.
 pub fn processing_time_of(row: &VersionRow) -> Result<ProcessingTime, AppError> {
     Ok(content_of(row)?.processing_time_for(false)?)
+}
+
+/// A form template to store with a procedure (its file already checked).
+pub struct NewTemplate {
+    pub code: String,
+    /// The required document it is the form of.
+    pub document_code: Option<String>,
+    pub name: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// Stores a form template of a procedure that the caller's agency implements, audited. The
+/// bytes go to the file store before the row commits: a failed commit leaves an unreferenced
+/// file, never a row without its file.
+///
+/// # Errors
+/// `not_found` for an unknown procedure, `forbidden` outside the caller's agencies; storage and
+/// database errors.
+pub fn add_template(
+    conn: &mut AnyConnection,
+    ctx: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    command: NewTemplate,
+) -> Result<TemplateRow, AppError> {
+    let latest = repo::latest(conn, &command.code)?.ok_or_else(AppError::not_found)?;
+    if !implemented_in_scope(conn, principal, &latest)? {
+        return Err(AppError::forbidden());
+    }
+    let sha256 = ctx.files.put(&command.data).map_err(AppError::internal)?;
+    let row = TemplateRow {
+        id: persistence::new_id(),
+        procedure_code: command.code,
+        document_code: command.document_code,
+        name: command.name,
+        content_type: command.content_type,
+        size_bytes: i64::try_from(command.data.len()).unwrap_or(i64::MAX),
+        sha256,
+        created_by: Some(principal.user_id.clone()),
+        created_at: ctx.now(),
+    };
+    templates::insert(conn, &row)?;
+    crate::auditing::record(
+        conn,
+        meta,
+        crate::auditing::Change::<(), _> {
+            actor_id: Some(&principal.user_id),
+            action: "template.upload",
+            entity_type: "procedure_template",
+            entity_id: &row.id,
+            before: None,
+            after: Some(&(&row.procedure_code, &row.sha256)),
+        },
+    )?;
+    Ok(row)
 }

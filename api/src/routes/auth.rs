@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::auditing::{self, Change};
+use crate::app::accounts;
 use crate::auth::jwt::random_token;
 use crate::auth::principal::client_addr;
 use crate::auth::tokens::{hash_password, refresh_digest, token_pair, ttl_delta, verify_password};
@@ -17,7 +17,7 @@ use crate::auth::{Principal, RequestMeta};
 use crate::error::{AppError, Code, InvalidParam, Problem};
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::views::{AgencyView, TokenResponse, UserAuditState, UserView};
+use crate::views::{AgencyView, TokenResponse, UserView};
 
 /// Credentials of a person.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -214,6 +214,15 @@ pub async fn register(
         .check("register", &client, state.config.register_rate_per_hour, Duration::from_secs(3600))
         .map_err(AppError::rate_limited)?;
     let body = body.into_inner();
+    let (new, password) = registration(&body)?;
+    let new = users::NewUser { password_hash: hash_password(password).await?, ..new };
+    let row = crate::db::write(&state.pool, move |conn| accounts::register(conn, &meta, new)).await?;
+    Ok(crate::http::created("/api/v1/me".to_owned(), &UserView::from_row(&row, Lang::of(&req))))
+}
+
+/// The account a registration asks for (its password not yet hashed, returned beside it),
+/// every field checked (all field problems reported together).
+fn registration(body: &RegisterRequest) -> Result<(users::NewUser, String), AppError> {
     let mut problems: Vec<InvalidParam> = Vec::new();
     let mut check = |result: Result<(), domain::ValidationError>| {
         if let Err(e) = result {
@@ -235,10 +244,9 @@ pub async fn register(
     let (Ok(username), Ok(id_number), Ok(phone), Ok(email), true) = (username, id_number, phone, email, problems.is_empty()) else {
         return Err(AppError::validation(problems));
     };
-    let password_hash = hash_password(body.password).await?;
     let new = users::NewUser {
         username: username.into_inner(),
-        password_hash,
+        password_hash: String::new(),
         full_name: body.full_name.trim().to_owned(),
         role: Role::Citizen.as_str().to_owned(),
         capabilities: Vec::new(),
@@ -247,24 +255,7 @@ pub async fn register(
         phone: phone.map(|p| p.as_str().to_owned()),
         email: email.map(|e| e.as_str().to_owned()),
     };
-    let row = crate::db::write(&state.pool, move |conn| {
-        let row = users::insert(conn, new)?;
-        auditing::record(
-            conn,
-            &meta,
-            Change::<(), _> {
-                actor_id: Some(&row.id),
-                action: "user.register",
-                entity_type: "user",
-                entity_id: &row.id,
-                before: None,
-                after: Some(&UserAuditState::of(&row)),
-            },
-        )?;
-        Ok(row)
-    })
-    .await?;
-    Ok(crate::http::created("/api/v1/me".to_owned(), &UserView::from_row(&row, Lang::of(&req))))
+    Ok((new, body.password.clone()))
 }
 
 fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {

@@ -5,13 +5,12 @@
 
 use actix_web::http::header::{ACCEPT, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use domain::Role;
-use integrations::oidc::{AccountKind, NationalIdentity};
+use integrations::oidc::AccountKind;
 use persistence::repo::{sessions, sso, users};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auditing::{self, Change};
+use crate::app::accounts;
 use crate::auth::RequestMeta;
 use crate::auth::jwt::random_token;
 use crate::error::{AppError, Code, Problem};
@@ -104,16 +103,6 @@ pub struct SsoLoginView {
     pub return_to: Option<String>,
 }
 
-/// The id number key of an identity: the personal id number for citizens, prefixed keys for
-/// enterprises and organisations (so they never collide with a person's).
-fn link_key(identity: &NationalIdentity) -> String {
-    match identity.kind {
-        AccountKind::Citizen => identity.key.clone(),
-        AccountKind::Enterprise => format!("mst:{}", identity.key),
-        AccountKind::Organisation => format!("techid:{}", identity.key),
-    }
-}
-
 /// Finishes a login through the national portal: checks `state` (known, unexpired, unused),
 /// exchanges the code, checks the id token's nonce, reads the account and returns our token
 /// pair for the linked local citizen account.
@@ -152,7 +141,7 @@ pub async fn callback(
     if identity.kind == AccountKind::Citizen && domain::PersonalIdNumber::parse(&identity.key).is_err() {
         return Err(refused("the personal id number is malformed"));
     }
-    let key = link_key(&identity);
+    let key = accounts::link_key(&identity);
     // A new account gets a password nobody knows (hashed like any other, so that logins by its
     // user name take the usual time); an existing one needs no hashing.
     let wanted = key.clone();
@@ -162,46 +151,7 @@ pub async fn callback(
     let refresh_hash = crate::auth::tokens::refresh_digest(&refresh);
     let expires = now + chrono::TimeDelta::from_std(state.config.refresh_token_ttl).unwrap_or(chrono::TimeDelta::days(7));
     let (user, session, created) = crate::db::write(&state.pool, move |conn| {
-        let (user, created) = match users::find_by_id_number(conn, &key)? {
-            Some(user) if user.role != Role::Citizen.as_str() || !user.active => {
-                return Err(AppError::forbidden().with_detail(
-                    "Số định danh này thuộc một tài khoản không đăng nhập được qua Cổng Dịch vụ công quốc gia.",
-                    "This id number belongs to an account that cannot log in through the national portal.",
-                ));
-            }
-            Some(user) => (user, false),
-            None => {
-                let Some(unusable_password) = unusable_password else {
-                    return Err(AppError::internal("an account linked to this id number vanished during the login"));
-                };
-                let suffix = key.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
-                let new = users::NewUser {
-                    username: format!("dvcqg.{suffix}"),
-                    password_hash: unusable_password,
-                    full_name: if identity.full_name.is_empty() { format!("Tài khoản {suffix}") } else { identity.full_name.clone() },
-                    role: Role::Citizen.as_str().to_owned(),
-                    capabilities: Vec::new(),
-                    agency_id: None,
-                    id_number: Some(key.clone()),
-                    phone: identity.phone.as_deref().and_then(|p| domain::Phone::parse(p).ok()).map(|p| p.as_str().to_owned()),
-                    email: identity.email.as_deref().and_then(|e| domain::Email::parse(e).ok()).map(|e| e.as_str().to_owned()),
-                };
-                let row = users::insert(conn, new)?;
-                auditing::record(
-                    conn,
-                    &meta,
-                    Change::<(), _> {
-                        actor_id: Some(&row.id),
-                        action: "user.register_national",
-                        entity_type: "user",
-                        entity_id: &row.id,
-                        before: None,
-                        after: Some(&(&row.username, &row.role)),
-                    },
-                )?;
-                (row, true)
-            }
-        };
+        let (user, created) = accounts::link_national(conn, &meta, &key, &identity, unusable_password)?;
         users::record_login_success(conn, &user.id)?;
         let session = sessions::create(conn, &user.id, expires, Some(&refresh_hash))?;
         Ok((user, session, created))

@@ -10,7 +10,6 @@ use persistence::repo::templates::{self as repo, TemplateRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auditing::{self, Change};
 use crate::auth::{Principal, RequestMeta};
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
@@ -105,45 +104,10 @@ pub async fn upload_template(
     )?;
     let (name, content_type) = (checked.name, checked.content_type);
     let document_code = upload.document_code.map(|t| t.into_inner()).filter(|c| !c.trim().is_empty());
-    let store = state.files.clone();
-    let data = upload.file.data;
-    let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
-    let now = state.now();
-    let row = crate::db::write(&state.pool, move |conn| {
-        let latest = procedures::latest(conn, &code)?.ok_or_else(AppError::not_found)?;
-        if !crate::app::procedures::implemented_in_scope(conn, &principal, &latest)? {
-            return Err(AppError::forbidden());
-        }
-        // The bytes go to the store before the row commits; a failed commit leaves an
-        // unreferenced file, never a row without its file.
-        let sha256 = store.put(&data).map_err(AppError::internal)?;
-        let row = TemplateRow {
-            id: persistence::new_id(),
-            procedure_code: code.clone(),
-            document_code,
-            name,
-            content_type,
-            size_bytes: size,
-            sha256,
-            created_by: Some(principal.user_id.clone()),
-            created_at: now,
-        };
-        repo::insert(conn, &row)?;
-        auditing::record(
-            conn,
-            &meta,
-            Change::<(), _> {
-                actor_id: Some(&principal.user_id),
-                action: "template.upload",
-                entity_type: "procedure_template",
-                entity_id: &row.id,
-                before: None,
-                after: Some(&(&row.procedure_code, &row.sha256)),
-            },
-        )?;
-        Ok(row)
-    })
-    .await?;
+    let command = crate::app::procedures::NewTemplate { code, document_code, name, content_type, data: upload.file.data.into() };
+    let shared = state.get_ref().clone();
+    let row =
+        crate::db::write(&state.pool, move |conn| crate::app::procedures::add_template(conn, &shared, &principal, &meta, command)).await?;
     let view = TemplateView::from(row);
     Ok(crate::http::created(view.download_url.clone(), &view))
 }

@@ -6,20 +6,19 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use domain::{Email, Password, Phone, Role, Username};
-use persistence::AnyConnection;
-use persistence::repo::users::{UserChanges, UserFilter, UserRow};
-use persistence::repo::{agencies, ledger, sessions, users};
+use persistence::repo::users::UserFilter;
+use persistence::repo::{agencies, ledger, users};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::auditing::{self, Change};
+use crate::app::accounts;
 use crate::auth::{Principal, RequestMeta};
-use crate::error::{AppError, Code, Problem};
+use crate::error::{AppError, Problem};
 use crate::i18n::Lang;
 use crate::pagination::{PageQuery, Paged};
 use crate::state::AppState;
-use crate::views::{UserAuditState, UserView, utc};
+use crate::views::{UserView, utc};
 
 const ADMINS: &[Role] = &[Role::SystemAdmin, Role::AgencyAdmin];
 
@@ -94,53 +93,10 @@ pub struct LedgerEntryView {
     pub reason: Option<String>,
 }
 
-/// Loads an account the caller may administer; 404 otherwise.
-fn load_in_scope(conn: &mut AnyConnection, principal: &Principal, id: &str) -> Result<UserRow, AppError> {
-    let user = users::find(conn, id)?.ok_or_else(AppError::not_found)?;
-    if !user_in_scope(conn, principal, &user)? {
-        return Err(AppError::not_found());
-    }
-    Ok(user)
-}
-
-fn user_in_scope(conn: &mut AnyConnection, principal: &Principal, user: &UserRow) -> Result<bool, AppError> {
-    match principal.role {
-        Role::SystemAdmin => Ok(true),
-        Role::AgencyAdmin => match (&user.agency_id, &principal.agency_path) {
-            (Some(agency_id), Some(root)) => Ok(agencies::is_within(conn, agency_id, root)?),
-            _ => Ok(false),
-        },
-        _ => Ok(false),
-    }
-}
-
-/// Checks that `agency_id` exists (422) and lies in the caller's scope (403).
-fn check_agency(conn: &mut AnyConnection, principal: &Principal, agency_id: &str) -> Result<(), AppError> {
-    let agency = agencies::find(conn, agency_id)?.ok_or_else(|| AppError::invalid("agency_id", "no such agency"))?;
-    if !principal.covers_path(&agency.path) {
-        return Err(AppError::forbidden().with_detail("Cơ quan nằm ngoài phạm vi quản lý của bạn.", "The agency is outside your scope."));
-    }
-    Ok(())
-}
-
 fn optional_contact(phone: Option<&str>, email: Option<&str>) -> Result<(Option<String>, Option<String>), AppError> {
     let phone = phone.filter(|p| !p.trim().is_empty()).map(Phone::parse).transpose()?.map(|p| p.as_str().to_owned());
     let email = email.filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?.map(|e| e.as_str().to_owned());
     Ok((phone, email))
-}
-
-fn ledger_entry(conn: &mut AnyConnection, actor: &Principal, user: &UserRow, action: &str, meta: &RequestMeta) -> Result<(), AppError> {
-    ledger::record(
-        conn,
-        user.agency_id.as_deref(),
-        Some(&actor.user_id),
-        &user.id,
-        action,
-        &user.role,
-        &user.capability_list(),
-        meta.reason.as_deref(),
-    )?;
-    Ok(())
 }
 
 /// List accounts in the caller's scope.
@@ -217,16 +173,7 @@ pub async fn create_user(
     let body = body.into_inner();
     let username = Username::parse(&body.username)?;
     let role = Role::parse(&body.role, "role")?;
-    if role == Role::Citizen {
-        return Err(AppError::invalid("role", "citizen accounts are created by registration"));
-    }
-    if !principal.role.may_grant(role) {
-        return Err(AppError::forbidden().with_detail("Bạn không được cấp vai trò này.", "You may not grant this role."));
-    }
-    if role.is_agency_bound() && body.agency_id.is_none() {
-        return Err(AppError::invalid("agency_id", "is required for this role"));
-    }
-    let capabilities = domain::role::validate_grants(role, &body.capabilities)?;
+    let capabilities = accounts::grant_for_new(&principal, role, body.agency_id.as_deref(), &body.capabilities)?;
     Password::parse(&body.password, "password")?;
     let (phone, email) = optional_contact(body.phone.as_deref(), body.email.as_deref())?;
     let password_hash = crate::auth::tokens::hash_password(body.password).await?;
@@ -241,28 +188,7 @@ pub async fn create_user(
         phone,
         email,
     };
-    let actor = principal.clone();
-    let row = crate::db::write(&state.pool, move |conn| {
-        if let Some(agency_id) = &new.agency_id {
-            check_agency(conn, &actor, agency_id)?;
-        }
-        let row = users::insert(conn, new)?;
-        ledger_entry(conn, &actor, &row, "grant", &meta)?;
-        auditing::record(
-            conn,
-            &meta,
-            Change::<(), _> {
-                actor_id: Some(&actor.user_id),
-                action: "user.create",
-                entity_type: "user",
-                entity_id: &row.id,
-                before: None,
-                after: Some(&UserAuditState::of(&row)),
-            },
-        )?;
-        Ok(row)
-    })
-    .await?;
+    let row = crate::db::write(&state.pool, move |conn| accounts::create(conn, &principal, &meta, new)).await?;
     Ok(crate::http::created(format!("/api/v1/users/{}", row.id), &UserView::from_row(&row, Lang::of(&req))))
 }
 
@@ -287,7 +213,7 @@ pub async fn get_user(
 ) -> Result<web::Json<UserView>, AppError> {
     principal.require(ADMINS)?;
     let id = id.into_inner();
-    let row = crate::db::run(&state.pool, move |conn| load_in_scope(conn, &principal, &id)).await?;
+    let row = crate::db::run(&state.pool, move |conn| accounts::load_in_scope(conn, &principal, &id)).await?;
     Ok(web::Json(UserView::from_row(&row, Lang::of(&req))))
 }
 
@@ -329,73 +255,18 @@ pub async fn update_user(
         Some(p) => Some(crate::auth::tokens::hash_password(p).await?),
         None => None,
     };
-    let id = id.into_inner();
+    let command = accounts::UpdateAccount {
+        id: id.into_inner(),
+        full_name: body.full_name,
+        role: new_role,
+        agency_id: body.agency_id,
+        capabilities: body.capabilities,
+        phone: body.phone.map(|_| phone),
+        email: body.email.map(|_| email),
+        password_hash,
+    };
     let now = state.now();
-    let row = crate::db::write(&state.pool, move |conn| {
-        let before = load_in_scope(conn, &principal, &id)?;
-        let old_role = Role::parse(&before.role, "role").map_err(AppError::internal)?;
-        let role = new_role.unwrap_or(old_role);
-        if (new_role.is_some() || body.capabilities.is_some() || body.agency_id.is_some()) && before.id == principal.user_id {
-            return Err(
-                AppError::new(Code::Conflict).with_detail("Không thể tự thay đổi vai trò của mình.", "You cannot change your own role.")
-            );
-        }
-        if role == Role::Citizen && old_role != Role::Citizen {
-            return Err(AppError::invalid("role", "staff accounts cannot become citizen accounts"));
-        }
-        if !principal.role.may_grant(old_role) || !principal.role.may_grant(role) {
-            return Err(AppError::forbidden().with_detail("Bạn không được cấp vai trò này.", "You may not grant this role."));
-        }
-        let capabilities = match (&body.capabilities, new_role) {
-            (Some(list), _) => Some(domain::role::validate_grants(role, list)?),
-            (None, Some(r)) if r != old_role => Some(domain::role::validate_grants(role, &[])?),
-            (None, _) => None,
-        };
-        if let Some(agency_id) = &body.agency_id {
-            check_agency(conn, &principal, agency_id)?;
-        }
-        let agency_after = body.agency_id.clone().or_else(|| before.agency_id.clone());
-        if role.is_agency_bound() && agency_after.is_none() {
-            return Err(AppError::invalid("agency_id", "is required for this role"));
-        }
-        let grant_changed = new_role.is_some_and(|r| r != old_role)
-            || capabilities.as_ref().is_some_and(|c| c.join(",") != before.capabilities)
-            || body.agency_id.as_ref().is_some_and(|a| Some(a) != before.agency_id.as_ref());
-        let password_changed = password_hash.is_some();
-        let changes = UserChanges {
-            full_name: body.full_name.map(|n| n.trim().to_owned()),
-            role: new_role.map(|r| r.as_str().to_owned()),
-            capabilities,
-            agency_id: body.agency_id.map(Some),
-            phone: body.phone.map(|_| phone),
-            email: body.email.map(|_| email),
-            password_hash,
-            active: None,
-            bump_token_version: grant_changed || password_changed,
-        };
-        let after = users::update(conn, &before.id, changes)?;
-        if grant_changed {
-            ledger_entry(conn, &principal, &before, "revoke", &meta)?;
-            ledger_entry(conn, &principal, &after, "grant", &meta)?;
-        }
-        if password_changed {
-            sessions::revoke_all(conn, &after.id, now)?;
-        }
-        auditing::record(
-            conn,
-            &meta,
-            Change {
-                actor_id: Some(&principal.user_id),
-                action: "user.update",
-                entity_type: "user",
-                entity_id: &after.id,
-                before: Some(&UserAuditState::of(&before)),
-                after: Some(&UserAuditState::of(&after)),
-            },
-        )?;
-        Ok(after)
-    })
-    .await?;
+    let row = crate::db::write(&state.pool, move |conn| accounts::update(conn, &principal, &meta, now, command)).await?;
     Ok(web::Json(UserView::from_row(&row, Lang::of(&req))))
 }
 
@@ -409,41 +280,7 @@ async fn set_active(
 ) -> Result<web::Json<UserView>, AppError> {
     principal.require(ADMINS)?;
     let now = state.now();
-    let row = crate::db::write(&state.pool, move |conn| {
-        let before = load_in_scope(conn, &principal, &id)?;
-        let role = Role::parse(&before.role, "role").map_err(AppError::internal)?;
-        if !principal.role.may_grant(role) {
-            return Err(AppError::forbidden());
-        }
-        if before.id == principal.user_id {
-            return Err(
-                AppError::new(Code::Conflict).with_detail("Không thể tự khóa tài khoản của mình.", "You cannot disable your own account.")
-            );
-        }
-        if before.active == active {
-            return Ok(before);
-        }
-        let after =
-            users::update(conn, &before.id, UserChanges { active: Some(active), bump_token_version: !active, ..UserChanges::default() })?;
-        if !active {
-            sessions::revoke_all(conn, &after.id, now)?;
-        }
-        ledger_entry(conn, &principal, &after, if active { "grant" } else { "revoke" }, &meta)?;
-        auditing::record(
-            conn,
-            &meta,
-            Change {
-                actor_id: Some(&principal.user_id),
-                action: if active { "user.enable" } else { "user.disable" },
-                entity_type: "user",
-                entity_id: &after.id,
-                before: Some(&UserAuditState::of(&before)),
-                after: Some(&UserAuditState::of(&after)),
-            },
-        )?;
-        Ok(after)
-    })
-    .await?;
+    let row = crate::db::write(&state.pool, move |conn| accounts::set_active(conn, &principal, &meta, now, &id, active)).await?;
     Ok(web::Json(UserView::from_row(&row, Lang::of(&req))))
 }
 
