@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::procedures::procedure;
 use crate::support::*;
+use crate::types::{Case, CaseDocument, CaseEvent, Lookup, Page, Tokens};
 
 pub const CODE: &str = "1.001193.000.00.00.H14";
 pub const NO_RESULT: &str = "2.000001.H14";
@@ -77,25 +78,23 @@ backend_test! {
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 30, 2, 0, 0).unwrap();
         let w = world_at(backend, now).await;
         let (app, f) = (&w.app, &w.f);
-        let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
-        assert_eq!(counter.status, 201, "{backend:?}: {}", counter.text);
-        assert_eq!(counter.body["status"], "accepted");
-        assert_eq!(counter.body["status_code"], 2);
-        let code = counter.body["code"].as_str().unwrap().to_owned();
+        let response = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
+        let counter = response.case(201);
+        assert_eq!((counter.status.as_str(), counter.status_code), ("accepted", 2));
+        let code = counter.code.clone();
         assert_eq!(code, "000.20.01.H14-261130-0001");
         // Five working days: Monday 7 December, 09:00.
-        assert_eq!(counter.body["received_at"], "2026-11-30T02:00:00Z");
-        assert_eq!(counter.body["due_at"], "2026-12-07T02:00:00Z");
-        assert_eq!(counter.header("location"), Some(format!("/api/v1/cases/{code}").as_str()));
-        let second = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "postal")).await;
-        assert!(second.body["code"].as_str().unwrap().ends_with("-0002"), "{}", second.text);
+        assert_eq!(counter.received_at, Some(now));
+        assert_eq!(counter.due_at, Some(utc(2026, 12, 7, 2, 0)));
+        assert_eq!(response.header("location"), Some(format!("/api/v1/cases/{code}").as_str()));
+        let second = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "postal")).await.case(201);
+        assert!(second.code.ends_with("-0002"), "{second:?}");
 
-        let online = app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "online")).await;
-        assert_eq!(online.status, 201, "{}", online.text);
-        assert_eq!(online.body["status"], "submitted");
-        assert!(online.body["due_at"].is_null());
-        assert_eq!(online.body["available_actions"], json!(["withdraw"]));
-        let online_code = online.body["code"].as_str().unwrap().to_owned();
+        let online = app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "online")).await.case(201);
+        assert_eq!(online.status, "submitted");
+        assert_eq!(online.due_at, None);
+        assert_eq!(online.available_actions, ["withdraw"]);
+        let online_code = online.code;
         let asked = act(
             app,
             &w.clerk,
@@ -103,15 +102,16 @@ backend_test! {
             "request_supplement",
             json!({"reason": "Ảnh tờ khai bị mờ", "items": ["Tờ khai chụp rõ nét"]}),
         )
-        .await;
-        assert_eq!(asked.body["status"], "submitted", "{}", asked.text);
+        .await
+        .case(200);
+        assert_eq!(asked.status, "submitted");
         act(app, &w.clerk, &online_code, "request_supplement", json!({"reason": "again", "items": ["x"]}))
             .await
             .assert_problem(409, "invalid_transition");
-        let seen = app.get(&format!("/api/v1/cases/{online_code}"), Some(&w.citizen)).await;
-        assert_eq!(seen.body["available_actions"], json!(["submit_supplement", "withdraw"]));
-        let answered = act(app, &w.citizen, &online_code, "submit_supplement", json!({"note": "Đã gửi lại"})).await;
-        assert_eq!(answered.body["available_actions"], json!(["withdraw"]), "{}", answered.text);
+        let seen = app.get(&format!("/api/v1/cases/{online_code}"), Some(&w.citizen)).await.case(200);
+        assert_eq!(seen.available_actions, ["submit_supplement", "withdraw"]);
+        let answered = act(app, &w.citizen, &online_code, "submit_supplement", json!({"note": "Đã gửi lại"})).await.case(200);
+        assert_eq!(answered.available_actions, ["withdraw"]);
 
         // Denials and bad input.
         app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "counter")).await.assert_problem(403, "forbidden");
@@ -123,17 +123,15 @@ backend_test! {
         app.post("/api/v1/cases", Some(&w.clerk), other_agency).await.assert_problem(422, "validation_failed");
         let mut bad_form = case_body(CODE, "online");
         bad_form["form_data"] = json!({"child_name": 5});
-        let refused = app.post("/api/v1/cases", Some(&w.citizen), bad_form).await;
-        refused.assert_problem(422, "validation_failed");
-        assert!(refused.body["invalid_params"][0]["name"].as_str().unwrap().starts_with("form_data"), "{}", refused.text);
+        let refused = app.post("/api/v1/cases", Some(&w.citizen), bad_form).await.assert_problem(422, "validation_failed");
+        assert!(refused.param_names()[0].starts_with("form_data"), "{refused:?}");
         let mut no_docs = case_body(CODE, "counter");
         no_docs["documents"] = json!([]);
         app.post("/api/v1/cases", Some(&w.clerk), no_docs).await.assert_problem(422, "validation_failed");
         let mut bad_id = case_body(CODE, "counter");
         bad_id["applicant"]["id_number"] = json!("123");
-        let bad = app.post("/api/v1/cases", Some(&w.clerk), bad_id).await;
-        bad.assert_problem(422, "validation_failed");
-        assert_eq!(bad.body["invalid_params"][0]["name"], "applicant.id_number");
+        let bad = app.post("/api/v1/cases", Some(&w.clerk), bad_id).await.assert_problem(422, "validation_failed");
+        assert_eq!(bad.param_names(), ["applicant.id_number"]);
         app.post("/api/v1/cases", Some(&w.clerk), case_body("9.999999", "counter")).await.assert_problem(422, "validation_failed");
         app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "pigeon")).await.assert_problem(422, "validation_failed");
 
@@ -141,25 +139,23 @@ backend_test! {
         app.user(&f.admin, "dvcqg", "integration", None, &["cases.submit", "cases.read"]).await;
         let form = [("grant_type", "client_credentials"), ("client_id", "dvcqg"), ("client_secret", PASSWORD)];
         let token = into_resp(app.client.post(format!("{}/api/v1/auth/token", app.base)).form(&form).send().await.unwrap()).await;
-        let portal = token.body["access_token"].as_str().unwrap().to_owned();
+        let portal = token.json::<Tokens>().access_token;
         let mut forwarded = case_body(CODE, "online");
         forwarded["external_id"] = json!("G22.991-250101-000123");
-        let first = app.post("/api/v1/cases", Some(&portal), forwarded.clone()).await;
-        assert_eq!(first.status, 201, "{}", first.text);
-        assert_eq!(first.body["source"], "national_portal");
-        let again = app.post("/api/v1/cases", Some(&portal), forwarded).await;
-        assert_eq!(again.status, 200);
-        assert_eq!(again.body["code"], first.body["code"], "a retried delivery never creates a second case");
+        let first = app.post("/api/v1/cases", Some(&portal), forwarded.clone()).await.case(201);
+        assert_eq!(first.source, "national_portal");
+        let again = app.post("/api/v1/cases", Some(&portal), forwarded).await.case(200);
+        assert_eq!(again.code, first.code, "a retried delivery never creates a second case");
         app.post("/api/v1/cases", Some(&portal), case_body(CODE, "online")).await.assert_problem(422, "validation_failed");
 
         // Lists are scoped: the citizen sees their own, commune B's admin nothing.
-        let mine = app.get("/api/v1/cases", Some(&w.citizen)).await;
-        assert_eq!(mine.body["items"].as_array().unwrap().len(), 1, "{}", mine.text);
-        let staff = app.get("/api/v1/cases?limit=100", Some(&w.clerk)).await;
-        assert_eq!(staff.body["items"].as_array().unwrap().len(), 4);
+        let mine: Page<Case> = app.get("/api/v1/cases", Some(&w.citizen)).await.json();
+        assert_eq!(mine.items.len(), 1, "{mine:?}");
+        let staff: Page<Case> = app.get("/api/v1/cases?limit=100", Some(&w.clerk)).await.json();
+        assert_eq!(staff.items.len(), 4);
         app.user(&f.admin, "admin.b", "agency_admin", Some(&f.commune_b), &[]).await;
         let admin_b = app.token("admin.b", PASSWORD).await;
-        assert_eq!(app.get("/api/v1/cases", Some(&admin_b)).await.body["items"], json!([]));
+        assert!(app.get("/api/v1/cases", Some(&admin_b)).await.json::<Page<Case>>().items.is_empty());
         app.get(&format!("/api/v1/cases/{code}"), Some(&admin_b)).await.assert_problem(404, "not_found");
         app.get("/api/v1/cases?status=lost", Some(&w.clerk)).await.assert_problem(422, "validation_failed");
     }
@@ -169,38 +165,27 @@ backend_test! {
     async fn the_lifecycle_runs_through_actions_with_guards_history_and_lookup(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
-        let submitted = app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
-        assert_eq!(submitted.status, 201, "{backend:?}: {}", submitted.text);
-        let code = submitted.body["code"].as_str().unwrap().to_owned();
+        let code = app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await.case(201).code;
 
         act(app, &w.clerk, &code, "resolve", json!({})).await.assert_problem(409, "invalid_transition");
-        let accepted = act(app, &w.clerk, &code, "accept", json!({})).await;
-        assert_eq!(accepted.body["status"], "accepted", "{}", accepted.text);
-        let due_before = accepted.body["due_at"].as_str().unwrap().to_owned();
-        let wrong = act(app, &w.clerk, &code, "return_result", json!({})).await;
-        wrong.assert_problem(409, "invalid_transition");
-        assert!(wrong.body["allowed_actions"].as_array().unwrap().contains(&json!("forward")), "{}", wrong.text);
+        let accepted = act(app, &w.clerk, &code, "accept", json!({})).await.case(200);
+        assert_eq!(accepted.status, "accepted");
+        let due_before = accepted.due_at.unwrap();
+        let wrong = act(app, &w.clerk, &code, "return_result", json!({})).await.assert_problem(409, "invalid_transition");
+        assert!(wrong.allowed_actions.iter().any(|a| a == "forward"), "{wrong:?}");
         act(app, &w.f.supervisor, &code, "forward", json!({})).await.assert_problem(403, "forbidden");
         act(app, &w.citizen, &code, "forward", json!({})).await.assert_problem(403, "forbidden");
-        assert_eq!(app.get(&format!("/api/v1/lookup/cases/{code}"), None).await.body["status"], "accepted");
-        let forwarded = act(app, &w.clerk, &code, "forward", json!({"to_step": "xu_ly"})).await;
-        assert_eq!(
-            app.get(&format!("/api/v1/lookup/cases/{code}"), None).await.body["status"],
-            "processing",
-            "a change drops the cached answer"
-        );
-        assert_eq!((forwarded.body["status"].as_str(), forwarded.body["current_step"].as_str()), (Some("processing"), Some("xu_ly")));
-        assert_eq!(accepted.body["current_step"], "xu_ly", "acceptance leaves reception for the first processing step");
-        assert!(forwarded.body["step_due_at"].as_str().unwrap() <= forwarded.body["due_at"].as_str().unwrap(), "{}", forwarded.text);
-        let approval = act(app, &w.clerk, &code, "forward", json!({})).await;
-        assert_eq!(approval.body["current_step"], "phe_duyet", "{}", approval.text);
+        let lookup = |code: String| async move { app.get(&format!("/api/v1/lookup/cases/{code}"), None).await.json::<Lookup>() };
+        assert_eq!(lookup(code.clone()).await.status, "accepted");
+        let forwarded = act(app, &w.clerk, &code, "forward", json!({"to_step": "xu_ly"})).await.case(200);
+        assert_eq!(lookup(code.clone()).await.status, "processing", "a change drops the cached answer");
+        assert_eq!((forwarded.status.as_str(), forwarded.current_step.as_deref()), ("processing", Some("xu_ly")));
+        assert_eq!(accepted.current_step.as_deref(), Some("xu_ly"), "acceptance leaves reception for the first processing step");
+        assert!(forwarded.step_due_at.unwrap() <= forwarded.due_at.unwrap(), "{forwarded:?}");
+        let approval = act(app, &w.clerk, &code, "forward", json!({})).await.case(200);
+        assert_eq!(approval.current_step.as_deref(), Some("phe_duyet"));
         let back = act(app, &w.clerk, &code, "send_back", json!({"note": "Xem lại"})).await;
-        assert_eq!(
-            (back.body["status"].as_str(), back.body["current_step"].as_str()),
-            (Some("processing"), Some("xu_ly")),
-            "{}",
-            back.text
-        );
+        assert_eq!((back.case(200).status.as_str(), back.case(200).current_step.as_deref()), ("processing", Some("xu_ly")));
         act(app, &w.clerk, &code, "forward", json!({"to_step": "nowhere"})).await.assert_problem(422, "validation_failed");
         let tag = back.header("etag").unwrap().to_owned();
 
@@ -223,25 +208,25 @@ backend_test! {
                 Some(json!({"reason": "Thiếu giấy chứng sinh", "items": ["Giấy chứng sinh"], "deadline_days": 5})),
                 &[("If-Match", &tag)],
             )
-            .await;
-        assert_eq!(paused.body["status"], "supplement_requested", "{}", paused.text);
-        assert_eq!(paused.body["status_code"], 5);
-        assert_eq!(paused.body["supplement_count"], 1);
-        let resumed = act(app, &w.citizen, &code, "submit_supplement", json!({"note": "Đã bổ sung"})).await;
-        assert_eq!(resumed.body["status"], "processing", "{}", resumed.text);
-        assert!(resumed.body["due_at"].as_str().unwrap() >= due_before.as_str(), "the pause never shortens the deadline");
+            .await
+            .case(200);
+        assert_eq!((paused.status.as_str(), paused.status_code, paused.supplement_count), ("supplement_requested", 5, 1));
+        let resumed = act(app, &w.citizen, &code, "submit_supplement", json!({"note": "Đã bổ sung"})).await.case(200);
+        assert_eq!(resumed.status, "processing");
+        assert!(resumed.due_at.unwrap() >= due_before, "the pause never shortens the deadline");
 
         act(app, &w.clerk, &code, "apologize", json!({"reason": "Cần xác minh thêm"})).await.assert_problem(422, "validation_failed");
         let apology =
-            act(app, &w.clerk, &code, "apologize", json!({"reason": "Cần xác minh thêm", "new_due_at": "2099-01-05T10:00:00Z"})).await;
-        assert_eq!(apology.body["due_at"], "2099-01-05T10:00:00Z", "{}", apology.text);
-        assert_eq!(apology.body["original_due_at"], resumed.body["due_at"]);
-        let resolved = act(app, &w.clerk, &code, "resolve", json!({"summary": "Đã xác nhận"})).await;
-        assert_eq!(resolved.body["status"], "resolved", "{}", resolved.text);
-        assert_eq!(resolved.body["timeliness"], "early");
-        let returned = act(app, &w.clerk, &code, "return_result", json!({"method": "counter"})).await;
-        assert_eq!((returned.body["status"].as_str(), returned.body["status_code"].as_i64()), (Some("returned"), Some(10)));
-        assert_eq!(returned.body["available_actions"], json!([]));
+            act(app, &w.clerk, &code, "apologize", json!({"reason": "Cần xác minh thêm", "new_due_at": "2099-01-05T10:00:00Z"}))
+                .await
+                .case(200);
+        assert_eq!(apology.due_at, Some(utc(2099, 1, 5, 10, 0)));
+        assert_eq!(apology.original_due_at, resumed.due_at);
+        let resolved = act(app, &w.clerk, &code, "resolve", json!({"summary": "Đã xác nhận"})).await.case(200);
+        assert_eq!((resolved.status.as_str(), resolved.timeliness.as_deref()), ("resolved", Some("early")));
+        let returned = act(app, &w.clerk, &code, "return_result", json!({"method": "counter"})).await.case(200);
+        assert_eq!((returned.status.as_str(), returned.status_code), ("returned", 10));
+        assert!(returned.available_actions.is_empty());
         act(app, &w.clerk, &code, "celebrate", json!({})).await.assert_problem(404, "not_found");
 
         // The applicant rates the returned case, once.
@@ -252,8 +237,8 @@ backend_test! {
         assert_eq!(rated.status, 201, "{backend:?}: {}", rated.text);
         app.post(&rating, Some(&w.citizen), json!({"satisfaction": "unsatisfied"})).await.assert_problem(409, "conflict");
 
-        let events = app.get(&format!("/api/v1/cases/{code}/events"), Some(&w.citizen)).await;
-        let actions: Vec<&str> = events.body.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        let events: Vec<CaseEvent> = app.get(&format!("/api/v1/cases/{code}/events"), Some(&w.citizen)).await.json();
+        let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(
             actions,
             [
@@ -270,26 +255,26 @@ backend_test! {
             ],
             "{backend:?}"
         );
-        assert_eq!(events.body[5]["note"], "Thiếu giấy chứng sinh");
+        assert_eq!(events[5].note.as_deref(), Some("Thiếu giấy chứng sinh"));
+        assert_eq!((events[5].from_status.as_deref(), events[5].to_status.as_str()), (Some("processing"), "supplement_requested"));
         let trail = app.get(&format!("/api/v1/audit?entity_type=case&entity_id={code}&limit=100"), Some(&w.f.supervisor)).await;
-        assert_eq!(trail.body["items"].as_array().unwrap().len(), 11, "ten actions and the rating");
-        assert_eq!(app.get(&format!("/api/v1/cases/{code}"), Some(&w.f.supervisor)).await.body["available_actions"], json!([]));
+        assert_eq!(trail.json::<Page<serde_json::Value>>().items.len(), 11, "ten actions and the rating");
+        assert!(app.get(&format!("/api/v1/cases/{code}"), Some(&w.f.supervisor)).await.case(200).available_actions.is_empty());
 
         // A procedure with a result cannot be resolved before the result document exists.
-        let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
-        let with_result = counter.body["code"].as_str().unwrap().to_owned();
+        let with_result = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await.case(201).code;
         act(app, &w.clerk, &with_result, "resolve", json!({})).await.assert_problem(409, "result_required");
-        let withdrawn = act(app, &w.clerk, &with_result, "withdraw", json!({"reason": "Công dân xin rút"})).await;
+        let withdrawn = act(app, &w.clerk, &with_result, "withdraw", json!({"reason": "Công dân xin rút"})).await.case(200);
         app.post(&format!("/api/v1/cases/{with_result}/rating"), Some(&w.citizen), json!({"satisfaction": "satisfied"}))
             .await
             .assert_problem(404, "not_found");
-        assert_eq!(withdrawn.body["status"], "withdrawn");
+        assert_eq!(withdrawn.status, "withdrawn");
 
         // The public lookup shows the status and nothing personal.
         let lookup = app.get(&format!("/api/v1/lookup/cases/{code}"), None).await;
         assert_eq!(lookup.status, 200, "{}", lookup.text);
-        assert_eq!(lookup.body["status_code"], 10);
-        assert_eq!(lookup.body["completion"], "returned");
+        let public: Lookup = lookup.json();
+        assert_eq!((public.status_code, public.completion.as_str()), (10, "returned"));
         for secret in ["Nông Văn Bình", "004099012345", "0912345678", "Tổ 1", "Thiếu giấy"] {
             assert!(!lookup.text.contains(secret), "{backend:?}: the lookup leaks {secret}");
         }
@@ -323,7 +308,7 @@ backend_test! {
         for task in tasks {
             let resp = task.await.unwrap();
             assert_eq!(resp.status, 201, "{backend:?}: {}", resp.text);
-            sequences.push(resp.body["code"].as_str().unwrap().rsplit('-').next().unwrap().parse::<u32>().unwrap());
+            sequences.push(resp.case(201).code.rsplit('-').next().unwrap().parse::<u32>().unwrap());
         }
         sequences.sort_unstable();
         assert_eq!(sequences, (1..=20).collect::<Vec<u32>>(), "{backend:?}");
@@ -354,17 +339,16 @@ backend_test! {
     async fn documents_are_checked_scoped_and_a_result_unlocks_resolve(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
-        let online = app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "online")).await;
-        let code = online.body["code"].as_str().unwrap().to_owned();
+        let code = app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "online")).await.case(201).code;
         let mine = upload(app, &w.citizen, &code, "application", b"%PDF-1.7 to khai").await;
         assert_eq!(mine.status, 201, "{backend:?}: {}", mine.text);
-        assert_eq!(mine.body["content_type"], "application/pdf");
+        assert_eq!(mine.json::<CaseDocument>().content_type, "application/pdf");
         upload(app, &w.citizen, &code, "result", b"%PDF-1.7 fake result").await.assert_problem(403, "forbidden");
         upload(app, &w.citizen, &code, "application", b"MZ\x90\x00 not a pdf").await.assert_problem(415, "unsupported_media_type");
         upload(app, &w.citizen, &code, "selfie", b"%PDF-1.7").await.assert_problem(422, "validation_failed");
         upload(app, &w.f.supervisor, &code, "application", b"%PDF-1.7").await.assert_problem(403, "forbidden");
-        let listed = app.get(&format!("/api/v1/cases/{code}/documents"), Some(&w.clerk)).await;
-        assert_eq!(listed.body.as_array().unwrap().len(), 1);
+        let listed: Vec<CaseDocument> = app.get(&format!("/api/v1/cases/{code}/documents"), Some(&w.clerk)).await.json();
+        assert_eq!(listed.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>(), ["application"]);
         let url = mine.header("location").unwrap().to_owned();
         let download = app.client.get(format!("{}{url}", app.base)).bearer_auth(&w.citizen).send().await.unwrap();
         assert_eq!(download.headers()["content-type"], "application/pdf");
@@ -378,8 +362,8 @@ backend_test! {
         act(app, &w.clerk, &code, "resolve", json!({})).await.assert_problem(409, "result_required");
         let result = upload(app, &w.clerk, &code, "result", b"%PDF-1.7 giay khai sinh").await;
         assert_eq!(result.status, 201, "{}", result.text);
-        let resolved = act(app, &w.clerk, &code, "resolve", json!({"decision_number": "123/GKS"})).await;
-        assert_eq!(resolved.body["status"], "resolved", "{}", resolved.text);
+        let resolved = act(app, &w.clerk, &code, "resolve", json!({"decision_number": "123/GKS"})).await.case(200);
+        assert_eq!(resolved.status, "resolved");
         upload(app, &w.citizen, &code, "supplement", b"%PDF-1.7 late").await.assert_problem(409, "conflict");
     }
 }
@@ -388,10 +372,9 @@ backend_test! {
     async fn inboxes_filter_in_the_query_and_other_agencies_see_nothing(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
-        let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
-        let code = counter.body["code"].as_str().unwrap().to_owned();
+        let code = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await.case(201).code;
         app.post("/api/v1/cases", Some(&w.citizen), case_body(CODE, "online")).await;
-        let count = |resp: &Resp| resp.body["items"].as_array().map_or(usize::MAX, Vec::len);
+        let count = |resp: &Resp| resp.json::<Page<Case>>().items.len();
         assert_eq!(count(&app.get("/api/v1/cases?q=nong%20van%20binh", Some(&w.clerk)).await), 2, "{backend:?}");
         assert_eq!(count(&app.get(&format!("/api/v1/cases?q={code}"), Some(&w.clerk)).await), 1);
         assert_eq!(count(&app.get("/api/v1/cases?q=tran%20thi", Some(&w.clerk)).await), 0);
@@ -420,35 +403,32 @@ backend_test! {
     async fn payments_supplements_and_the_result_show_in_the_case(backend: Backend) {
         let w = world(backend).await;
         let app = &w.app;
-        let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await;
-        let code = counter.body["code"].as_str().unwrap().to_owned();
-        assert!(counter.body.get("supplement_requests").is_some(), "single-case answers carry the history: {}", counter.text);
+        let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await.case(201);
+        let code = counter.code.clone();
+        assert!(counter.supplement_requests.is_some(), "single-case answers carry the history: {counter:?}");
         act(app, &w.clerk, &code, "forward", json!({})).await;
         act(app, &w.clerk, &code, "request_payment", json!({})).await.assert_problem(422, "validation_failed");
-        let billed = act(app, &w.clerk, &code, "request_payment", json!({"items": ["Lệ phí cấp bản sao: 8.000 đồng"]})).await;
-        assert_eq!(
-            (billed.body["status"].as_str(), billed.body["status_code"].as_i64()),
-            (Some("awaiting_payment"), Some(6)),
-            "{}",
-            billed.text
-        );
-        let paid = act(app, &w.clerk, &code, "confirm_payment", json!({"receipt": "BL-0042"})).await;
-        assert_eq!(paid.body["status"], "processing", "{}", paid.text);
-        assert_eq!(paid.body["payments"][0]["receipt"], "BL-0042");
-        assert_eq!(paid.body["payments"][0]["items"][0], "Lệ phí cấp bản sao: 8.000 đồng");
+        let billed = act(app, &w.clerk, &code, "request_payment", json!({"items": ["Lệ phí cấp bản sao: 8.000 đồng"]})).await.case(200);
+        assert_eq!((billed.status.as_str(), billed.status_code), ("awaiting_payment", 6));
+        let paid = act(app, &w.clerk, &code, "confirm_payment", json!({"receipt": "BL-0042"})).await.case(200);
+        assert_eq!(paid.status, "processing");
+        let payments = paid.payments.unwrap();
+        assert_eq!(payments[0].receipt.as_deref(), Some("BL-0042"));
+        assert_eq!(payments[0].items, ["Lệ phí cấp bản sao: 8.000 đồng"]);
         act(app, &w.clerk, &code, "request_supplement", json!({"reason": "Thiếu bản sao", "items": ["Bản sao CCCD"], "deadline_days": 3}))
             .await;
-        let supplied = act(app, &w.clerk, &code, "submit_supplement", json!({"note": "Công dân nộp tại quầy"})).await;
-        let request = &supplied.body["supplement_requests"][0];
-        assert_eq!(request["items"][0], "Bản sao CCCD", "{}", supplied.text);
-        assert!(request["deadline_at"].is_string() && request["supplied_at"].is_string(), "{}", supplied.text);
+        let supplied = act(app, &w.clerk, &code, "submit_supplement", json!({"note": "Công dân nộp tại quầy"})).await.case(200);
+        let request = &supplied.supplement_requests.unwrap()[0];
+        assert_eq!(request.items, ["Bản sao CCCD"]);
+        assert!(request.deadline_at.is_some() && request.supplied_at.is_some(), "{request:?}");
         assert_eq!(upload(app, &w.clerk, &code, "result", b"%PDF-1.7 ket qua").await.status, 201);
         act(app, &w.clerk, &code, "resolve", json!({"summary": "Cấp bản sao", "decision_number": "15/CT", "signer": "Phó Chủ tịch"})).await;
-        let returned = act(app, &w.clerk, &code, "return_result", json!({"method": "counter", "recipient": "Nông Văn Bình"})).await;
-        let result = &returned.body["result"];
-        assert_eq!((result["decision_number"].as_str(), result["method"].as_str()), (Some("15/CT"), Some("counter")), "{}", returned.text);
-        assert!(result["returned_at"].is_string());
-        let listed = app.get("/api/v1/cases?limit=5", Some(&w.clerk)).await;
-        assert!(listed.body["items"][0].get("payments").is_none(), "lists stay light: {}", listed.text);
+        let returned =
+            act(app, &w.clerk, &code, "return_result", json!({"method": "counter", "recipient": "Nông Văn Bình"})).await.case(200);
+        let result = returned.result.unwrap();
+        assert_eq!((result.decision_number.as_deref(), result.method.as_deref()), (Some("15/CT"), Some("counter")));
+        assert!(result.returned_at.is_some());
+        let listed: Page<Case> = app.get("/api/v1/cases?limit=5", Some(&w.clerk)).await.json();
+        assert!(listed.items[0].payments.is_none(), "lists stay light: {listed:?}");
     }
 }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::cases::{NO_RESULT, act, case_body, world};
 use crate::support::*;
+use crate::types::{Feedback, Page, PublicFeedback};
 
 fn anonymous_body() -> Value {
     json!({
@@ -39,17 +40,14 @@ backend_test! {
 
         let mut to_a = anonymous_body();
         to_a["agency_id"] = json!(w.f.commune_a);
-        let sent = app.post("/api/v1/feedback", None, to_a).await;
-        assert_eq!(sent.status, 201, "{backend:?}: {}", sent.text);
-        let code = sent.body["code"].as_str().unwrap().to_owned();
+        let sent = app.post("/api/v1/feedback", None, to_a).await.feedback(201);
+        let code = sent.code.clone();
         assert!(code.starts_with("PAKN-") && code.len() == 16, "{code}");
-        assert_eq!(sent.body["status"], "received");
-        assert_eq!(sent.body["status_label"], "Chờ tiếp nhận");
-        assert_eq!(sent.body["available_actions"], json!([]));
-        let due = |v: &Value, k: &str| chrono::DateTime::parse_from_rfc3339(v["deadlines"][k].as_str().unwrap()).unwrap();
-        assert!(due(&sent.body, "reception_due_at") < due(&sent.body, "supplement_due_at"));
-        assert!(due(&sent.body, "supplement_due_at") < due(&sent.body, "answer_due_at"));
-        assert_eq!(sent.body["overdue"]["any"], false);
+        assert_eq!((sent.status.as_str(), sent.status_label.as_str()), ("received", "Chờ tiếp nhận"));
+        assert!(sent.available_actions.is_empty());
+        assert!(sent.deadlines.reception_due_at < sent.deadlines.supplement_due_at);
+        assert!(sent.deadlines.supplement_due_at < sent.deadlines.answer_due_at);
+        assert!(!sent.overdue.any);
 
         // Staff of the agency act by capability; others are refused.
         app.user(&w.f.admin, "clerk.b", "officer", Some(&w.f.commune_b), &["reception", "processing", "approval"]).await;
@@ -58,12 +56,11 @@ backend_test! {
         feedback_act(app, &clerk_b, &code, "accept", json!({})).await.assert_problem(404, "not_found");
         feedback_act(app, &w.citizen, &code, "accept", json!({})).await.assert_problem(404, "not_found");
         feedback_act(app, &w.f.supervisor, &code, "accept", json!({})).await.assert_problem(403, "forbidden");
-        let read = app.get(&format!("/api/v1/feedback/{code}"), Some(&w.f.supervisor)).await;
-        assert_eq!(read.status, 200);
-        assert_eq!(read.body["contact"]["full_name"], "Lục Thị Hoa", "supervisors read everything");
+        let read = app.get(&format!("/api/v1/feedback/{code}"), Some(&w.f.supervisor)).await.feedback(200);
+        assert_eq!(read.contact.full_name, "Lục Thị Hoa", "supervisors read everything");
         feedback_act(app, &w.clerk, &code, "publish", json!({})).await.assert_problem(409, "invalid_transition");
-        let conflict = feedback_act(app, &w.clerk, &code, "publish", json!({})).await;
-        assert_eq!(conflict.body["allowed_actions"], json!(["accept", "refuse", "request_supplement"]), "{}", conflict.text);
+        let conflict = feedback_act(app, &w.clerk, &code, "publish", json!({})).await.assert_problem(409, "invalid_transition");
+        assert_eq!(conflict.allowed_actions, ["accept", "refuse", "request_supplement"]);
         feedback_act(app, &w.clerk, &code, "refuse", json!({})).await.assert_problem(422, "validation_failed");
         feedback_act(app, &w.clerk, &code, "fly", json!({})).await.assert_problem(404, "not_found");
         let stale = app
@@ -85,40 +82,39 @@ backend_test! {
                 Some(json!({})),
                 &[("If-Match", &tag)],
             )
-            .await;
-        assert_eq!(accepted.status, 200, "{}", accepted.text);
-        assert_eq!(accepted.body["available_actions"], json!(["request_supplement", "assign", "respond"]));
+            .await
+            .feedback(200);
+        assert_eq!(accepted.available_actions, ["request_supplement", "assign", "respond"]);
         // officer.a holds only the reception capability: no answer, no publication.
         feedback_act(app, &w.f.officer, &code, "respond", json!({"answer": "…"})).await.assert_problem(403, "forbidden");
         feedback_act(app, &w.clerk, &code, "assign", json!({"agency_id": w.f.commune_b})).await.assert_problem(422, "validation_failed");
-        let assigned = feedback_act(app, &w.f.agency_admin, &code, "assign", json!({"agency_id": w.f.commune_a})).await;
-        assert_eq!(assigned.body["status"], "assigned", "{}", assigned.text);
+        let assigned = feedback_act(app, &w.f.agency_admin, &code, "assign", json!({"agency_id": w.f.commune_a})).await.feedback(200);
+        assert_eq!(assigned.status, "assigned");
         let answer = "Ủy ban sẽ rà soát và công khai danh mục giấy tờ tối giản.";
-        let answered = feedback_act(app, &w.clerk, &code, "respond", json!({"answer": answer})).await;
-        assert_eq!(answered.status, 200, "{}", answered.text);
-        assert_eq!(answered.body["status"], "answered");
-        assert!(answered.body["deadlines"]["publish_due_at"].is_string());
+        let answered = feedback_act(app, &w.clerk, &code, "respond", json!({"answer": answer})).await.feedback(200);
+        assert_eq!(answered.status, "answered");
+        assert!(answered.deadlines.publish_due_at.is_some());
         // Not public before publication.
         app.get(&format!("/api/v1/public/feedback/{code}"), None).await.assert_problem(404, "not_found");
-        let published = feedback_act(app, &w.clerk, &code, "publish", json!({})).await;
-        assert_eq!(published.body["status"], "published", "{}", published.text);
-        assert_eq!(published.body["available_actions"], json!([]));
+        let published = feedback_act(app, &w.clerk, &code, "publish", json!({})).await.feedback(200);
+        assert_eq!(published.status, "published");
+        assert!(published.available_actions.is_empty());
         feedback_act(app, &w.clerk, &code, "respond", json!({"answer": "x"})).await.assert_problem(409, "invalid_transition");
 
         // The public sees the question and the answer, never the sender.
         let public = app.get("/api/v1/public/feedback?q=dang%20ky%20khai%20sinh", None).await;
         assert_eq!(public.status, 200, "{}", public.text);
-        let items = public.body["items"].as_array().unwrap();
+        let items = public.json::<Page<PublicFeedback>>().items;
         assert_eq!(items.len(), 1);
-        assert_eq!(items[0]["answer"], answer);
-        assert_eq!(items[0]["agency_name"], "UBND phường Thục Phán");
+        assert_eq!(items[0].answer.as_deref(), Some(answer));
+        assert_eq!(items[0].agency_name, "UBND phường Thục Phán");
         for personal in ["Lục Thị Hoa", "0912000111", "Xóm 2", "contact"] {
             assert!(!public.text.contains(personal), "{backend:?}: {personal} leaked: {}", public.text);
         }
         let one = app.get(&format!("/api/v1/public/feedback/{code}"), None).await;
-        assert_eq!(one.body["title"], "Thủ tục đăng ký khai sinh còn rườm rà");
+        assert_eq!(one.expect::<PublicFeedback>(200).title, "Thủ tục đăng ký khai sinh còn rườm rà");
         assert!(!one.text.contains("0912000111"));
-        assert_eq!(app.get("/api/v1/public/feedback?q=khong%20co", None).await.body["items"], json!([]));
+        assert!(app.get("/api/v1/public/feedback?q=khong%20co", None).await.json::<Page<PublicFeedback>>().items.is_empty());
         app.get("/api/v1/public/feedback?category=other", None).await.assert_problem(422, "validation_failed");
         // Nobody reacts for an anonymous sender.
         app.post(&format!("/api/v1/feedback/{code}/reaction"), Some(&w.citizen), json!({"useful": true}))
@@ -127,8 +123,7 @@ backend_test! {
 
         // A citizen's conduct complaint about its own case goes to the case's agency, can be
         // supplemented, and weighs on indicator 7 of the case.
-        let case = app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await;
-        let case_code = case.body["code"].as_str().unwrap().to_owned();
+        let case_code = app.post("/api/v1/cases", Some(&w.citizen), case_body(NO_RESULT, "online")).await.case(201).code;
         for (action, body) in [("accept", json!({})), ("resolve", json!({"summary": "Xong"}))] {
             assert_eq!(act(app, &w.clerk, &case_code, action, body).await.status, 200);
         }
@@ -140,25 +135,26 @@ backend_test! {
                 Some(&w.citizen),
                 json!({"kind": "reflection", "category": "conduct", "title": "Cán bộ gây khó khăn", "content": "Yêu cầu nộp thêm giấy tờ không có trong quy định.", "related_case_code": case_code}),
             )
-            .await;
-        assert_eq!(complaint.status, 201, "{}", complaint.text);
-        assert_eq!(complaint.body["agency_id"], json!(w.f.commune_a));
-        assert_eq!(complaint.body["related_case_code"], json!(case_code));
-        assert_eq!(complaint.body["contact"]["full_name"], "Nguyễn Văn A", "the account's name: {}", complaint.text);
-        let complaint_code = complaint.body["code"].as_str().unwrap().to_owned();
+            .await
+            .feedback(201);
+        assert_eq!(complaint.agency_id, w.f.commune_a);
+        assert_eq!(complaint.related_case_code.as_deref(), Some(case_code.as_str()));
+        assert_eq!(complaint.contact.full_name, "Nguyễn Văn A", "the account's name");
+        let complaint_code = complaint.code;
         let after = app.get(&format!("/api/v1/cases/{case_code}/evaluation"), Some(&w.citizen)).await;
         assert_eq!(indicator_7(&after.body)["points"], 0, "{}", after.text);
 
         let asked = feedback_act(app, &w.clerk, &complaint_code, "request_supplement", json!({"reason": "Cho biết tên cán bộ"})).await;
-        assert_eq!(asked.body["status"], "supplement_requested");
+        assert_eq!(asked.feedback(200).status, "supplement_requested");
         feedback_act(app, &w.clerk, &complaint_code, "submit_supplement", json!({"content": "x"})).await.assert_problem(403, "forbidden");
-        let mine = app.get(&format!("/api/v1/feedback/{complaint_code}"), Some(&w.citizen)).await;
-        assert_eq!(mine.body["available_actions"], json!(["submit_supplement"]));
+        let mine = app.get(&format!("/api/v1/feedback/{complaint_code}"), Some(&w.citizen)).await.feedback(200);
+        assert_eq!(mine.available_actions, ["submit_supplement"]);
         let supplemented =
             feedback_act(app, &w.citizen, &complaint_code, "submit_supplement", json!({"content": "Cán bộ tiếp nhận buổi sáng 20/11"}))
-                .await;
-        assert_eq!(supplemented.body["status"], "received", "{}", supplemented.text);
-        assert!(supplemented.body["content"].as_str().unwrap().contains("Cán bộ tiếp nhận buổi sáng 20/11"));
+                .await
+                .feedback(200);
+        assert_eq!(supplemented.status, "received");
+        assert!(supplemented.content.contains("Cán bộ tiếp nhận buổi sáng 20/11"));
         // Attachments: a real PDF is kept; an executable named .pdf is not.
         let pdf = upload(app, &w.citizen, &complaint_code, b"%PDF-1.4 bien ban").await;
         assert_eq!(pdf.status, 201, "{}", pdf.text);
@@ -170,7 +166,7 @@ backend_test! {
         assert_eq!(status, 404);
         // Refused as unfounded: the complaint no longer counts against the case.
         let refused = feedback_act(app, &w.clerk, &complaint_code, "refuse", json!({"reason": "Không có căn cứ"})).await;
-        assert_eq!(refused.body["status"], "refused", "{}", refused.text);
+        assert_eq!(refused.feedback(200).status, "refused");
         let cleared = app.get(&format!("/api/v1/cases/{case_code}/evaluation"), Some(&w.citizen)).await;
         assert_ne!(indicator_7(&cleared.body)["points"], 0);
         app.post(&format!("/api/v1/feedback/{complaint_code}/reaction"), Some(&w.citizen), json!({"useful": false}))
@@ -178,12 +174,13 @@ backend_test! {
             .assert_problem(409, "conflict");
 
         // Lists: the citizen sees its own; staff of A both; B none; filters validated.
-        let own = app.get("/api/v1/feedback", Some(&w.citizen)).await;
-        assert_eq!(own.body["items"].as_array().unwrap().len(), 1);
-        assert_eq!(app.get("/api/v1/feedback", Some(&w.clerk)).await.body["items"].as_array().unwrap().len(), 2);
-        assert_eq!(app.get("/api/v1/feedback", Some(&clerk_b)).await.body["items"], json!([]));
-        assert_eq!(app.get("/api/v1/feedback?status=published", Some(&w.clerk)).await.body["items"][0]["code"], json!(code));
-        assert_eq!(app.get("/api/v1/feedback?overdue=true", Some(&w.clerk)).await.body["items"], json!([]));
+        let list = |path: &'static str, token: String| async move { app.get(path, Some(&token)).await.json::<Page<Feedback>>().items };
+        assert_eq!(list("/api/v1/feedback", w.citizen.clone()).await.len(), 1);
+        assert_eq!(list("/api/v1/feedback", w.clerk.clone()).await.len(), 2);
+        assert!(list("/api/v1/feedback", clerk_b.clone()).await.is_empty());
+        let published: Vec<String> = list("/api/v1/feedback?status=published", w.clerk.clone()).await.into_iter().map(|f| f.code).collect();
+        assert_eq!(published, std::slice::from_ref(&code));
+        assert!(list("/api/v1/feedback?overdue=true", w.clerk.clone()).await.is_empty());
         app.get("/api/v1/feedback?status=lost", Some(&w.clerk)).await.assert_problem(422, "validation_failed");
     }
 }
@@ -195,9 +192,7 @@ backend_test! {
         let mut body = anonymous_body();
         body.as_object_mut().unwrap().remove("contact");
         body["agency_id"] = json!(w.f.commune_a);
-        let sent = app.post("/api/v1/feedback", Some(&w.citizen), body).await;
-        assert_eq!(sent.status, 201, "{}", sent.text);
-        let code = sent.body["code"].as_str().unwrap().to_owned();
+        let code = app.post("/api/v1/feedback", Some(&w.citizen), body).await.feedback(201).code;
         app.post(&format!("/api/v1/feedback/{code}/reaction"), Some(&w.citizen), json!({"useful": true}))
             .await
             .assert_problem(409, "conflict");
@@ -208,9 +203,8 @@ backend_test! {
             .await
             .assert_problem(403, "forbidden");
         let reacted = app.post(&format!("/api/v1/feedback/{code}/reaction"), Some(&w.citizen), json!({"useful": true})).await;
-        assert_eq!(reacted.status, 200, "{}", reacted.text);
-        assert_eq!(reacted.body["useful"], true);
-        assert_eq!(app.get(&format!("/api/v1/public/feedback/{code}"), None).await.body["useful"], true);
+        assert_eq!(reacted.feedback(200).useful, Some(true));
+        assert_eq!(app.get(&format!("/api/v1/public/feedback/{code}"), None).await.expect::<PublicFeedback>(200).useful, Some(true));
 
         // Anonymous submissions: 10 an hour per address, then 429 with Retry-After.
         let mut last = None;

@@ -50,4 +50,5 @@ mod sso;
 mod statistics;
 mod support;
 mod templates;
+mod types;
 mod users;

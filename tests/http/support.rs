@@ -171,15 +171,45 @@ impl Resp {
         self.header("content-type").unwrap_or("")
     }
 
-    /// Asserts a problem document with `status` and `code`.
+    /// The body as `T`; fails the test, showing the body, when it does not parse.
     #[track_caller]
-    pub fn assert_problem(&self, status: u16, code: &str) {
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        match serde_json::from_str(&self.text) {
+            Ok(value) => value,
+            Err(e) => panic!("{} {}: not a {}: {e}", self.status, self.text, std::any::type_name::<T>()),
+        }
+    }
+
+    /// The body as `T`, after checking the status is `status`.
+    #[track_caller]
+    pub fn expect<T: serde::de::DeserializeOwned>(&self, status: u16) -> T {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text);
+        self.json()
+    }
+
+    /// The body as a case, after checking the status is `status`.
+    #[track_caller]
+    pub fn case(&self, status: u16) -> crate::types::Case {
+        self.expect(status)
+    }
+
+    /// The body as a feedback item, after checking the status is `status`.
+    #[track_caller]
+    pub fn feedback(&self, status: u16) -> crate::types::Feedback {
+        self.expect(status)
+    }
+
+    /// Asserts a problem document with `status` and `code`, and returns it.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> crate::types::Problem {
         assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text);
         assert!(self.content_type().starts_with("application/problem+json"), "content type {}", self.content_type());
-        assert_eq!(self.body["code"], code, "code; body: {}", self.text);
-        assert_eq!(self.body["status"], status);
-        assert!(self.body["title"].as_str().is_some_and(|t| !t.is_empty()));
-        assert!(self.body["instance"].as_str().is_some_and(|i| i.starts_with("urn:motcua:request:")));
+        let problem: crate::types::Problem = self.json();
+        assert_eq!(problem.code, code, "code; body: {}", self.text);
+        assert_eq!(problem.status, status);
+        assert!(!problem.title.is_empty());
+        assert!(problem.instance.starts_with("urn:motcua:request:"));
+        problem
     }
 }
 
@@ -281,9 +311,7 @@ impl TestApp {
 
     /// Logs in and returns the access token.
     pub async fn token(&self, username: &str, password: &str) -> String {
-        let resp = self.login_pair(username, password).await;
-        assert_eq!(resp.status, 200, "login {username}: {}", resp.text);
-        resp.body["access_token"].as_str().unwrap().to_owned()
+        self.login_pair(username, password).await.expect::<crate::types::Tokens>(200).access_token
     }
 
     pub async fn admin(&self) -> String {
@@ -294,8 +322,7 @@ impl TestApp {
     pub async fn agency(&self, admin: &str, code: &str, name: &str, level: &str, parent: Option<&str>) -> String {
         let resp =
             self.post("/api/v1/agencies", Some(admin), json!({"code": code, "name": name, "level": level, "parent_id": parent})).await;
-        assert_eq!(resp.status, 201, "create agency {code}: {}", resp.text);
-        resp.body["id"].as_str().unwrap().to_owned()
+        resp.expect::<crate::types::Created>(201).id
     }
 
     /// Creates an account and returns its id.
@@ -307,8 +334,7 @@ impl TestApp {
                 json!({"username": username, "password": PASSWORD, "full_name": format!("Người dùng {username}"), "role": role, "agency_id": agency, "capabilities": capabilities}),
             )
             .await;
-        assert_eq!(resp.status, 201, "create user {username}: {}", resp.text);
-        resp.body["id"].as_str().unwrap().to_owned()
+        resp.expect::<crate::types::Created>(201).id
     }
 
     /// A small tree: province → (department, commune A, commune B), with an admin and an officer in commune A.
@@ -369,4 +395,9 @@ pub async fn spawn_extra(env: HashMap<String, String>) -> ExtraServer {
 pub struct ExtraServer {
     pub handle: actix_web::dev::ServerHandle,
     pub workers: api::background::Workers,
+}
+
+/// An instant in UTC, to the minute.
+pub fn utc(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> chrono::DateTime<chrono::Utc> {
+    chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, year, month, day, hour, minute, 0).unwrap()
 }
