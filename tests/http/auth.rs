@@ -4,28 +4,21 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::support::*;
+use crate::types::{Tokens, User};
 
 backend_test! {
     async fn login_succeeds_and_fails_with_one_answer(backend: Backend) {
         let app = TestApp::spawn(backend).await;
-        let ok = app.login_pair("admin", ADMIN_PASSWORD).await;
-        assert_eq!(ok.status, 200, "{backend:?}: {}", ok.text);
-        assert_eq!(ok.body["token_type"], "Bearer");
-        assert_eq!(ok.body["expires_in"], 900);
-        assert!(ok.body["refresh_token"].as_str().is_some_and(|t| t.len() > 30));
+        let ok: Tokens = app.login_pair("admin", ADMIN_PASSWORD).await.expect(200);
+        assert_eq!((ok.token_type.as_str(), ok.expires_in), ("Bearer", 900));
+        assert!(ok.refresh_token.as_ref().is_some_and(|t| t.len() > 30));
 
-        let wrong = app.login_pair("admin", "wrong-password-1").await;
-        wrong.assert_problem(401, "invalid_credentials");
-        let unknown = app.login_pair("nobody", "wrong-password-1").await;
-        unknown.assert_problem(401, "invalid_credentials");
-        assert_eq!(wrong.body["detail"], unknown.body["detail"], "{backend:?}: unknown user and wrong password look alike");
+        let wrong = app.login_pair("admin", "wrong-password-1").await.assert_problem(401, "invalid_credentials");
+        let unknown = app.login_pair("nobody", "wrong-password-1").await.assert_problem(401, "invalid_credentials");
+        assert_eq!(wrong.detail, unknown.detail, "{backend:?}: unknown user and wrong password look alike");
 
-        let token = ok.body["access_token"].as_str().unwrap();
-        let me = app.get("/api/v1/me", Some(token)).await;
-        assert_eq!(me.status, 200, "{}", me.text);
-        assert_eq!(me.body["username"], "admin");
-        assert_eq!(me.body["role"], "system_admin");
-        assert_eq!(me.body["role_label"], "Quản trị hệ thống");
+        let me: User = app.get("/api/v1/me", Some(&ok.access_token)).await.expect(200);
+        assert_eq!((me.username.as_str(), me.role.as_str(), me.role_label.as_str()), ("admin", "system_admin", "Quản trị hệ thống"));
         app.get("/api/v1/me", None).await.assert_problem(401, "unauthorized");
         app.get("/api/v1/me", Some("not-a-jwt")).await.assert_problem(401, "unauthorized");
     }
@@ -34,13 +27,11 @@ backend_test! {
 backend_test! {
     async fn refresh_rotates_and_a_replayed_token_revokes_the_session(backend: Backend) {
         let app = TestApp::spawn(backend).await;
-        let first = app.login_pair("admin", ADMIN_PASSWORD).await;
-        let refresh1 = first.body["refresh_token"].as_str().unwrap().to_owned();
-        let second = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh1})).await;
-        assert_eq!(second.status, 200, "{backend:?}: {}", second.text);
-        let refresh2 = second.body["refresh_token"].as_str().unwrap().to_owned();
+        let refresh1 = app.login_pair("admin", ADMIN_PASSWORD).await.expect::<Tokens>(200).refresh_token.unwrap();
+        let second: Tokens = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh1})).await.expect(200);
+        let refresh2 = second.refresh_token.unwrap();
         assert_ne!(refresh1, refresh2);
-        let access2 = second.body["access_token"].as_str().unwrap().to_owned();
+        let access2 = second.access_token;
         assert_eq!(app.get("/api/v1/me", Some(&access2)).await.status, 200);
 
         // The old refresh token is refused, and presenting it revokes the whole session.
@@ -54,13 +45,13 @@ backend_test! {
 backend_test! {
     async fn logout_revokes_the_session_at_once(backend: Backend) {
         let app = TestApp::spawn(backend).await;
-        let pair = app.login_pair("admin", ADMIN_PASSWORD).await;
-        let access = pair.body["access_token"].as_str().unwrap();
+        let pair: Tokens = app.login_pair("admin", ADMIN_PASSWORD).await.expect(200);
+        let access = pair.access_token.as_str();
         let other = app.admin().await;
         let out = app.request(Method::POST, "/api/v1/auth/logout", Some(access), None).await;
         assert_eq!(out.status, 204, "{backend:?}: {}", out.text);
         app.get("/api/v1/me", Some(access)).await.assert_problem(401, "unauthorized");
-        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": pair.body["refresh_token"]}))
+        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": pair.refresh_token}))
             .await
             .assert_problem(401, "unauthorized");
         assert_eq!(app.get("/api/v1/me", Some(&other)).await.status, 200, "other sessions stay");
@@ -100,13 +91,10 @@ backend_test! {
 backend_test! {
     async fn citizens_register_with_validated_identity(backend: Backend) {
         let app = TestApp::spawn(backend).await;
-        let created = app.post("/api/v1/auth/register", None, citizen("nguyenvana", 1)).await;
-        assert_eq!(created.status, 201, "{backend:?}: {}", created.text);
-        assert_eq!(created.body["role"], "citizen");
-        assert_eq!(created.body["phone"], "0912345678");
+        let created: User = app.post("/api/v1/auth/register", None, citizen("nguyenvana", 1)).await.expect(201);
+        assert_eq!((created.role.as_str(), created.phone.as_deref()), ("citizen", Some("0912345678")));
         let token = app.token("nguyenvana", "citizen-pass-2026").await;
-        let me = app.get("/api/v1/me", Some(&token)).await;
-        assert_eq!(me.body["full_name"], "Nguyễn Văn A");
+        assert_eq!(app.get("/api/v1/me", Some(&token)).await.expect::<User>(200).full_name, "Nguyễn Văn A");
 
         let bad = app
             .post(
@@ -114,9 +102,9 @@ backend_test! {
                 None,
                 json!({"username": "x", "password": "short", "full_name": "", "id_number": "12345", "phone": "12", "email": "nope"}),
             )
-            .await;
-        bad.assert_problem(422, "validation_failed");
-        let names: Vec<&str> = bad.body["invalid_params"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+            .await
+            .assert_problem(422, "validation_failed");
+        let names = bad.param_names();
         for field in ["username", "password", "full_name", "id_number", "phone", "email"] {
             assert!(names.contains(&field), "{backend:?}: {field} missing from {names:?}");
         }
@@ -132,11 +120,11 @@ backend_test! {
         app.user(&admin, "dvcqg", "integration", None, &["cases.submit"]).await;
         let form = [("grant_type", "client_credentials"), ("client_id", "dvcqg"), ("client_secret", PASSWORD)];
         let resp = into_resp(app.client.post(format!("{}/api/v1/auth/token", app.base)).form(&form).send().await.unwrap()).await;
-        assert_eq!(resp.status, 200, "{backend:?}: {}", resp.text);
-        assert_eq!(resp.body["scope"], "cases.submit");
-        assert!(resp.body.get("refresh_token").is_none());
-        let token = resp.body["access_token"].as_str().unwrap();
-        assert_eq!(app.get("/api/v1/me", Some(token)).await.body["role"], "integration");
+        let granted: Tokens = resp.expect(200);
+        assert_eq!(granted.scope.as_deref(), Some("cases.submit"));
+        assert!(granted.refresh_token.is_none());
+        let token = granted.access_token.as_str();
+        assert_eq!(app.get("/api/v1/me", Some(token)).await.expect::<User>(200).role, "integration");
         // Integration clients may not use the password login, and may not administer anything.
         app.login_pair("dvcqg", PASSWORD).await.assert_problem(401, "invalid_credentials");
         app.get("/api/v1/users", Some(token)).await.assert_problem(403, "forbidden");

@@ -51,8 +51,46 @@ pub struct Created {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Tokens {
     pub access_token: String,
+    pub token_type: String,
+    pub expires_in: u64,
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+}
+
+/// An account (also `GET /me`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    pub role: String,
+    pub role_label: String,
+    pub agency_id: Option<String>,
+    pub capabilities: Vec<String>,
+    pub phone: Option<String>,
+    pub active: bool,
+}
+
+/// An agency.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Agency {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub parent_id: Option<String>,
+    pub active: bool,
+}
+
+/// One grant or revocation in an agency's role ledger.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LedgerEntry {
+    pub action: String,
+    pub role: String,
+    pub capabilities: Vec<String>,
+    pub subject_username: Option<String>,
+    pub actor_username: Option<String>,
+    pub reason: Option<String>,
 }
 
 /// A case as staff and its owner see it.

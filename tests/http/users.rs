@@ -4,26 +4,27 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::support::*;
+use crate::types::{Agency, LedgerEntry, Page, Tokens, User};
 
 backend_test! {
     async fn agency_endpoints_allow_reads_to_anyone_and_writes_to_system_admins(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
-        let list = app.get("/api/v1/agencies?limit=2", None).await;
-        assert_eq!(list.status, 200, "{backend:?}: {}", list.text);
-        assert_eq!(list.body["items"].as_array().unwrap().len(), 2);
-        let next = list.body["next_cursor"].as_str().unwrap();
-        let rest = app.get(&format!("/api/v1/agencies?limit=10&cursor={next}"), None).await;
-        assert_eq!(rest.body["items"].as_array().unwrap().len(), 2);
-        assert!(rest.body["next_cursor"].is_null());
+        let list: Page<Agency> = app.get("/api/v1/agencies?limit=2", None).await.expect(200);
+        assert_eq!(list.items.len(), 2);
+        let next = list.next_cursor.unwrap();
+        let rest: Page<Agency> = app.get(&format!("/api/v1/agencies?limit=10&cursor={next}"), None).await.expect(200);
+        assert_eq!(rest.items.len(), 2);
+        assert!(rest.next_cursor.is_none());
 
-        let found = app.get("/api/v1/agencies?q=thuc%20phan", None).await;
-        assert_eq!(found.body["items"][0]["code"], "000.20.01.H14", "{backend:?}: diacritic-insensitive search");
-        let children = app.get(&format!("/api/v1/agencies?parent_id={}&level=commune", f.province), None).await;
-        assert_eq!(children.body["items"].as_array().unwrap().len(), 2);
+        let found: Page<Agency> = app.get("/api/v1/agencies?q=thuc%20phan", None).await.expect(200);
+        assert_eq!(found.items[0].code, "000.20.01.H14", "{backend:?}: diacritic-insensitive search");
+        let children: Page<Agency> = app.get(&format!("/api/v1/agencies?parent_id={}&level=commune", f.province), None).await.expect(200);
+        assert!(children.items.iter().all(|a| a.level == "commune" && a.parent_id.as_ref() == Some(&f.province)));
+        assert_eq!(children.items.len(), 2);
         app.get("/api/v1/agencies?level=planet", None).await.assert_problem(422, "validation_failed");
-        let one = app.get(&format!("/api/v1/agencies/{}", f.province), Some(&f.officer)).await;
-        assert_eq!(one.body["name"], "UBND tỉnh Cao Bằng");
+        let one: Agency = app.get(&format!("/api/v1/agencies/{}", f.province), Some(&f.officer)).await.expect(200);
+        assert_eq!(one.name, "UBND tỉnh Cao Bằng");
         app.get("/api/v1/agencies/unknown", None).await.assert_problem(404, "not_found");
 
         let body = json!({"code": "000.00.11.H14", "name": "Sở Tài chính", "level": "department", "parent_id": f.province});
@@ -37,8 +38,7 @@ backend_test! {
         assert_eq!(app.post("/api/v1/agencies", Some(&f.admin), body.clone()).await.status, 201);
         app.post("/api/v1/agencies", Some(&f.admin), body).await.assert_problem(409, "duplicate_agency_code");
         let bad = app.post("/api/v1/agencies", Some(&f.admin), json!({"code": "H14", "name": "x", "level": "province"})).await;
-        bad.assert_problem(422, "validation_failed");
-        assert_eq!(bad.body["invalid_params"][0]["name"], "code");
+        assert_eq!(bad.assert_problem(422, "validation_failed").param_names(), ["code"]);
         let orphan = app
             .post(
                 "/api/v1/agencies",
@@ -53,9 +53,9 @@ backend_test! {
                 Some(&f.admin),
                 json!({"name": "Sở Tư pháp tỉnh Cao Bằng", "active": false}),
             )
-            .await;
-        assert_eq!(renamed.status, 200, "{}", renamed.text);
-        assert_eq!(renamed.body["active"], false);
+            .await
+            .expect::<Agency>(200);
+        assert_eq!((renamed.name.as_str(), renamed.active), ("Sở Tư pháp tỉnh Cao Bằng", false));
     }
 }
 
@@ -109,8 +109,8 @@ backend_test! {
 
         // The agency admin sees its subtree only; the system admin sees everyone.
         let b_officer = app.user(&f.admin, "officer.b", "officer", Some(&f.commune_b), &[]).await;
-        let listed = app.get("/api/v1/users?limit=100", Some(&f.agency_admin)).await;
-        let names: Vec<&str> = listed.body["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+        let listed: Page<User> = app.get("/api/v1/users?limit=100", Some(&f.agency_admin)).await.expect(200);
+        let names: Vec<&str> = listed.items.iter().map(|u| u.username.as_str()).collect();
         assert!(
             names.contains(&"officer.a2") && names.contains(&"officer.a") && !names.contains(&"officer.b") && !names.contains(&"admin"),
             "{backend:?}: {names:?}"
@@ -119,10 +119,11 @@ backend_test! {
         app.patch(&format!("/api/v1/users/{b_officer}"), Some(&f.agency_admin), json!({"full_name": "x"}))
             .await
             .assert_problem(404, "not_found");
-        let all = app.get("/api/v1/users?limit=100&role=officer", Some(&f.admin)).await;
-        assert_eq!(all.body["items"].as_array().unwrap().len(), 3, "{backend:?}: {}", all.text);
-        let searched = app.get("/api/v1/users?q=officer.a2", Some(&f.admin)).await;
-        assert_eq!(searched.body["items"].as_array().unwrap().len(), 1);
+        let all: Page<User> = app.get("/api/v1/users?limit=100&role=officer", Some(&f.admin)).await.expect(200);
+        assert_eq!(all.items.len(), 3, "{backend:?}: {all:?}");
+        assert!(all.items.iter().all(|u| u.role == "officer"));
+        let searched: Page<User> = app.get("/api/v1/users?q=officer.a2", Some(&f.admin)).await.expect(200);
+        assert_eq!(searched.items.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["officer.a2"]);
         app.get("/api/v1/users?role=emperor", Some(&f.admin)).await.assert_problem(422, "validation_failed");
 
         // Validation of roles and grants.
@@ -161,12 +162,10 @@ backend_test! {
     async fn a_disabled_users_token_is_refused_at_once(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
-        let pair = app.login_pair("officer.a", PASSWORD).await;
-        let refresh = pair.body["refresh_token"].as_str().unwrap().to_owned();
+        let refresh = app.login_pair("officer.a", PASSWORD).await.expect::<Tokens>(200).refresh_token.unwrap();
         assert_eq!(app.get("/api/v1/me", Some(&f.officer)).await.status, 200);
         let disabled = app.post(&format!("/api/v1/users/{}/disable", f.officer_id), Some(&f.agency_admin), json!({})).await;
-        assert_eq!(disabled.status, 200, "{backend:?}: {}", disabled.text);
-        assert_eq!(disabled.body["active"], false);
+        assert!(!disabled.expect::<User>(200).active, "{backend:?}");
         app.get("/api/v1/me", Some(&f.officer)).await.assert_problem(401, "unauthorized");
         app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh})).await.assert_problem(401, "unauthorized");
         app.login_pair("officer.a", PASSWORD).await.assert_problem(401, "invalid_credentials");
@@ -206,20 +205,16 @@ backend_test! {
         )
         .await;
         let ledger = app.get(&format!("/api/v1/agencies/{}/role-ledger", f.commune_a), Some(&f.supervisor)).await;
-        assert_eq!(ledger.status, 200, "{backend:?}: {}", ledger.text);
-        let items = ledger.body["items"].as_array().unwrap();
-        let actions: Vec<(&str, &str, &str)> = items
-            .iter()
-            .map(|i| (i["action"].as_str().unwrap(), i["role"].as_str().unwrap(), i["subject_username"].as_str().unwrap()))
-            .collect();
+        let items = ledger.expect::<Page<LedgerEntry>>(200).items;
+        let actions: Vec<(&str, &str, &str)> =
+            items.iter().map(|i| (i.action.as_str(), i.role.as_str(), i.subject_username.as_deref().unwrap_or_default())).collect();
         assert_eq!(
             actions,
             vec![("grant", "agency_admin", "admin.a"), ("grant", "officer", "officer.a"), ("revoke", "officer", "officer.a")],
             "{backend:?}"
         );
-        assert_eq!(items[2]["reason"], "Chuyển công tác");
-        assert_eq!(items[2]["actor_username"], "admin");
-        assert_eq!(items[1]["capabilities"], json!(["reception"]));
+        assert_eq!((items[2].reason.as_deref(), items[2].actor_username.as_deref()), (Some("Chuyển công tác"), Some("admin")));
+        assert_eq!(items[1].capabilities, ["reception"]);
 
         assert_eq!(app.get(&format!("/api/v1/agencies/{}/role-ledger", f.commune_a), Some(&f.agency_admin)).await.status, 200);
         app.get(&format!("/api/v1/agencies/{}/role-ledger", f.commune_b), Some(&f.agency_admin)).await.assert_problem(404, "not_found");
@@ -251,8 +246,7 @@ backend_test! {
                 answers.push(request.await.unwrap());
             }
             for (i, answer) in answers.iter().enumerate().take(30) {
-                assert_eq!(answer.status, 201, "{backend:?}: request {i}: {}", answer.text);
-                assert_eq!(answer.body["name"], format!("Đơn vị {i}"));
+                assert_eq!(answer.expect::<Agency>(201).name, format!("Đơn vị {i}"), "{backend:?}: request {i}");
             }
             let created = answers[30..].iter().filter(|a| a.status == 201).count();
             assert_eq!(created, 1, "{backend:?}: one of the requests for one code creates it");
@@ -262,10 +256,10 @@ backend_test! {
             let (mut listed, mut cursor) = (0, String::new());
             loop {
                 let at = if cursor.is_empty() { String::new() } else { format!("&cursor={cursor}") };
-                let page = app.get(&format!("/api/v1/agencies?limit=100{at}"), None).await;
-                listed += page.body["items"].as_array().unwrap_or_else(|| panic!("{}", page.text)).len();
-                match page.body["next_cursor"].as_str() {
-                    Some(next) => cursor = next.to_owned(),
+                let page: Page<Agency> = app.get(&format!("/api/v1/agencies?limit=100{at}"), None).await.expect(200);
+                listed += page.items.len();
+                match page.next_cursor {
+                    Some(next) => cursor = next,
                     None => break,
                 }
             }
