@@ -4,6 +4,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::*;
+use crate::types::{AuditEntry, Faq, Page, Procedure, ProcedureVersion, Workflow};
+
+/// The public view of a procedure at `path`.
+async fn read(app: &TestApp, path: &str) -> Procedure {
+    app.get(path, None).await.expect(200)
+}
 
 pub fn procedure(code: &str, name: &str, agency: &str) -> Value {
     json!({
@@ -35,34 +41,30 @@ backend_test! {
         let app = TestApp::spawn(backend).await;
         let f = app.fixture().await;
         let code = "1.001193.000.00.00.H14";
-        let created = app.post("/api/v1/procedures", Some(&f.agency_admin), procedure(code, "Đăng ký khai sinh", &f.commune_a)).await;
-        assert_eq!(created.status, 201, "{backend:?}: {}", created.text);
-        assert_eq!(created.body["status"], "draft");
-        assert_eq!(created.body["online_level"], "full", "legacy 4 maps to full");
-        assert_eq!(created.body["online_level_legacy"], 4);
-        assert_eq!(created.body["channels"], json!(["counter", "online", "postal"]));
+        let created: Procedure =
+            app.post("/api/v1/procedures", Some(&f.agency_admin), procedure(code, "Đăng ký khai sinh", &f.commune_a)).await.expect(201);
+        assert_eq!(created.status, "draft");
+        assert_eq!((created.online_level.as_str(), created.online_level_legacy), ("full", Some(4)), "legacy 4 maps to full");
+        assert_eq!(created.channels, ["counter", "online", "postal"]);
         app.get(&format!("/api/v1/procedures/{code}"), None).await.assert_problem(404, "not_found");
-        assert_eq!(app.get(&format!("/api/v1/procedures/{code}"), Some(&f.officer)).await.body["status"], "draft");
+        assert_eq!(app.get(&format!("/api/v1/procedures/{code}"), Some(&f.officer)).await.expect::<Procedure>(200).status, "draft");
 
         step(&app, &f.officer, code, "propose", None).await.assert_problem(403, "forbidden");
-        assert_eq!(step(&app, &f.agency_admin, code, "propose", None).await.body["status"], "proposed");
+        assert_eq!(step(&app, &f.agency_admin, code, "propose", None).await.expect::<Procedure>(200).status, "proposed");
         step(&app, &f.admin, code, "review", None).await.assert_problem(403, "forbidden");
-        assert_eq!(step(&app, &f.supervisor, code, "review", None).await.body["status"], "reviewed");
+        assert_eq!(step(&app, &f.supervisor, code, "review", None).await.expect::<Procedure>(200).status, "reviewed");
         let early = step(&app, &f.admin, code, "publish", Some(json!({"decision_ref": "1/QĐ-UBND"}))).await;
-        early.assert_problem(409, "invalid_transition");
-        assert_eq!(early.body["allowed_actions"], json!(["verify", "abolish"]), "{backend:?}");
-        assert_eq!(step(&app, &f.admin, code, "verify", None).await.body["status"], "verified");
+        assert_eq!(early.assert_problem(409, "invalid_transition").allowed_actions, ["verify", "abolish"], "{backend:?}");
+        assert_eq!(step(&app, &f.admin, code, "verify", None).await.expect::<Procedure>(200).status, "verified");
         step(&app, &f.admin, code, "publish", None).await.assert_problem(422, "validation_failed");
-        let published = step(&app, &f.admin, code, "publish", Some(json!({"decision_ref": "1234/QĐ-UBND"}))).await;
-        assert_eq!(published.body["status"], "published");
-        assert_eq!(published.body["current"], true);
-        assert_eq!(published.body["decision_ref"], "1234/QĐ-UBND");
+        let published: Procedure = step(&app, &f.admin, code, "publish", Some(json!({"decision_ref": "1234/QĐ-UBND"}))).await.expect(200);
+        assert_eq!((published.status.as_str(), published.current), ("published", true));
+        assert_eq!(published.decision_ref.as_deref(), Some("1234/QĐ-UBND"));
         step(&app, &f.admin, "9.999999", "propose", None).await.assert_problem(404, "not_found");
         step(&app, &f.admin, code, "celebrate", None).await.assert_problem(404, "not_found");
 
         let public = app.get(&format!("/api/v1/procedures/{code}"), None).await;
-        assert_eq!(public.status, 200);
-        assert_eq!(public.body["version"], 1);
+        assert_eq!(public.expect::<Procedure>(200).version, 1);
         let tag = public.header("etag").unwrap().to_owned();
         let cached = app.send(Method::GET, &format!("/api/v1/procedures/{code}"), None, None, &[("If-None-Match", &tag)]).await;
         assert_eq!(cached.status, 304);
@@ -81,10 +83,9 @@ backend_test! {
             .await;
         stale.assert_problem(412, "precondition_failed");
         let v2 = app.send(Method::PUT, &format!("/api/v1/procedures/{code}"), Some(&f.admin), Some(amended), &[("If-Match", &tag)]).await;
-        assert_eq!(v2.status, 200, "{}", v2.text);
-        assert_eq!(v2.body["version"], 2);
-        assert_eq!(v2.body["status"], "draft");
-        assert_eq!(app.get(&format!("/api/v1/procedures/{code}"), None).await.body["name"], "Đăng ký khai sinh");
+        let v2: Procedure = v2.expect(200);
+        assert_eq!((v2.version, v2.status.as_str()), (2, "draft"));
+        assert_eq!(read(&app, &format!("/api/v1/procedures/{code}")).await.name, "Đăng ký khai sinh");
         for action in ["propose", "review", "verify"] {
             let token = match action {
                 "propose" => &f.agency_admin,
@@ -94,26 +95,26 @@ backend_test! {
             assert_eq!(step(&app, token, code, action, None).await.status, 200, "{action}");
         }
         step(&app, &f.admin, code, "publish", Some(json!({"decision_ref": "2000/QĐ-UBND"}))).await;
-        let now = app.get(&format!("/api/v1/procedures/{code}"), None).await;
-        assert_eq!((now.body["version"].as_i64(), now.body["name"].as_str()), (Some(2), Some("Đăng ký khai sinh (sửa đổi)")));
-        let old = app.get(&format!("/api/v1/procedures/{code}?version=1"), None).await;
-        assert_eq!(old.body["name"], "Đăng ký khai sinh", "old versions stay readable");
-        assert_eq!(old.body["current"], false);
-        let versions = app.get(&format!("/api/v1/procedures/{code}/versions"), Some(&f.supervisor)).await;
-        assert_eq!(versions.body.as_array().unwrap().len(), 2);
+        let now = read(&app, &format!("/api/v1/procedures/{code}")).await;
+        assert_eq!((now.version, now.name.as_str()), (2, "Đăng ký khai sinh (sửa đổi)"));
+        let old = read(&app, &format!("/api/v1/procedures/{code}?version=1")).await;
+        assert_eq!((old.name.as_str(), old.current), ("Đăng ký khai sinh", false), "old versions stay readable");
+        let versions: Vec<ProcedureVersion> = app.get(&format!("/api/v1/procedures/{code}/versions"), Some(&f.supervisor)).await.expect(200);
+        assert_eq!(versions.iter().map(|v| (v.version, v.current, v.latest)).collect::<Vec<_>>(), [(1, false, false), (2, true, true)]);
         app.get(&format!("/api/v1/procedures/{code}/versions"), None).await.assert_problem(401, "unauthorized");
 
         // Withdraw takes it off the portal; abolish ends it.
         step(&app, &f.admin, code, "withdraw", None).await;
         app.get(&format!("/api/v1/procedures/{code}"), None).await.assert_problem(404, "not_found");
-        assert_eq!(step(&app, &f.admin, code, "abolish", None).await.body["status"], "abolished");
+        assert_eq!(step(&app, &f.admin, code, "abolish", None).await.expect::<Procedure>(200).status, "abolished");
         let mut again = procedure(code, "x", &f.commune_a);
         again.as_object_mut().unwrap().remove("code");
         app.request(Method::PUT, &format!("/api/v1/procedures/{code}"), Some(&f.admin), Some(again))
             .await
             .assert_problem(409, "invalid_transition");
-        let trail = app.get(&format!("/api/v1/audit?entity_type=procedure&entity_id={code}&limit=100"), Some(&f.admin)).await;
-        let actions: Vec<&str> = trail.body["items"].as_array().unwrap().iter().map(|i| i["action"].as_str().unwrap()).collect();
+        let trail: Page<AuditEntry> =
+            app.get(&format!("/api/v1/audit?entity_type=procedure&entity_id={code}&limit=100"), Some(&f.admin)).await.expect(200);
+        let actions: Vec<&str> = trail.items.iter().map(|i| i.action.as_str()).collect();
         assert_eq!(actions.first(), Some(&"procedure.create"));
         assert!(
             actions.contains(&"procedure.publish") && actions.contains(&"procedure.amend") && actions.contains(&"procedure.abolish"),
@@ -153,8 +154,7 @@ backend_test! {
         publish("2.000884.H14", "Chứng thực bản sao từ bản chính (50% phí)", f.commune_a.clone(), "info").await;
         app.post("/api/v1/procedures", Some(&f.admin), procedure("2.000999.H14", "Đăng ký kết hôn (dự thảo)", &f.commune_a)).await;
 
-        let codes =
-            |resp: &Resp| resp.body["items"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let codes = |resp: &Resp| resp.expect::<Page<Procedure>>(200).items.into_iter().map(|p| p.code).collect::<Vec<_>>();
         let all = app.get("/api/v1/procedures", None).await;
         assert_eq!(codes(&all).len(), 3, "{backend:?}: drafts are not public");
         assert_eq!(codes(&app.get("/api/v1/procedures?q=dang%20ky%20ho%20kinh%20doanh", None).await), ["1.001612.000.00.00.H14"]);
@@ -169,8 +169,7 @@ backend_test! {
         assert_eq!(codes(&app.get(&format!("/api/v1/procedures?agency_id={}", f.commune_b), None).await), ["1.001612.000.00.00.H14"]);
         assert_eq!(codes(&app.get("/api/v1/procedures?level=commune&field=G09-HT&sector=T%C6%B0%20ph%C3%A1p", None).await).len(), 3);
         assert!(codes(&app.get("/api/v1/procedures?level=province", None).await).is_empty());
-        let page = app.get("/api/v1/procedures?limit=2", None).await;
-        let next = page.body["next_cursor"].as_str().unwrap();
+        let next = app.get("/api/v1/procedures?limit=2", None).await.expect::<Page<Procedure>>(200).next_cursor.unwrap();
         assert_eq!(codes(&app.get(&format!("/api/v1/procedures?limit=2&cursor={next}"), None).await).len(), 1);
         app.get("/api/v1/procedures?online_level=9", None).await.assert_problem(422, "validation_failed");
         app.get("/api/v1/procedures?level=galaxy", None).await.assert_problem(422, "validation_failed");
@@ -197,9 +196,8 @@ backend_test! {
         body["effective_from"] = json!("2999-01-01");
         let mut fixed = body.clone();
         fixed["code"] = json!("1.001193.000.00.00.H14");
-        let resp = app.post("/api/v1/procedures", Some(&f.admin), fixed).await;
-        resp.assert_problem(422, "validation_failed");
-        let mut names: Vec<&str> = resp.body["invalid_params"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        let problem = app.post("/api/v1/procedures", Some(&f.admin), fixed).await.assert_problem(422, "validation_failed");
+        let mut names = problem.param_names();
         names.sort();
         names.dedup();
         for field in [
@@ -225,7 +223,8 @@ backend_test! {
         app.post("/api/v1/procedures", Some(&f.admin), remote).await.assert_problem(422, "validation_failed");
         let unknown_agency = procedure("1.001193.000.00.00.H14", "x", "no-such-agency");
         app.post("/api/v1/procedures", Some(&f.admin), unknown_agency).await.assert_problem(422, "validation_failed");
-        assert_eq!(app.get("/api/v1/procedures?status=draft", Some(&f.admin)).await.body["items"], json!([]), "nothing was stored");
+        let drafts: Page<Procedure> = app.get("/api/v1/procedures?status=draft", Some(&f.admin)).await.expect(200);
+        assert!(drafts.items.is_empty(), "nothing was stored");
     }
 }
 
@@ -239,11 +238,9 @@ backend_test! {
         let f = app.fixture().await;
         let code = "1.001193.000.00.00.H14";
         app.post("/api/v1/procedures", Some(&f.admin), procedure(code, "Đăng ký khai sinh", &f.commune_a)).await;
-        let default = app.get(&format!("/api/v1/procedures/{code}/workflow"), Some(&f.officer)).await;
-        assert_eq!(default.status, 200, "{backend:?}: {}", default.text);
-        assert_eq!(default.body["origin"], "default");
-        assert_eq!(default.body["total_hours"], 40);
-        assert_eq!(default.body["steps"][0]["capability"], "reception");
+        let default: Workflow = app.get(&format!("/api/v1/procedures/{code}/workflow"), Some(&f.officer)).await.expect(200);
+        assert_eq!((default.origin.as_str(), default.total_hours), ("default", 40), "{backend:?}");
+        assert_eq!(default.steps[0].capability, "reception");
         let steps = |processing: i64| {
             json!([
                 {"key": "tiep_nhan", "name": "Tiếp nhận", "capability": "reception", "duration_hours": 2},
@@ -261,21 +258,16 @@ backend_test! {
             .assert_problem(422, "validation_failed");
         put(&app, &url, &f.officer, json!({"steps": steps(30)})).await.assert_problem(403, "forbidden");
         put(&app, &url, &f.agency_admin, json!({"steps": steps(30)})).await.assert_problem(403, "forbidden");
-        let v1 = put(&app, &url, &f.admin, json!({"steps": steps(30)})).await;
-        assert_eq!(v1.status, 200, "{}", v1.text);
-        assert_eq!(v1.body["version"], 1);
-        let mine = put(&app, &url, &f.agency_admin, json!({"agency_id": f.commune_a, "steps": steps(20)})).await;
-        assert_eq!(mine.body["version"], 1, "{}", mine.text);
+        let v1: Workflow = put(&app, &url, &f.admin, json!({"steps": steps(30)})).await.expect(200);
+        assert_eq!(v1.version, 1);
+        let mine: Workflow = put(&app, &url, &f.agency_admin, json!({"agency_id": f.commune_a, "steps": steps(20)})).await.expect(200);
+        assert_eq!(mine.version, 1);
         put(&app, &url, &f.agency_admin, json!({"agency_id": f.commune_b, "steps": steps(20)})).await.assert_problem(403, "forbidden");
-        assert_eq!(put(&app, &url, &f.admin, json!({"steps": steps(36)})).await.body["version"], 2);
-        let stored = app.get(&format!("{url}?agency_id={}", f.commune_a), Some(&f.officer)).await;
-        assert_eq!((stored.body["origin"].as_str(), stored.body["total_hours"].as_i64()), (Some("stored"), Some(24)));
-        let wide = app.get(&format!("{url}?agency_id={}", f.commune_b), Some(&f.officer)).await;
-        assert_eq!(
-            (wide.body["version"].as_i64(), wide.body["total_hours"].as_i64()),
-            (Some(2), Some(40)),
-            "falls back to the procedure-wide workflow"
-        );
+        assert_eq!(put(&app, &url, &f.admin, json!({"steps": steps(36)})).await.expect::<Workflow>(200).version, 2);
+        let stored: Workflow = app.get(&format!("{url}?agency_id={}", f.commune_a), Some(&f.officer)).await.expect(200);
+        assert_eq!((stored.origin.as_str(), stored.total_hours), ("stored", 24));
+        let wide: Workflow = app.get(&format!("{url}?agency_id={}", f.commune_b), Some(&f.officer)).await.expect(200);
+        assert_eq!((wide.version, wide.total_hours), (2, 40), "falls back to the procedure-wide workflow");
         app.get(&url, None).await.assert_problem(401, "unauthorized");
         app.get("/api/v1/procedures/9.999999/workflow", Some(&f.officer)).await.assert_problem(404, "not_found");
     }
@@ -291,18 +283,17 @@ backend_test! {
             json!({"procedure_code": code, "question": "Đăng ký khai sinh cần giấy tờ gì?", "answer": "Tờ khai và giấy chứng sinh."});
         app.post("/api/v1/faqs", None, body.clone()).await.assert_problem(401, "unauthorized");
         app.post("/api/v1/faqs", Some(&f.officer), body.clone()).await.assert_problem(403, "forbidden");
-        let created = app.post("/api/v1/faqs", Some(&f.agency_admin), body).await;
-        assert_eq!(created.status, 201, "{backend:?}: {}", created.text);
-        let id = created.body["id"].as_str().unwrap();
+        let created: Faq = app.post("/api/v1/faqs", Some(&f.agency_admin), body).await.expect(201);
+        let id = created.id.as_str();
         app.post("/api/v1/faqs", Some(&f.admin), json!({"procedure_code": "9.999999", "question": "q", "answer": "a"}))
             .await
             .assert_problem(422, "validation_failed");
         app.post("/api/v1/faqs", Some(&f.admin), json!({"question": "", "answer": "a"})).await.assert_problem(422, "validation_failed");
-        let found = app.get("/api/v1/faqs?q=giay%20chung%20sinh", None).await;
-        assert_eq!(found.body["items"].as_array().unwrap().len(), 1, "{}", found.text);
-        assert_eq!(app.get(&format!("/api/v1/faqs?procedure_code={code}"), None).await.body["items"].as_array().unwrap().len(), 1);
-        let edited = app.patch(&format!("/api/v1/faqs/{id}"), Some(&f.admin), json!({"answer": "Tờ khai, giấy chứng sinh."})).await;
-        assert_eq!(edited.body["answer"], "Tờ khai, giấy chứng sinh.");
+        let found: Page<Faq> = app.get("/api/v1/faqs?q=giay%20chung%20sinh", None).await.expect(200);
+        assert_eq!(found.items.iter().map(|f| f.question.as_str()).collect::<Vec<_>>(), ["Đăng ký khai sinh cần giấy tờ gì?"]);
+        assert_eq!(app.get(&format!("/api/v1/faqs?procedure_code={code}"), None).await.expect::<Page<Faq>>(200).items.len(), 1);
+        let edited: Faq = app.patch(&format!("/api/v1/faqs/{id}"), Some(&f.admin), json!({"answer": "Tờ khai, giấy chứng sinh."})).await.expect(200);
+        assert_eq!(edited.answer, "Tờ khai, giấy chứng sinh.");
         app.patch("/api/v1/faqs/missing", Some(&f.admin), json!({"answer": "x"})).await.assert_problem(404, "not_found");
     }
 }

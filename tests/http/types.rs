@@ -93,6 +93,60 @@ pub struct LedgerEntry {
     pub reason: Option<String>,
 }
 
+/// A version of a procedure.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Procedure {
+    pub code: String,
+    pub version: i32,
+    pub name: String,
+    pub status: String,
+    pub current: bool,
+    pub online_level: String,
+    pub online_level_legacy: Option<u8>,
+    pub channels: Vec<String>,
+    pub decision_ref: Option<String>,
+}
+
+/// One entry of a procedure's version list.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProcedureVersion {
+    pub version: i32,
+    pub status: String,
+    pub current: bool,
+    pub latest: bool,
+    pub name: String,
+}
+
+/// The workflow of a procedure at an agency.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Workflow {
+    pub version: i32,
+    pub origin: String,
+    pub total_hours: i64,
+    pub steps: Vec<WorkflowStep>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkflowStep {
+    pub capability: String,
+}
+
+/// A frequently asked question of a procedure.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Faq {
+    pub id: String,
+    pub question: String,
+    pub answer: String,
+}
+
+/// An entry of the audit trail.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditEntry {
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+}
+
 /// A case as staff and its owner see it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Case {
