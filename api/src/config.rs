@@ -46,8 +46,11 @@ pub struct Config {
     pub lockout_threshold: i32,
     /// How long a locked account stays locked.
     pub lockout_duration: Duration,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_proxy: bool,
+    /// How many reverse proxies of ours stand before the server (0: none). Behind `n` of them
+    /// the client address is the `n`-th address of `X-Forwarded-For` counted from the right
+    /// (the one the outermost of our proxies appended); addresses further left were written by
+    /// the client and are never used.
+    pub trust_proxy: usize,
     /// External systems, by name, with whether each is configured.
     pub integrations: Vec<(&'static str, bool)>,
     /// Daily working periods (`MOTCUA_WORKING_HOURS`).
@@ -259,7 +262,7 @@ impl Config {
             register_rate_per_hour: parse(&get, "MOTCUA_REGISTER_RATE_PER_HOUR", 20)?,
             lockout_threshold: parse(&get, "MOTCUA_LOCKOUT_THRESHOLD", 5)?,
             lockout_duration: Duration::from_secs(parse(&get, "MOTCUA_LOCKOUT_SECONDS", 900)?),
-            trust_proxy: parse(&get, "MOTCUA_TRUST_PROXY", false)?,
+            trust_proxy: parse_proxy_hops(get("MOTCUA_TRUST_PROXY"))?,
             integrations: INTEGRATIONS.iter().map(|(name, var)| (*name, get(var).is_some())).collect(),
             working_hours: match get("MOTCUA_WORKING_HOURS") {
                 None => domain::calendar::WorkingHours::default(),
@@ -362,6 +365,18 @@ impl Config {
 /// `MOTCUA_EVALUATION_THRESHOLDS`: four descending totals, e.g. `15,12,9,6` (the default:
 /// 15 and above is xuất sắc, 12 tốt, 9 khá, 6 trung bình, below yếu; domain.md §8.2 without
 /// its gap at exactly 15).
+/// `MOTCUA_TRUST_PROXY`: `false` (or unset, or `0`), `true` (one proxy), or a number of proxies.
+fn parse_proxy_hops(value: Option<String>) -> Result<usize, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("" | "false") => Ok(0),
+        Some("true") => Ok(1),
+        Some(n) => n.parse().map_err(|_| ConfigError {
+            name: "MOTCUA_TRUST_PROXY",
+            reason: format!("`{n}`: expected true, false or the number of trusted proxies"),
+        }),
+    }
+}
+
 fn parse_thresholds(value: Option<String>) -> Result<[f64; 4], ConfigError> {
     let Some(value) = value else { return Ok([15.0, 12.0, 9.0, 6.0]) };
     let bad = || ConfigError {

@@ -18,6 +18,7 @@ pub mod demo_procedures;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod input;
 pub mod lookup_batch;
 pub mod lookup_cache;
 pub mod metrics;

@@ -125,6 +125,8 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
 }
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// The operations whose answers carry credentials, never stored for replay.
+pub const CREDENTIAL_PATHS: &[&str] = &["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/token"];
 const REPLAYED_HEADERS: &[&str] = &["content-type", "location", "etag"];
 
 fn idempotency_scope(req: &ServiceRequest, state: &AppState) -> String {
@@ -135,7 +137,7 @@ fn idempotency_scope(req: &ServiceRequest, state: &AppState) -> String {
 }
 
 /// Answers `req` with `error` as a problem document in the caller's language.
-fn reject(req: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
+pub(crate) fn reject(req: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
     let lang = Lang::of(req.request());
     let request_id = req.extensions().get::<RequestId>().map_or_else(|| "-".to_owned(), |r| r.0.clone());
     req.into_response(error.render(lang, &request_id))
@@ -157,7 +159,10 @@ fn replay(stored: StoredResponse) -> HttpResponse {
 /// the same key and the same request; the same key with another request gets 422
 /// `idempotency_key_reused`; while the first is still running, 409 `idempotency_key_in_use`.
 /// Keys are scoped per account (anonymous callers share one scope). Server errors (5xx) are
-/// not stored, so a retry runs again.
+/// not stored, so a retry runs again. Answers that carry credentials (login, refresh, client
+/// credentials: [`CREDENTIAL_PATHS`]) are never stored: there the key is ignored and the request
+/// runs as if it had none. A body is buffered up to the JSON limit, or the upload limit for
+/// `multipart/form-data`, and refused with 413 beyond it.
 ///
 /// # Errors
 /// Problem documents for the cases above; database failures as `unavailable`.
@@ -167,16 +172,23 @@ pub async fn idempotency(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let key = req.headers().get(IDEMPOTENCY_HEADER).map(|v| v.to_str().map(str::to_owned));
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let (Some(key), Some(state), true) = (key, state, req.method() == actix_web::http::Method::POST) else {
+    let stores = req.method() == actix_web::http::Method::POST && !CREDENTIAL_PATHS.contains(&req.path());
+    let (Some(key), Some(state), true) = (key, state, stores) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let key = match key {
         Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => k,
         _ => return Ok(reject(req, AppError::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))),
     };
-    let body = match req.extract::<web::Bytes>().await {
+    let multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let limit = if multipart { state.config.upload_limit + 64 * 1024 } else { state.config.json_limit };
+    let body = match crate::input::read_body(&mut req, limit).await {
         Ok(body) => body,
-        Err(_) => return Ok(reject(req, AppError::new(Code::PayloadTooLarge))),
+        Err(error) => return Ok(reject(req, error)),
     };
     let mut hasher_input = Vec::with_capacity(body.len() + 128);
     hasher_input.extend_from_slice(req.method().as_str().as_bytes());

@@ -44,7 +44,7 @@ impl Modify for SecurityAddon {
     info(
         title = "motcua API",
         version = "1.0.0",
-        description = "Headless REST platform for a provincial Public Service Portal (Cổng Dịch vụ công) and One-Stop-Shop Electronic Information System (Hệ thống thông tin một cửa điện tử), after Decree 61/2018/NĐ-CP, Circular 01/2018/TT-VPCP and Cao Bằng Decision 05/2020/QĐ-UBND.\n\nErrors are RFC 9457 `application/problem+json` documents with a stable `code` (see `docs/ERRORS.md`); `title` and `detail` follow `Accept-Language` (`vi` default, `en`). Every `POST` accepts `Idempotency-Key`.",
+        description = "Headless REST platform for a provincial Public Service Portal (Cổng Dịch vụ công) and One-Stop-Shop Electronic Information System (Hệ thống thông tin một cửa điện tử), after Decree 61/2018/NĐ-CP, Circular 01/2018/TT-VPCP and Cao Bằng Decision 05/2020/QĐ-UBND.\n\nErrors are RFC 9457 `application/problem+json` documents with a stable `code` (see `docs/ERRORS.md`); `title` and `detail` follow `Accept-Language` (`vi` default, `en`). Every `POST` accepts `Idempotency-Key`; on login, refresh and client credentials, whose answers carry credentials and are never stored, the key is ignored. Text is taken in Unicode NFC; control characters (other than tab and line breaks in JSON strings) are refused with 422 naming the field.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
         contact(name = "motcua maintainers")
     ),

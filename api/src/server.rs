@@ -251,6 +251,7 @@ pub fn build_app(
                 .service(evaluations::put_manual_scores)
                 .service(feedback::submit_feedback)
                 .service(feedback::list_feedback)
+                .service(feedback::list_my_feedback)
                 .service(feedback::get_feedback)
                 .service(feedback::feedback_action)
                 .service(feedback::react_to_feedback)
@@ -303,6 +304,7 @@ pub fn build_app(
         .default_service(web::to(fallback))
         .wrap(Condition::new(enable_cors, cors_config.unwrap_or_default()))
         .wrap(from_fn(idempotency))
+        .wrap(from_fn(crate::input::clean_input))
         .wrap(from_fn(observe));
     (app, api)
 }

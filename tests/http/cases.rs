@@ -10,7 +10,8 @@ use crate::types::{Case, CaseDocument, CaseEvent, Lookup, Page, Tokens};
 pub const CODE: &str = "1.001193.000.00.00.H14";
 pub const NO_RESULT: &str = "2.000001.H14";
 
-async fn publish(app: &TestApp, f: &Fixture, body: Value) {
+/// Creates the procedure `body` and takes it through publication.
+pub async fn publish(app: &TestApp, f: &Fixture, body: Value) {
     let code = body["code"].as_str().unwrap().to_owned();
     assert_eq!(app.post("/api/v1/procedures", Some(&f.admin), body).await.status, 201);
     for (token, action) in [(&f.agency_admin, "propose"), (&f.supervisor, "review"), (&f.admin, "verify")] {

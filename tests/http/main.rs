@@ -39,6 +39,7 @@ mod errors;
 mod fake_portal;
 mod feedback;
 mod forms;
+mod hardening;
 mod idempotency;
 mod notifications;
 mod outbox;

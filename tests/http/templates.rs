@@ -36,6 +36,23 @@ backend_test! {
         assert_eq!(stored.body["sha256"].as_str().unwrap().len(), 64);
         let url = stored.header("location").unwrap().to_owned();
 
+        // A draft's templates are for staff who may see the draft.
+        let anonymous = into_resp(app.client.get(format!("{}{url}", app.base)).send().await.unwrap()).await;
+        anonymous.assert_problem(404, "not_found");
+        app.get(&format!("/api/v1/procedures/{code}/templates"), None).await.assert_problem(404, "not_found");
+        let staff = app.client.get(format!("{}{url}", app.base)).bearer_auth(&f.officer).send().await.unwrap();
+        assert_eq!(staff.status(), 200, "{backend:?}");
+        let listed = app.get(&format!("/api/v1/procedures/{code}/templates"), Some(&f.officer)).await;
+        assert_eq!(listed.status, 200, "{}", listed.text);
+
+        // Published, they are public.
+        for (token, action) in [(&f.agency_admin, "propose"), (&f.supervisor, "review"), (&f.admin, "verify")] {
+            app.post(&format!("/api/v1/procedures/{code}/publication/{action}"), Some(token), serde_json::json!({})).await;
+        }
+        let published = app
+            .post(&format!("/api/v1/procedures/{code}/publication/publish"), Some(&f.admin), serde_json::json!({"decision_ref": "1/QĐ"}))
+            .await;
+        assert_eq!(published.status, 200, "{}", published.text);
         let download = app.client.get(format!("{}{url}", app.base)).send().await.unwrap();
         assert_eq!(download.status(), 200);
         assert_eq!(download.headers()["content-type"], "application/vnd.openxmlformats-officedocument.wordprocessingml.document");

@@ -67,6 +67,7 @@ codes! {
     RateLimited = "rate_limited", 429, "Quá nhiều yêu cầu", "Too many requests", "Too many requests from this client; `Retry-After` says when to retry.";
     AccountLocked = "account_locked", 429, "Tài khoản tạm khóa do đăng nhập sai nhiều lần", "Account temporarily locked", "Too many failed logins; `Retry-After` says when the lock ends.";
     Internal = "internal", 500, "Lỗi hệ thống", "Internal error", "A fault on the server; the request id in `instance` helps the operator find it.";
+    CaseCodesExhausted = "case_codes_exhausted", 503, "Đã hết số hồ sơ trong ngày", "Case numbers exhausted for today", "The agency has received as many cases today as its case-code sequence width allows (`MOTCUA_CASE_SEQUENCE_WIDTH`); an operator must widen it. Nothing was stored.";
     Unavailable = "unavailable", 503, "Hệ thống tạm thời không phục vụ được", "Service unavailable", "The database or a dependency cannot be reached; retry later.";
 }
 

@@ -314,3 +314,15 @@ pub fn add_template(
     )?;
     Ok(row)
 }
+
+/// Whether a procedure (and what hangs off it: templates, FAQs) is visible to the caller: to
+/// anyone once a version is published and current, to staff also while it is a draft.
+///
+/// # Errors
+/// Database errors.
+pub fn visible(conn: &mut AnyConnection, code: &str, staff: bool) -> Result<bool, AppError> {
+    if repo::current(conn, code)?.is_some() {
+        return Ok(true);
+    }
+    Ok(staff && repo::find(conn, code)?.is_some())
+}

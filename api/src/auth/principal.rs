@@ -174,19 +174,39 @@ impl FromRequest for MaybePrincipal {
 
 /// The client's address for rate limiting: the peer, or the first `X-Forwarded-For` hop when
 /// the proxy is trusted.
-pub fn client_addr(req: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy
-        && let Some(forwarded) = req.headers().get("X-Forwarded-For").and_then(|v| v.to_str().ok())
-        && let Some(first) = forwarded.split(',').next()
-    {
-        return first.trim().to_owned();
+pub fn client_addr(req: &HttpRequest, trusted_proxies: usize) -> String {
+    let forwarded: Vec<&str> = req.headers().get_all("X-Forwarded-For").filter_map(|v| v.to_str().ok()).collect();
+    match forwarded_client(&forwarded, trusted_proxies) {
+        Some(client) => client,
+        None => req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string()),
     }
-    req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
+/// The client address behind `trusted_proxies` proxies of ours, given the `X-Forwarded-For`
+/// header lines: the `trusted_proxies`-th entry from the right, which the outermost of our
+/// proxies appended (entries further left come from the client); `None` when no proxy is
+/// trusted or the header is missing.
+fn forwarded_client(lines: &[&str], trusted_proxies: usize) -> Option<String> {
+    if trusted_proxies == 0 {
+        return None;
+    }
+    let hops: Vec<&str> = lines.iter().flat_map(|l| l.split(',')).map(str::trim).filter(|h| !h.is_empty()).collect();
+    let at = hops.len().saturating_sub(trusted_proxies);
+    hops.get(at).map(|h| (*h).to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_the_address_our_outermost_proxy_appended() {
+        assert_eq!(forwarded_client(&["1.1.1.1, 203.0.113.7"], 1).as_deref(), Some("203.0.113.7"), "the client wrote 1.1.1.1");
+        assert_eq!(forwarded_client(&["1.1.1.1", "203.0.113.7, 10.0.0.2"], 2).as_deref(), Some("203.0.113.7"));
+        assert_eq!(forwarded_client(&["203.0.113.7"], 2).as_deref(), Some("203.0.113.7"), "fewer hops than proxies");
+        assert_eq!(forwarded_client(&["1.1.1.1, 203.0.113.7"], 0), None);
+        assert_eq!(forwarded_client(&[], 1), None);
+    }
 
     #[test]
     fn header_text_may_be_raw_or_percent_encoded_utf8() {

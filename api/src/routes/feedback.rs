@@ -351,7 +351,39 @@ pub async fn list_feedback(
     query: web::Query<FeedbackListQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<FeedbackView>>, AppError> {
-    let query = query.into_inner();
+    feedback_page(state, req, principal, query.into_inner(), page.into_inner()).await
+}
+
+/// The caller's own feedback items (citizens), newest first.
+#[utoipa::path(
+    tag = "feedback",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of the caller's items", body = Paged<FeedbackView>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a citizen", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/feedback")]
+pub async fn list_my_feedback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    page: web::Query<PageQuery>,
+) -> Result<web::Json<Paged<FeedbackView>>, AppError> {
+    principal.require(&[Role::Citizen])?;
+    let query = FeedbackListQuery { agency_id: None, status: None, category: None, overdue: None, q: None };
+    feedback_page(state, req, principal, query, page.into_inner()).await
+}
+
+async fn feedback_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    query: FeedbackListQuery,
+    page: PageQuery,
+) -> Result<web::Json<Paged<FeedbackView>>, AppError> {
     let (limit, after) = page.resolve()?;
     let status = query.status.as_deref().map(|s| FeedbackStatus::parse(s, "status")).transpose()?;
     let category = query.category.as_deref().map(|c| FeedbackCategory::parse(c, "category")).transpose()?;

@@ -5,11 +5,11 @@ use actix_multipart::form::bytes::Bytes as FormBytes;
 use actix_multipart::form::text::Text;
 use actix_web::{HttpResponse, get, post, web};
 use domain::Role;
-use persistence::repo::procedures;
 use persistence::repo::templates::{self as repo, TemplateRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::principal::MaybePrincipal;
 use crate::auth::{Principal, RequestMeta};
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
@@ -123,10 +123,17 @@ pub async fn upload_template(
     )
 )]
 #[get("/procedures/{code}/templates")]
-pub async fn list_templates(state: web::Data<AppState>, code: web::Path<String>) -> Result<web::Json<Vec<TemplateView>>, AppError> {
+pub async fn list_templates(
+    state: web::Data<AppState>,
+    principal: MaybePrincipal,
+    code: web::Path<String>,
+) -> Result<web::Json<Vec<TemplateView>>, AppError> {
     let code = code.into_inner();
+    let staff = principal.0.as_ref().is_some_and(|p| p.role.is_staff());
     let rows = crate::db::run(&state.pool, move |conn| {
-        procedures::find(conn, &code)?.ok_or_else(AppError::not_found)?;
+        if !crate::app::procedures::visible(conn, &code, staff)? {
+            return Err(AppError::not_found());
+        }
         Ok(repo::list(conn, &code)?)
     })
     .await?;
@@ -144,8 +151,19 @@ pub async fn list_templates(state: web::Data<AppState>, code: web::Path<String>)
     )
 )]
 #[get("/procedures/{code}/templates/{id}/content")]
-pub async fn download_template(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+pub async fn download_template(
+    state: web::Data<AppState>,
+    principal: MaybePrincipal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
     let (code, id) = path.into_inner();
-    let row = crate::db::run(&state.pool, move |conn| repo::find(conn, &code, &id)?.ok_or_else(AppError::not_found)).await?;
+    let staff = principal.0.as_ref().is_some_and(|p| p.role.is_staff());
+    let row = crate::db::run(&state.pool, move |conn| {
+        if !crate::app::procedures::visible(conn, &code, staff)? {
+            return Err(AppError::not_found());
+        }
+        repo::find(conn, &code, &id)?.ok_or_else(AppError::not_found)
+    })
+    .await?;
     crate::uploads::download(&state.files, &row.sha256, &row.content_type, &row.name, &row.id).await
 }

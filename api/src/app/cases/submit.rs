@@ -13,7 +13,8 @@ use persistence::stored::case::{DeclaredDocument, Party};
 
 use super::act::{CaseRules, set_timing};
 use super::current_procedure;
-use crate::app::{AppError, error::InvalidParam};
+use crate::app::AppError;
+use crate::app::error::{Code, InvalidParam};
 use crate::auditing::{self, Change};
 use crate::auth::{Principal, RequestMeta};
 use crate::state::AppState;
@@ -191,7 +192,13 @@ pub fn submit(
     }
     let today = domain::time::local_date(now);
     let sequence = case_sequences::next(conn, &agency.id, today)?;
-    let code = CaseCode::new(&agency_code, today, u64::try_from(sequence).unwrap_or(0), ctx.config.case_sequence_width)?;
+    let width = ctx.config.case_sequence_width;
+    let code = CaseCode::new(&agency_code, today, u64::try_from(sequence).unwrap_or(0), width).map_err(|e| {
+        // A capacity limit of the server, not a fault of the request: the operator widens it.
+        let mut error = AppError::new(Code::CaseCodesExhausted);
+        error.cause = Some(format!("agency {} reached case number {sequence} on {today} ({e}; width {width})", agency.id).into());
+        error
+    })?;
     row.code = code.as_str().to_owned();
     row.search = format!(
         "{} {} {}",
