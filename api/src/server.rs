@@ -371,7 +371,10 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         backend,
         keys: Arc::new(JwtKeys::new(&secret)),
         metrics: Arc::new(Metrics::default()),
-        limiter: Arc::new(RateLimiter::default()),
+        limiter: Arc::new(match backend {
+            persistence::Backend::Postgres => RateLimiter::Shared,
+            persistence::Backend::Sqlite => RateLimiter::default(),
+        }),
         holidays: Arc::new(domain::calendar::DefaultHolidays::new(config.holiday_rules.clone())),
         background: Arc::default(),
         files: persistence::files::FileStore::new(config.data_dir.join("files")),
@@ -410,6 +413,15 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started>
             Some(Ok(n)) if n > 0 => log::info!("purged {n} expired idempotency keys"),
             Some(Err(e)) => log::warn!("idempotency purge failed: {e}"),
             _ => {}
+        }
+        // Counters and login failures of finished windows (none lasts a day).
+        let limits = pool.background(|conn| {
+            Ok::<_, persistence::RepoError>(
+                persistence::repo::limits::purge_hits(conn, cutoff)? + persistence::repo::limits::purge_failures(conn, cutoff)?,
+            )
+        });
+        if let Some(Err(e)) = limits {
+            log::warn!("limit counters purge failed: {e}");
         }
         if let Some(keep) = retention {
             let before = now - keep;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use persistence::Backend;
 
+use crate::app::AppError;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -46,6 +47,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Counts one request of `client` in `bucket` against `limit` per `window` (see
+    /// [`RateLimiter`]).
+    ///
+    /// # Errors
+    /// `rate_limited` beyond the limit; database errors of shared counters.
+    pub async fn limit(&self, bucket: &'static str, client: &str, limit: u32, window: std::time::Duration) -> Result<(), AppError> {
+        self.limiter.check(&self.pool, self.clock.as_ref(), bucket, client, limit, window).await
+    }
+
     /// The current instant at the stored precision (UTC), from [`AppState::clock`].
     pub fn now(&self) -> chrono::NaiveDateTime {
         crate::app::clock::stored(self.clock.now())

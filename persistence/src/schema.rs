@@ -586,7 +586,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limits (bucket, client) {
+        bucket -> Text,
+        client -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}
+
+diesel::table! {
+    login_failures (username, client) {
+        username -> Text,
+        client -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    rate_limits,
+    login_failures,
     sso_states,
     reconciliation_findings,
     outbox_messages,

@@ -155,6 +155,34 @@ fn every_foreign_key_has_an_index_on_postgres() {
 }
 
 #[test]
+fn request_counters_restart_with_each_window_and_login_failures_lock_a_pair() {
+    use chrono::{NaiveDate, TimeDelta};
+    use persistence::repo::limits;
+    let t0 = NaiveDate::from_ymd_opt(2026, 12, 8).unwrap().and_hms_opt(2, 0, 0).unwrap();
+    let minute = TimeDelta::minutes(1);
+    for db in databases(true) {
+        let mut conn = db.pool.get().unwrap();
+        let conn: &mut AnyConnection = &mut conn;
+        let hit = |conn: &mut AnyConnection, client: &str, at| limits::count_hit(conn, "login", client, at, at - minute).unwrap();
+        assert_eq!(hit(conn, "a", t0), (1, t0), "{:?}", db.backend);
+        assert_eq!(hit(conn, "a", t0 + TimeDelta::seconds(30)), (2, t0));
+        assert_eq!(hit(conn, "b", t0 + TimeDelta::seconds(30)).0, 1, "per client");
+        assert_eq!(hit(conn, "a", t0 + minute), (1, t0 + minute), "a new window");
+        assert_eq!(limits::purge_hits(conn, t0 + TimeDelta::seconds(31)).unwrap(), 1, "b's old window");
+
+        let fail = |conn: &mut AnyConnection, at| limits::record_failure(conn, "admin", "a", at, at - minute, 3, at + minute).unwrap();
+        assert_eq!((fail(conn, t0), fail(conn, t0)), (None, None));
+        assert_eq!(fail(conn, t0), Some(t0 + minute), "the third failure locks");
+        assert_eq!(limits::locked_until(conn, "admin", "a", t0).unwrap(), Some(t0 + minute));
+        assert_eq!(limits::locked_until(conn, "admin", "b", t0).unwrap(), None, "another address is free");
+        assert_eq!(limits::locked_until(conn, "admin", "a", t0 + minute).unwrap(), None, "the lock ends");
+        assert_eq!(fail(conn, t0 + TimeDelta::minutes(5)), None, "old failures no longer count");
+        limits::clear_failures(conn, "admin", "a").unwrap();
+        assert_eq!(limits::purge_failures(conn, t0 + TimeDelta::days(2)).unwrap(), 0);
+    }
+}
+
+#[test]
 fn check_constraints_list_exactly_the_domain_values() {
     fn names<T: domain::WireName>(all: &[T]) -> Vec<String> {
         all.iter().map(|v| v.wire_name().to_owned()).collect()

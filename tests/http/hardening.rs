@@ -165,3 +165,61 @@ backend_test! {
         app.get("/api/v1/me/feedback", None).await.assert_problem(401, "unauthorized");
     }
 }
+
+backend_test! {
+    async fn a_lockout_answers_alike_for_any_name_and_only_at_the_failing_address(backend: Backend) {
+        let app = TestApp::spawn_with(backend, |env| {
+            env.insert("MOTCUA_LOCKOUT_THRESHOLD".into(), "3".into());
+            env.insert("MOTCUA_TRUST_PROXY".into(), "1".into());
+        })
+        .await;
+        let app = &app;
+        let login = |username: &'static str, password: &'static str, from: &'static str| async move {
+            let body = json!({"username": username, "password": password});
+            app.send(reqwest::Method::POST, "/api/v1/auth/login", None, Some(body), &[("X-Forwarded-For", from)]).await
+        };
+        for name in ["admin", "no-such-user"] {
+            for _ in 0..3 {
+                login(name, "wrong-password-1", "198.51.100.9").await.assert_problem(401, "invalid_credentials");
+            }
+            let locked = login(name, "wrong-password-1", "198.51.100.9").await;
+            locked.assert_problem(429, "account_locked");
+            assert!(locked.header("retry-after").is_some(), "{backend:?}: {name}");
+        }
+        // The right password from the locked address waits too; the owner elsewhere logs in.
+        login("admin", ADMIN_PASSWORD, "198.51.100.9").await.assert_problem(429, "account_locked");
+        assert_eq!(login("admin", ADMIN_PASSWORD, "203.0.113.20").await.status, 200, "{backend:?}");
+    }
+}
+
+/// Two instances on one PostgreSQL database count one limit: the second instance refuses what
+/// the first already allowed. (SQLite deployments are one process; their counters are in memory.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_hold_across_instances_on_postgres() {
+    if !postgres_configured() {
+        eprintln!("skipped: TEST_PG_URL is unset");
+        return;
+    }
+    let app = TestApp::spawn_with(Backend::Postgres, |env| {
+        env.insert("MOTCUA_LOGIN_RATE_PER_MINUTE".into(), "3".into());
+        env.insert("MOTCUA_LOOKUP_RATE_PER_MINUTE".into(), "2".into());
+    })
+    .await;
+    let mut env = test_env(&app.db);
+    env.insert("MOTCUA_LOGIN_RATE_PER_MINUTE".into(), "3".into());
+    env.insert("MOTCUA_LOOKUP_RATE_PER_MINUTE".into(), "2".into());
+    let second = spawn_extra(env).await;
+    let body = json!({"username": "x-user", "password": "whatever-pass-1"});
+    let mut statuses = Vec::new();
+    for base in [&app.base, &second.base, &app.base, &second.base] {
+        let resp = app.client.post(format!("{base}/api/v1/auth/login")).json(&body).send().await.unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429], "three logins a minute for the group");
+    let lookup = "/api/v1/lookup/cases/000.20.01.H14-261128-0001";
+    let mut statuses = Vec::new();
+    for base in [&second.base, &app.base, &second.base] {
+        statuses.push(app.client.get(format!("{base}{lookup}")).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [404, 404, 429], "two lookups a minute for the group");
+}

@@ -385,14 +385,17 @@ pub async fn spawn_extra(env: HashMap<String, String>) -> ExtraServer {
     let config = api::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
     let state = tokio::task::spawn_blocking(move || api::server::prepare(config)).await.unwrap().expect("prepare");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let started = api::server::start(state, listener).unwrap();
     let handle = started.server.handle();
     tokio::spawn(started.server);
-    ExtraServer { handle, workers: started.workers }
+    ExtraServer { base, handle, workers: started.workers }
 }
 
 /// A second server on a test's database; its background threads stop when it is dropped.
 pub struct ExtraServer {
+    /// `http://127.0.0.1:port`.
+    pub base: String,
     pub handle: actix_web::dev::ServerHandle,
     pub workers: api::background::Workers,
 }

@@ -17,6 +17,7 @@ use crate::app::AppError;
 use crate::app::error::Code;
 use crate::auditing::{self, Change};
 use crate::auth::{Principal, RequestMeta};
+use crate::state::AppState;
 
 /// What the audit trail keeps of an account (no secrets).
 #[derive(Debug, Serialize)]
@@ -339,4 +340,27 @@ pub fn link_national(
             Ok((row, true))
         }
     }
+}
+
+/// 429 `account_locked` until `until`.
+pub fn locked(until: NaiveDateTime, now: NaiveDateTime) -> AppError {
+    let mut error = AppError::new(Code::AccountLocked);
+    error.retry_after = Some(u64::try_from((until - now).num_seconds()).unwrap_or(1).max(1));
+    error
+}
+
+/// Counts a failed login of the user name `username` (known or not: the answer must not tell)
+/// from `client`: after `lockout_threshold` failures within `lockout_duration`, that name waits
+/// `lockout_duration` from that address. Another address is not affected, so nobody can lock a
+/// citizen out from elsewhere; the per-address login rate limit bounds guessing across names.
+///
+/// # Errors
+/// Database errors.
+pub fn login_failed(conn: &mut AnyConnection, ctx: &AppState, username: &str, client: &str) -> Result<(), AppError> {
+    let now = ctx.now();
+    let span = chrono::TimeDelta::from_std(ctx.config.lockout_duration).unwrap_or(chrono::TimeDelta::minutes(15));
+    let username: String = username.chars().take(128).collect();
+    let client: String = client.chars().take(128).collect();
+    persistence::repo::limits::record_failure(conn, &username, &client, now, now - span, ctx.config.lockout_threshold, now + span)?;
+    Ok(())
 }

@@ -105,37 +105,32 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, AppError> {
     let client = client_addr(&req, state.config.trust_proxy);
-    state.limiter.check("login", &client, state.config.login_rate_per_minute, Duration::from_secs(60)).map_err(AppError::rate_limited)?;
+    state.limit("login", &client, state.config.login_rate_per_minute, Duration::from_secs(60)).await?;
     body.validate()?;
     let body = body.into_inner();
     let username = body.username.trim().to_ascii_lowercase();
-    let user = crate::db::run(&state.pool, move |conn| Ok(users::find_by_username(conn, &username)?)).await?;
     let now = state.now();
-    if let Some(user) = &user
-        && let Some(until) = user.locked_until
-        && until > now
-    {
-        let mut error = AppError::new(Code::AccountLocked);
-        error.retry_after = Some(u64::try_from((until - now).num_seconds()).unwrap_or(1).max(1));
-        return Err(error);
+    let (name, from) = (username.clone(), client.clone());
+    let (user, locked) = crate::db::run(&state.pool, move |conn| {
+        Ok((users::find_by_username(conn, &name)?, persistence::repo::limits::locked_until(conn, &name, &from, now)?))
+    })
+    .await?;
+    if let Some(until) = locked {
+        return Err(accounts::locked(until, now));
     }
     let usable = user.as_ref().is_some_and(|u| u.active && u.role != Role::Integration.as_str());
     let matches = verify_password(body.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
-    let Some(user) = user else {
+    let (Some(user), true) = (user, matches && usable) else {
+        let shared = state.get_ref().clone();
+        crate::db::write(&state.pool, move |conn| accounts::login_failed(conn, &shared, &username, &client)).await?;
         return Err(invalid_credentials());
     };
     let user_id = user.id.clone();
-    if !matches || !usable {
-        let threshold = state.config.lockout_threshold;
-        let until = now + ttl_delta(state.config.lockout_duration);
-        crate::db::write(&state.pool, move |conn| Ok(users::record_login_failure(conn, &user_id, threshold, until)?)).await?;
-        return Err(invalid_credentials());
-    }
     let refresh = random_token(32);
     let refresh_hash = refresh_digest(&refresh);
     let expires = now + ttl_delta(state.config.refresh_token_ttl);
     let session = crate::db::write(&state.pool, move |conn| {
-        users::record_login_success(conn, &user_id)?;
+        persistence::repo::limits::clear_failures(conn, &username, &client)?;
         Ok(sessions::create(conn, &user_id, expires, Some(&refresh_hash))?)
     })
     .await?;
@@ -209,10 +204,7 @@ pub async fn register(
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, AppError> {
     let client = client_addr(&req, state.config.trust_proxy);
-    state
-        .limiter
-        .check("register", &client, state.config.register_rate_per_hour, Duration::from_secs(3600))
-        .map_err(AppError::rate_limited)?;
+    state.limit("register", &client, state.config.register_rate_per_hour, Duration::from_secs(3600)).await?;
     let body = body.into_inner();
     let (new, password) = registration(&body)?;
     let new = users::NewUser { password_hash: hash_password(password).await?, ..new };
@@ -294,7 +286,7 @@ pub async fn client_credentials(
     form: web::Form<ClientCredentialsRequest>,
 ) -> Result<web::Json<TokenResponse>, AppError> {
     let client = client_addr(&req, state.config.trust_proxy);
-    state.limiter.check("login", &client, state.config.login_rate_per_minute, Duration::from_secs(60)).map_err(AppError::rate_limited)?;
+    state.limit("login", &client, state.config.login_rate_per_minute, Duration::from_secs(60)).await?;
     let form = form.into_inner();
     if form.grant_type != "client_credentials" {
         return Err(AppError::invalid("grant_type", "only `client_credentials` is supported"));

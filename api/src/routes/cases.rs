@@ -763,7 +763,7 @@ pub async fn list_case_events(
 )]
 pub async fn lookup_case(state: web::Data<AppState>, req: HttpRequest, code: String) -> Result<HttpResponse, AppError> {
     let client = client_addr(&req, state.config.trust_proxy);
-    state.limiter.check("lookup", &client, state.config.lookup_rate_per_minute, Duration::from_secs(60)).map_err(AppError::rate_limited)?;
+    state.limit("lookup", &client, state.config.lookup_rate_per_minute, Duration::from_secs(60)).await?;
     let lang = Lang::of(&req);
     let cached = match state.lookups.get(&code, lang) {
         Some(cached) => cached,

@@ -280,10 +280,7 @@ pub async fn submit_feedback(
     }
     if principal.is_none() {
         let client = client_addr(&req, state.config.trust_proxy);
-        state
-            .limiter
-            .check("feedback", &client, state.config.feedback_rate_per_hour, Duration::from_secs(3600))
-            .map_err(AppError::rate_limited)?;
+        state.limit("feedback", &client, state.config.feedback_rate_per_hour, Duration::from_secs(3600)).await?;
     }
     body.validate()?;
     let kind = FeedbackKind::parse(&body.kind, "kind")?;
@@ -702,9 +699,9 @@ pub struct PublicFeedbackQuery {
     pub category: Option<String>,
 }
 
-fn public_rate_limit(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
+async fn public_rate_limit(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
     let client = client_addr(req, state.config.trust_proxy);
-    state.limiter.check("public", &client, state.config.lookup_rate_per_minute, Duration::from_secs(60)).map_err(AppError::rate_limited)
+    state.limit("public", &client, state.config.lookup_rate_per_minute, Duration::from_secs(60)).await
 }
 
 /// Published questions and answers (Art. 5.2.đ): no sender data. Rate limited per address.
@@ -725,7 +722,7 @@ pub async fn public_feedback(
     query: web::Query<PublicFeedbackQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<web::Json<Paged<PublicFeedbackView>>, AppError> {
-    public_rate_limit(&state, &req)?;
+    public_rate_limit(&state, &req).await?;
     let query = query.into_inner();
     let (limit, after) = page.resolve()?;
     let category = query.category.as_deref().map(|c| FeedbackCategory::parse(c, "category")).transpose()?;
@@ -761,7 +758,7 @@ pub async fn public_feedback(
 )]
 #[get("/public/feedback/{code}")]
 pub async fn public_feedback_item(state: web::Data<AppState>, req: HttpRequest, code: web::Path<String>) -> Result<HttpResponse, AppError> {
-    public_rate_limit(&state, &req)?;
+    public_rate_limit(&state, &req).await?;
     let code = code.into_inner();
     let lang = Lang::of(&req);
     let shared = state.get_ref().clone();

@@ -397,10 +397,7 @@ pub async fn inbound_message(
         return Err(AppError::invalid("channel", "must be sms or zalo"));
     }
     let sender = domain::audit::digest(body.from.trim().as_bytes());
-    state
-        .limiter
-        .check("inbound", &sender, state.config.inbound_rate_per_hour, std::time::Duration::from_secs(3600))
-        .map_err(AppError::rate_limited)?;
+    state.limit("inbound", &sender, state.config.inbound_rate_per_hour, std::time::Duration::from_secs(3600)).await?;
     let Some(code) = domain::notification::find_case_code(&body.text) else {
         return Ok(web::Json(InboundReply { reply: domain::notification::LOOKUP_HELP.into(), case_code: None }));
     };

@@ -631,10 +631,7 @@ pub async fn public_statistics(
     query: web::Query<PublicStatisticsQuery>,
 ) -> Result<web::Json<PublicStatisticsView>, AppError> {
     let client = crate::auth::principal::client_addr(&req, state.config.trust_proxy);
-    state
-        .limiter
-        .check("public", &client, state.config.lookup_rate_per_minute, std::time::Duration::from_secs(60))
-        .map_err(AppError::rate_limited)?;
+    state.limit("public", &client, state.config.lookup_rate_per_minute, std::time::Duration::from_secs(60)).await?;
     let today = state.clock.now().with_timezone(&domain::time::VN).date_naive();
     let year = query.year.unwrap_or(chrono::Datelike::year(&today));
     let from = NaiveDate::from_ymd_opt(year, 1, 1)

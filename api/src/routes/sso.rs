@@ -152,7 +152,6 @@ pub async fn callback(
     let expires = now + chrono::TimeDelta::from_std(state.config.refresh_token_ttl).unwrap_or(chrono::TimeDelta::days(7));
     let (user, session, created) = crate::db::write(&state.pool, move |conn| {
         let (user, created) = accounts::link_national(conn, &meta, &key, &identity, unusable_password)?;
-        users::record_login_success(conn, &user.id)?;
         let session = sessions::create(conn, &user.id, expires, Some(&refresh_hash))?;
         Ok((user, session, created))
     })

@@ -11,6 +11,7 @@ pub mod feedback;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
+pub mod limits;
 pub mod outbox;
 pub mod procedures;
 pub mod reconciliation;

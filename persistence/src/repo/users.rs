@@ -23,7 +23,10 @@ pub struct UserRow {
     pub email: Option<String>,
     pub active: bool,
     pub token_version: i64,
+    /// Kept for existing databases, no longer written: failed logins are counted per user name
+    /// and client address (`repo::limits`).
     pub failed_logins: i32,
+    /// As `failed_logins`.
     pub locked_until: Option<chrono::NaiveDateTime>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
@@ -216,32 +219,4 @@ pub fn find_for_update(conn: &mut AnyConnection, id: &str) -> Result<Option<User
         AnyConnection::Postgresql(c) => users::table.find(id).select(UserRow::as_select()).for_update().first(c).optional()?,
         AnyConnection::Sqlite(c) => users::table.find(id).select(UserRow::as_select()).first(c).optional()?,
     })
-}
-
-/// Counts a failed login; at `threshold` failures the account locks until `lock_until`.
-/// Returns the lock end when this failure locked it.
-pub fn record_login_failure(
-    conn: &mut AnyConnection,
-    id: &str,
-    threshold: i32,
-    lock_until: chrono::NaiveDateTime,
-) -> Result<Option<chrono::NaiveDateTime>, RepoError> {
-    let failures: i32 = diesel::update(users::table.find(id))
-        .set(users::failed_logins.eq(users::failed_logins + 1))
-        .returning(users::failed_logins)
-        .get_result(conn)?;
-    if failures >= threshold {
-        diesel::update(users::table.find(id)).set((users::failed_logins.eq(0), users::locked_until.eq(Some(lock_until)))).execute(conn)?;
-        return Ok(Some(lock_until));
-    }
-    Ok(None)
-}
-
-/// Clears the failure count after a successful login.
-pub fn record_login_success(conn: &mut AnyConnection, id: &str) -> Result<(), RepoError> {
-    diesel::update(users::table.find(id))
-        .filter(users::failed_logins.ne(0).or(users::locked_until.is_not_null()))
-        .set((users::failed_logins.eq(0), users::locked_until.eq(None::<chrono::NaiveDateTime>)))
-        .execute(conn)?;
-    Ok(())
 }
