@@ -222,6 +222,11 @@ const INTEGRATIONS: &[(&str, &str)] = &[
 ];
 
 impl Config {
+    /// The directory of the local file store (`$MOTCUA_DATA_DIR/files`).
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))

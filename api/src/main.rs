@@ -25,21 +25,22 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e.to_string()),
     };
-    let result = match (command, args.get(1).map(String::as_str)) {
-        ("serve", None) => serve(config),
-        ("migrate", None) => persistence::build_pool(&config.database_url, 1, true)
-            .map(|_| log::info!("migrations applied to {}", redact_url(&config.database_url)))
-            .map_err(|e| e.to_string()),
-        ("create-admin", name) => create_admin(&config, name),
-        ("seed", Some("--demo")) => seed(&config),
-        ("seed", Some("--cases")) => seed_cases(&config, &args[2..]),
-        ("sync-catalog", None) => sync_catalog(config),
-        ("backup", Some(file)) => {
-            api::backup::backup(&config.database_url, Path::new(file)).map(|()| log::info!("backup written to {file}"))
-        }
-        ("restore", Some(file)) => api::backup::restore(&config.database_url, Path::new(file)).map(|()| log::info!("restored from {file}")),
-        _ => Err(USAGE.to_owned()),
-    };
+    let result =
+        match (command, args.get(1).map(String::as_str)) {
+            ("serve", None) => serve(config),
+            ("migrate", None) => persistence::build_pool(&config.database_url, 1, true)
+                .map(|_| log::info!("migrations applied to {}", redact_url(&config.database_url)))
+                .map_err(|e| e.to_string()),
+            ("create-admin", name) => create_admin(&config, name),
+            ("seed", Some("--demo")) => seed(&config),
+            ("seed", Some("--cases")) => seed_cases(&config, &args[2..]),
+            ("sync-catalog", None) => sync_catalog(config),
+            ("backup", Some(file)) => api::backup::backup(&config.database_url, &config.files_dir(), Path::new(file))
+                .map(|()| log::info!("backup written to {file}")),
+            ("restore", Some(file)) => api::backup::restore(&config.database_url, &config.files_dir(), Path::new(file))
+                .map(|()| log::info!("restored from {file}")),
+            _ => Err(USAGE.to_owned()),
+        };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),

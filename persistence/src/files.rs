@@ -44,6 +44,34 @@ impl FileStore {
         Ok(sha256)
     }
 
+    /// Every stored file: its SHA-256 and its path (temporary files of unfinished writes left
+    /// out), in no particular order.
+    ///
+    /// # Errors
+    /// File-system errors; a missing root is an empty store.
+    pub fn list(&self) -> std::io::Result<Vec<(String, PathBuf)>> {
+        let mut out = Vec::new();
+        let shards = match std::fs::read_dir(&self.root) {
+            Ok(shards) => shards,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        for shard in shards {
+            let shard = shard?.path();
+            if !shard.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&shard)? {
+                let path = file?.path();
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if self.path_of(&name).is_some_and(|expected| expected == path) {
+                    out.push((name, path));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The bytes stored under `sha256`, if any.
     ///
     /// # Errors
@@ -72,6 +100,9 @@ mod tests {
         assert_eq!(store.get(&a).ok().flatten().as_deref(), Some(&b"hello"[..]));
         assert!(store.get("../../etc/passwd").ok().flatten().is_none());
         assert!(store.get(&"0".repeat(64)).ok().flatten().is_none());
+        let listed = store.list().unwrap_or_default();
+        assert_eq!(listed.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(), [a.as_str()]);
+        assert!(FileStore::new(root.join("missing")).list().is_ok_and(|l| l.is_empty()));
         let _ = std::fs::remove_dir_all(root);
     }
 }

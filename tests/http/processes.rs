@@ -245,10 +245,24 @@ backend_test! {
         let server = start(&env).await;
         let admin = login(&server.base, "admin", ADMIN_PASSWORD).await;
         let agency = |code: &str| json!({"code": code, "name": "UBND", "level": "province"});
-        assert_eq!(
-            call(&server.base, reqwest::Method::POST, "/api/v1/agencies", Some(&admin), Some(agency("000.00.00.H14"))).await.status,
-            201
-        );
+        let province = call(&server.base, reqwest::Method::POST, "/api/v1/agencies", Some(&admin), Some(agency("000.00.00.H14"))).await;
+        let province = province.expect::<crate::types::Created>(201).id;
+        // A stored file: the form template of a procedure.
+        let code = "1.001193.000.00.00.H14";
+        let procedure = crate::procedures::procedure(code, "Đăng ký khai sinh", &province);
+        assert_eq!(call(&server.base, reqwest::Method::POST, "/api/v1/procedures", Some(&admin), Some(procedure)).await.status, 201);
+        const TEMPLATE: &[u8] = b"%PDF-1.7\n% mau to khai";
+        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(TEMPLATE).file_name("to-khai.pdf"));
+        let uploaded = reqwest::Client::new()
+            .post(format!("{}/api/v1/procedures/{code}/templates", server.base))
+            .bearer_auth(&admin)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let uploaded = into_resp(uploaded).await;
+        assert_eq!(uploaded.status, 201, "{}", uploaded.text);
+        let template_url = uploaded.header("location").unwrap().to_owned();
         let file = db.dir.join("backup.bin");
         let out = motcua(&env, &["backup", file.to_str().unwrap()]).output().unwrap();
         assert!(out.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -260,12 +274,14 @@ backend_test! {
         );
         assert!(terminate(server));
 
-        // Restore into the same database (SQLite) or a fresh one (PostgreSQL).
+        // Restore into the same database (SQLite) or a fresh one (PostgreSQL), with an empty
+        // file store: the files come from the archive.
         let target = TestDb::new(backend);
         let mut restored_env = env.clone();
         if backend == Backend::Postgres {
             restored_env.insert("DATABASE_URL".into(), target.url.clone());
         }
+        restored_env.insert("MOTCUA_DATA_DIR".into(), target.dir.join("restored").to_string_lossy().into_owned());
         let out = motcua(&restored_env, &["restore", file.to_str().unwrap()]).output().unwrap();
         assert!(out.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&out.stderr));
         let server = start(&restored_env).await;
@@ -281,6 +297,10 @@ backend_test! {
         )
         .await;
         assert_eq!(verify.body["ok"], true);
+        let admin = login(&server.base, "admin", ADMIN_PASSWORD).await;
+        let template = reqwest::Client::new().get(format!("{}{template_url}", server.base)).bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(template.status(), 200, "{backend:?}: the restored instance serves the stored file");
+        assert_eq!(&template.bytes().await.unwrap()[..], TEMPLATE);
         drop(target);
     }
 }
