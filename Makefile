@@ -17,9 +17,9 @@ build:
 	$(CARGO) build --workspace --all-targets
 
 ## The whole suite on SQLite and PostgreSQL (the server on 127.0.0.1:5432 when it answers,
-## otherwise a throwaway cluster).
+## otherwise a throwaway cluster), with a Garage S3 server for the object-store tests.
 test: tools
-	./scripts/with-pg.sh $(CARGO) test --workspace
+	./scripts/with-pg.sh ./scripts/with-garage.sh $(CARGO) test --workspace
 
 ## The suite on SQLite only (no PostgreSQL needed).
 test-sqlite: tools

@@ -17,7 +17,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use persistence::files::FileStore;
+use persistence::files::LocalStore;
+
+use crate::files::FileStore;
 use persistence::{AnyConnection, Backend};
 
 const FORMAT: &str = "motcua-backup 1";
@@ -72,7 +74,7 @@ pub fn backup(url: &str, files: &Path, target: &Path) -> Result<(), String> {
     header.set_cksum();
     archive.append_data(&mut header, "MANIFEST", manifest.as_bytes()).map_err(|e| e.to_string())?;
     archive.append_path_with_name(&database, "database").map_err(|e| e.to_string())?;
-    for (name, path) in FileStore::new(files).list().map_err(|e| format!("cannot list {}: {e}", files.display()))? {
+    for (name, path) in LocalStore::new(files).files().map_err(|e| format!("cannot list {}: {e}", files.display()))? {
         archive.append_path_with_name(&path, format!("files/{}/{name}", &name[..2])).map_err(|e| e.to_string())?;
     }
     archive.into_inner().and_then(|w| w.into_inner().map_err(std::io::IntoInnerError::into_error)).map_err(|e| e.to_string())?;
@@ -94,7 +96,7 @@ pub fn restore(url: &str, files: &Path, source: &Path) -> Result<(), String> {
     }
     let scratch = Scratch::beside(source)?;
     let database = scratch.0.join("database");
-    let store = FileStore::new(files);
+    let store = FileStore::local(files);
     let mut archive = tar::Archive::new(std::fs::File::open(source).map_err(|e| e.to_string())?);
     let (mut manifest, mut restored) = (None, 0_usize);
     for entry in archive.entries().map_err(|e| e.to_string())? {
@@ -127,6 +129,24 @@ pub fn restore(url: &str, files: &Path, source: &Path) -> Result<(), String> {
     }
     log::info!("{restored} files restored into {}", files.display());
     restore_database(url, &database)
+}
+
+/// Copies every file of the local store under `local` into `to` (the object store), checking
+/// each against its digest; returns how many were copied. Files already there are skipped by
+/// content. Run it once when moving an instance to the object store; it can run again safely.
+///
+/// # Errors
+/// A message naming the file that failed.
+pub fn move_files(local: &Path, to: &FileStore) -> Result<usize, String> {
+    let files = LocalStore::new(local).files().map_err(|e| format!("cannot list {}: {e}", local.display()))?;
+    for (name, path) in &files {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let stored = to.put(&bytes).map_err(|e| format!("{name}: {e}"))?;
+        if &stored != name {
+            return Err(format!("{} does not match its digest", path.display()));
+        }
+    }
+    Ok(files.len())
 }
 
 /// Whether `path` is a tar archive (the `ustar` magic at offset 257).

@@ -11,6 +11,9 @@ pub struct Config {
     /// `postgres://…`, or an SQLite path (optionally `sqlite://path`).
     pub database_url: String,
     /// Where the SQLite file, the generated JWT key and stored documents live.
+    /// The S3-compatible object store for files (`MOTCUA_S3_*`); `None`: the local directory
+    /// `$MOTCUA_DATA_DIR/files`.
+    pub object_store: Option<integrations::objects::ObjectStoreConfig>,
     pub data_dir: PathBuf,
     /// Listen address.
     pub bind: String,
@@ -362,6 +365,7 @@ impl Config {
                 },
             },
             database_url,
+            object_store: object_store_config(&get)?,
             data_dir,
         })
     }
@@ -370,6 +374,24 @@ impl Config {
 /// `MOTCUA_EVALUATION_THRESHOLDS`: four descending totals, e.g. `15,12,9,6` (the default:
 /// 15 and above is xuất sắc, 12 tốt, 9 khá, 6 trung bình, below yếu; domain.md §8.2 without
 /// its gap at exactly 15).
+/// `MOTCUA_S3_ENDPOINT` (presence switches files to the object store), `MOTCUA_S3_BUCKET`,
+/// `MOTCUA_S3_ACCESS_KEY_ID`, `MOTCUA_S3_SECRET_ACCESS_KEY` (required with it),
+/// `MOTCUA_S3_REGION` (default `garage`), `MOTCUA_S3_PREFIX` (default none).
+fn object_store_config(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<integrations::objects::ObjectStoreConfig>, ConfigError> {
+    let Some(endpoint) = get("MOTCUA_S3_ENDPOINT").filter(|e| !e.trim().is_empty()) else { return Ok(None) };
+    let required = |name: &'static str| {
+        get(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError { name, reason: "is required with MOTCUA_S3_ENDPOINT".into() })
+    };
+    Ok(Some(integrations::objects::ObjectStoreConfig {
+        endpoint: endpoint.trim().trim_end_matches('/').to_owned(),
+        bucket: required("MOTCUA_S3_BUCKET")?,
+        prefix: get("MOTCUA_S3_PREFIX").unwrap_or_default(),
+        region: get("MOTCUA_S3_REGION").unwrap_or_else(|| "garage".to_owned()),
+        access_key_id: required("MOTCUA_S3_ACCESS_KEY_ID")?,
+        secret_access_key: required("MOTCUA_S3_SECRET_ACCESS_KEY")?,
+    }))
+}
+
 /// `MOTCUA_TRUST_PROXY`: `false` (or unset, or `0`), `true` (one proxy), or a number of proxies.
 fn parse_proxy_hops(value: Option<String>) -> Result<usize, ConfigError> {
     match value.as_deref().map(str::trim) {

@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod demo_procedures;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod input;

@@ -1,5 +1,5 @@
 //! The `motcua` command: `serve` (default), `migrate`, `create-admin`, `seed --demo`,
-//! `openapi`, `backup <file>`, `restore <file>`. Every command reads the same environment.
+//! `openapi`, `backup <file>`, `restore <file>`, `move-files` (local files into the object store). Every command reads the same environment.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use api::config::{Config, redact_url};
 
-const USAGE: &str = "usage: motcua [serve | migrate | create-admin [username] | seed --demo | seed --cases N [--agencies 200] [--years 3] | sync-catalog | openapi | backup <file> | restore <file>]";
+const USAGE: &str = "usage: motcua [serve | migrate | create-admin [username] | seed --demo | seed --cases N [--agencies 200] [--years 3] | sync-catalog | openapi | backup <file> | restore <file> | move-files]";
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -37,6 +37,7 @@ fn main() -> ExitCode {
             ("sync-catalog", None) => sync_catalog(config),
             ("backup", Some(file)) => api::backup::backup(&config.database_url, &config.files_dir(), Path::new(file))
                 .map(|()| log::info!("backup written to {file}")),
+            ("move-files", None) => move_files(&config),
             ("restore", Some(file)) => api::backup::restore(&config.database_url, &config.files_dir(), Path::new(file))
                 .map(|()| log::info!("restored from {file}")),
             _ => Err(USAGE.to_owned()),
@@ -85,6 +86,15 @@ fn create_admin(config: &Config, name: Option<&str>) -> Result<(), String> {
     } else {
         println!("created system administrator `{username}`");
     }
+    Ok(())
+}
+
+/// Copies the local file store into the configured object store.
+fn move_files(config: &api::config::Config) -> Result<(), String> {
+    let Some(bucket) = &config.object_store else { return Err("MOTCUA_S3_ENDPOINT is not set: nothing to move the files to".to_owned()) };
+    let store = api::files::FileStore::object(bucket).map_err(|e| e.to_string())?;
+    let moved = api::backup::move_files(&config.files_dir(), &store)?;
+    log::info!("{moved} files copied from {} to {}", config.files_dir().display(), store.describe());
     Ok(())
 }
 

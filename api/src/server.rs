@@ -377,7 +377,10 @@ pub fn prepare(config: Config) -> Result<AppState, StartError> {
         }),
         holidays: Arc::new(domain::calendar::DefaultHolidays::new(config.holiday_rules.clone())),
         background: Arc::default(),
-        files: persistence::files::FileStore::new(config.files_dir()),
+        files: match &config.object_store {
+            Some(bucket) => crate::files::FileStore::object(bucket).map_err(StartError::Io)?,
+            None => crate::files::FileStore::local(config.files_dir()),
+        },
         names,
         lookups: Arc::new(crate::lookup_cache::LookupCache::new(config.lookup_cache_ttl)),
         config: Arc::new(config),

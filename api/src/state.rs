@@ -33,7 +33,7 @@ pub struct AppState {
     /// Recent public lookup answers.
     pub lookups: Arc<crate::lookup_cache::LookupCache>,
     /// Uploaded files, by content hash, under the data directory.
-    pub files: persistence::files::FileStore,
+    pub files: crate::files::FileStore,
     /// The national portal's authorization server (login through the portal), when configured.
     pub sso: Option<Arc<integrations::oidc::OidcClient>>,
     /// Clients of the systems the outbox delivers to.

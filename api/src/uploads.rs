@@ -50,7 +50,7 @@ pub fn attachment(bytes: Vec<u8>, content_type: &str, name: &str, sha256: &str) 
 /// # Errors
 /// `internal` when the store cannot be read or lacks the content of the row `id`.
 pub async fn download(
-    store: &persistence::files::FileStore,
+    store: &crate::files::FileStore,
     sha256: &str,
     content_type: &str,
     name: &str,

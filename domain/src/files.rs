@@ -1,6 +1,12 @@
 //! What a stored file really is, decided from its bytes, never from the client's name or
 //! declared type (executables and unknown formats are refused).
 
+/// Whether `name` is a stored file's name: the lower-case hex SHA-256 of its content
+/// ([`crate::audit::digest`]).
+pub fn is_content_name(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
 /// The file formats the platform accepts for documents and form templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {

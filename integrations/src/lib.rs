@@ -6,6 +6,7 @@
 
 pub mod gateway;
 pub mod national;
+pub mod objects;
 pub mod oidc;
 pub mod pakn;
 

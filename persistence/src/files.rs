@@ -1,38 +1,41 @@
-//! The content-addressed file store: bytes live at `<root>/<aa>/<sha256>`, never under a name a
-//! client chose. Writes go to a temporary file first and are renamed into place, so a reader
+//! The local directory of stored files: bytes live at `<root>/<aa>/<sha256>`, never under a name
+//! a client chose. Writes go to a temporary file first and are renamed into place, so a reader
 //! never sees half a file, and storing the same content twice stores it once.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use domain::files::is_content_name;
 
 /// A directory of files named by their SHA-256.
 #[derive(Debug, Clone)]
-pub struct FileStore {
+pub struct LocalStore {
     root: PathBuf,
 }
 
-impl FileStore {
+impl LocalStore {
     /// A store under `root` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
 
-    fn path_of(&self, sha256: &str) -> Option<PathBuf> {
-        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-        valid.then(|| self.root.join(&sha256[..2]).join(sha256))
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
-    /// Stores `bytes`; returns their SHA-256 (lower-case hex).
+    fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+        is_content_name(sha256).then(|| self.root.join(&sha256[..2]).join(sha256))
+    }
+
+    /// Stores `bytes` under `sha256`, their digest, unless they are there already.
     ///
     /// # Errors
     /// File-system errors.
-    pub fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
-        let sha256 = hex::encode(Sha256::digest(bytes));
-        let path = self.path_of(&sha256).ok_or_else(|| std::io::Error::other("bad digest"))?;
+    pub fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let path = self.path_of(sha256).ok_or_else(|| std::io::Error::other("bad digest"))?;
         if path.is_file() {
-            return Ok(sha256);
+            return Ok(());
         }
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
         std::fs::create_dir_all(dir)?;
@@ -40,16 +43,27 @@ impl FileStore {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&temp, &path)?;
-        Ok(sha256)
+        std::fs::rename(&temp, &path)
     }
 
-    /// Every stored file: its SHA-256 and its path (temporary files of unfinished writes left
-    /// out), in no particular order.
+    /// The bytes stored under `sha256`, if any (unchecked: the caller checks the digest).
+    ///
+    /// # Errors
+    /// File-system errors other than "not found".
+    pub fn get(&self, sha256: &str) -> std::io::Result<Option<Vec<u8>>> {
+        let Some(path) = self.path_of(sha256) else { return Ok(None) };
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every stored file: its digest and path (temporary files of unfinished writes left out).
     ///
     /// # Errors
     /// File-system errors; a missing root is an empty store.
-    pub fn list(&self) -> std::io::Result<Vec<(String, PathBuf)>> {
+    pub fn files(&self) -> std::io::Result<Vec<(String, PathBuf)>> {
         let mut out = Vec::new();
         let shards = match std::fs::read_dir(&self.root) {
             Ok(shards) => shards,
@@ -71,19 +85,6 @@ impl FileStore {
         }
         Ok(out)
     }
-
-    /// The bytes stored under `sha256`, if any.
-    ///
-    /// # Errors
-    /// File-system errors other than "not found".
-    pub fn get(&self, sha256: &str) -> std::io::Result<Option<Vec<u8>>> {
-        let Some(path) = self.path_of(sha256) else { return Ok(None) };
-        match std::fs::read(path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -93,16 +94,16 @@ mod tests {
     #[test]
     fn content_is_stored_once_by_digest_and_foreign_names_are_refused() {
         let root = std::env::temp_dir().join(format!("motcua-files-{}", uuid::Uuid::new_v4().simple()));
-        let store = FileStore::new(&root);
-        let a = store.put(b"hello").unwrap_or_default();
+        let store = LocalStore::new(&root);
+        let a = domain::audit::digest(b"hello");
         assert_eq!(a, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
-        assert_eq!(store.put(b"hello").unwrap_or_default(), a);
+        store.put(&a, b"hello").unwrap_or_default();
+        store.put(&a, b"hello").unwrap_or_default();
         assert_eq!(store.get(&a).ok().flatten().as_deref(), Some(&b"hello"[..]));
         assert!(store.get("../../etc/passwd").ok().flatten().is_none());
         assert!(store.get(&"0".repeat(64)).ok().flatten().is_none());
-        let listed = store.list().unwrap_or_default();
-        assert_eq!(listed.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(), [a.as_str()]);
-        assert!(FileStore::new(root.join("missing")).list().is_ok_and(|l| l.is_empty()));
+        assert_eq!(store.files().unwrap_or_default().into_iter().map(|(name, _)| name).collect::<Vec<_>>(), std::slice::from_ref(&a));
+        assert!(LocalStore::new(root.join("missing")).files().is_ok_and(|l| l.is_empty()));
         let _ = std::fs::remove_dir_all(root);
     }
 }

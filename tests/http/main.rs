@@ -42,6 +42,7 @@ mod forms;
 mod hardening;
 mod idempotency;
 mod notifications;
+mod objects;
 mod outbox;
 mod procedures;
 mod processes;

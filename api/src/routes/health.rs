@@ -26,6 +26,10 @@ pub struct ReadyResponse {
     pub database_ok: bool,
     /// Whether every migration is applied.
     pub migrations_ok: bool,
+    /// `local` (a directory of this machine) or `s3` (a shared bucket).
+    pub files: String,
+    /// Whether the file store answered.
+    pub files_ok: bool,
     /// Each external system and whether it is configured (`on`) or not (`off`).
     pub integrations: std::collections::BTreeMap<String, String>,
     /// Each background thread of this instance (outbox dispatcher, schedulers, housekeeping)
@@ -51,7 +55,8 @@ pub async fn live() -> web::Json<LiveResponse> {
     web::Json(LiveResponse { status: "ok".to_owned() })
 }
 
-/// The process can serve: the database answers and migrations are applied.
+/// The process can serve: the database answers, migrations are applied and the file store
+/// answers.
 #[utoipa::path(
     security(()),
     tag = "health",
@@ -62,22 +67,28 @@ pub async fn live() -> web::Json<LiveResponse> {
 )]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let pool = state.pool.clone();
-    let checks = web::block(move || {
-        let mut conn = pool.get().ok()?;
-        let migrations = persistence::db::migrations_complete(&mut conn).unwrap_or(false);
-        Some(migrations)
+    let (pool, files) = (state.pool.clone(), state.files.clone());
+    let (checks, files_ok) = web::block(move || {
+        let files_ok = files.check().inspect_err(|e| log::warn!("file store not ready: {e}")).is_ok();
+        let migrations = pool.get().ok().map(|mut conn| persistence::db::migrations_complete(&mut conn).unwrap_or(false));
+        (migrations, files_ok)
     })
     .await
-    .ok()
-    .flatten();
+    .unwrap_or((None, false));
+    let ok = checks == Some(true) && files_ok;
     let integrations =
         state.config.integrations.iter().map(|(name, on)| ((*name).to_owned(), if *on { "on" } else { "off" }.to_owned())).collect();
     let body = ReadyResponse {
-        status: if checks == Some(true) { "ready" } else { "not_ready" }.to_owned(),
+        status: if ok { "ready" } else { "not_ready" }.to_owned(),
         database: state.backend.as_str().to_owned(),
         database_ok: checks.is_some(),
         migrations_ok: checks == Some(true),
+        files: match state.files {
+            crate::files::FileStore::Local(_) => "local",
+            crate::files::FileStore::Object(_) => "s3",
+        }
+        .to_owned(),
+        files_ok,
         integrations,
         background: state
             .background
@@ -86,7 +97,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
             .map(|(name, t)| (name, BackgroundThread { status: t.status.as_str().to_owned(), panics: t.panics }))
             .collect(),
     };
-    if checks == Some(true) { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
 /// Prometheus metrics: requests and latencies by route and status, and the pool's state.
