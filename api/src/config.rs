@@ -39,6 +39,9 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Largest accepted JSON body in bytes.
     pub json_limit: usize,
+    /// How long a client may take to send the request head, and then the body
+    /// (`MOTCUA_REQUEST_TIMEOUT_SECONDS`); a slower one gets 408.
+    pub request_timeout: Duration,
     /// Largest accepted uploaded file in bytes.
     pub upload_limit: usize,
     /// Requests per minute per client address on login and token endpoints.
@@ -265,6 +268,7 @@ impl Config {
                 .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
                 .unwrap_or_default(),
             json_limit: parse(&get, "MOTCUA_JSON_LIMIT_BYTES", 1024 * 1024)?,
+            request_timeout: Duration::from_secs(parse(&get, "MOTCUA_REQUEST_TIMEOUT_SECONDS", 30_u64)?.max(1)),
             upload_limit: parse(&get, "MOTCUA_UPLOAD_LIMIT_BYTES", 20 * 1024 * 1024)?,
             login_rate_per_minute: parse(&get, "MOTCUA_LOGIN_RATE_PER_MINUTE", 30)?,
             register_rate_per_hour: parse(&get, "MOTCUA_REGISTER_RATE_PER_HOUR", 20)?,

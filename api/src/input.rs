@@ -131,21 +131,24 @@ fn is_json(req: &ServiceRequest) -> bool {
 }
 
 /// Reads the body of `req`, refusing more than `limit` bytes (by `Content-Length` before reading
-/// anything, and while reading).
+/// anything, and while reading) and a body slower than the configured request timeout.
 ///
 /// # Errors
-/// `payload_too_large`; a broken connection as `malformed_request`.
+/// `payload_too_large`, `request_timeout`; a broken connection as `malformed_request`.
 pub async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, AppError> {
     let declared =
         req.headers().get(actix_web::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(AppError::new(Code::PayloadTooLarge));
     }
+    let timeout =
+        req.app_data::<web::Data<crate::state::AppState>>().map_or(std::time::Duration::from_secs(30), |s| s.config.request_timeout);
     let payload = req.extract::<web::Payload>().await.map_err(|_| AppError::new(Code::MalformedRequest))?;
-    match payload.to_bytes_limited(limit).await {
-        Ok(Ok(body)) => Ok(body),
-        Ok(Err(_)) => Err(AppError::new(Code::PayloadTooLarge)),
-        Err(_) => Err(AppError::new(Code::MalformedRequest)),
+    match tokio::time::timeout(timeout, payload.to_bytes_limited(limit)).await {
+        Ok(Ok(Ok(body))) => Ok(body),
+        Ok(Ok(Err(_))) => Err(AppError::new(Code::PayloadTooLarge)),
+        Ok(Err(_)) => Err(AppError::new(Code::MalformedRequest)),
+        Err(_) => Err(AppError::new(Code::RequestTimeout)),
     }
 }
 

@@ -492,10 +492,12 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Started>
     // Database work is gated to the pool size (`db::DbPool`), so more blocking threads per
     // worker than connections would only hold memory (stacks and allocator arenas).
     let blocking = usize::try_from(data.config.db_pool_size).unwrap_or(16).max(4);
+    let request_timeout = data.config.request_timeout;
     let server = actix_web::HttpServer::new(move || build_app(Some(data.clone())).0)
         .workers(workers)
         .worker_max_blocking_threads(blocking)
         .shutdown_timeout(30)
+        .client_request_timeout(request_timeout)
         .listen(listener)?
         .run();
     Ok(Started { server, workers: background })

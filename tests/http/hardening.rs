@@ -223,3 +223,39 @@ async fn limits_hold_across_instances_on_postgres() {
     }
     assert_eq!(statuses, [404, 404, 429], "two lookups a minute for the group");
 }
+
+backend_test! {
+    async fn the_national_portal_reads_the_cases_it_forwarded_and_no_others(backend: Backend) {
+        let w = world(backend).await;
+        let app = &w.app;
+        let counter = app.post("/api/v1/cases", Some(&w.clerk), case_body(CODE, "counter")).await.case(201).code;
+        app.user(&w.f.admin, "dvcqg", "integration", None, &["cases.submit", "cases.read"]).await;
+        let form = [("grant_type", "client_credentials"), ("client_id", "dvcqg"), ("client_secret", PASSWORD)];
+        let token = into_resp(app.client.post(format!("{}/api/v1/auth/token", app.base)).form(&form).send().await.unwrap()).await;
+        let portal = token.expect::<Tokens>(200).access_token;
+        let mut forwarded = case_body(CODE, "online");
+        forwarded["external_id"] = json!("G22.991-261208-000001");
+        let theirs = app.post("/api/v1/cases", Some(&portal), forwarded).await.case(201).code;
+
+        let listed: Page<Case> = app.get("/api/v1/cases?limit=100", Some(&portal)).await.expect(200);
+        assert_eq!(listed.items.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(), [theirs.as_str()], "{backend:?}");
+        assert_eq!(app.get(&format!("/api/v1/cases/{theirs}"), Some(&portal)).await.case(200).source, "national_portal");
+        app.get(&format!("/api/v1/cases/{counter}"), Some(&portal)).await.assert_problem(404, "not_found");
+        app.get(&format!("/api/v1/cases/{counter}/events"), Some(&portal)).await.assert_problem(404, "not_found");
+    }
+}
+
+backend_test! {
+    async fn a_body_that_never_arrives_times_out_without_holding_the_server(backend: Backend) {
+        let app = TestApp::spawn_with(backend, |env| {
+            env.insert("MOTCUA_REQUEST_TIMEOUT_SECONDS".into(), "1".into());
+        })
+        .await;
+        // 100 bytes announced, 10 sent, then silence.
+        let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+        let answer = announce(&app, head).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{backend:?}: {answer}");
+        assert!(answer.contains("request_timeout"), "{answer}");
+        assert_eq!(app.get("/health/live", None).await.status, 200);
+    }
+}

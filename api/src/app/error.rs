@@ -60,6 +60,7 @@ codes! {
     DuplicateAgencyCode = "duplicate_agency_code", 409, "Mã định danh cơ quan đã tồn tại", "Agency code already exists", "Another agency has this electronic identifier code.";
     IdempotencyKeyInUse = "idempotency_key_in_use", 409, "Yêu cầu cùng khóa đang được xử lý", "Request with this key in progress", "A request with the same `Idempotency-Key` is still running; retry later.";
     PreconditionFailed = "precondition_failed", 412, "Điều kiện tiên quyết không thỏa", "Precondition failed", "`If-Match` does not match the current `ETag`.";
+    RequestTimeout = "request_timeout", 408, "Gửi yêu cầu quá chậm", "Request timeout", "The body did not arrive within `MOTCUA_REQUEST_TIMEOUT_SECONDS`; nothing was done.";
     PayloadTooLarge = "payload_too_large", 413, "Dữ liệu gửi lên quá lớn", "Payload too large", "The body exceeds the configured limit (JSON 1 MiB by default).";
     UnsupportedMediaType = "unsupported_media_type", 415, "Định dạng dữ liệu không được hỗ trợ", "Unsupported media type", "The `Content-Type` is not one the endpoint accepts.";
     ValidationFailed = "validation_failed", 422, "Dữ liệu không hợp lệ", "Validation failed", "One or more fields break a rule; `invalid_params` names them.";

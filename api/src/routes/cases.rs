@@ -586,7 +586,9 @@ async fn cases_page(
         Role::Citizen => filter.owner_id = Some(principal.user_id.clone()),
         Role::Officer | Role::AgencyAdmin => filter.under_path = Some(principal.agency_path.clone().unwrap_or_else(|| "/none/".into())),
         Role::SystemAdmin | Role::Supervisor => {}
-        Role::Integration if principal.capabilities.iter().any(|c| c == IntegrationScope::CasesRead.as_str()) => {}
+        Role::Integration if principal.capabilities.iter().any(|c| c == IntegrationScope::CasesRead.as_str()) => {
+            filter.source = Some(domain::case::intake::CaseSource::NationalPortal);
+        }
         Role::Integration => return Err(AppError::forbidden()),
     }
     let lang = Lang::of(&req);

@@ -283,6 +283,8 @@ pub struct CaseFilter {
     pub procedure_code: Option<String>,
     pub agency_id: Option<String>,
     pub channel: Option<Channel>,
+    /// Only cases that came this way (the national portal's own for its client).
+    pub source: Option<CaseSource>,
     pub assignee_id: Option<String>,
     /// Pending cases whose due date has passed `now`.
     pub overdue_at: Option<NaiveDateTime>,
@@ -321,6 +323,9 @@ pub fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Page<CaseRo
     }
     if let Some(v) = &filter.channel {
         query = query.filter(cases::channel.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.source {
+        query = query.filter(cases::source.eq(v.as_str()));
     }
     if let Some(v) = &filter.assignee_id {
         query = query.filter(cases::assignee_id.eq(v.clone()));

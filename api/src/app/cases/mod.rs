@@ -10,6 +10,7 @@ pub mod submit;
 mod tests;
 
 use chrono::NaiveDateTime;
+use domain::case::intake::CaseSource;
 use domain::case::{Actor, Timeliness, case_timeliness};
 use domain::{Capability, IntegrationScope, Role};
 use persistence::AnyConnection;
@@ -51,7 +52,14 @@ pub fn access(conn: &mut AnyConnection, principal: &Principal, case: &CaseRow) -
     match principal.role {
         Role::Citizen if case.owner_id.as_deref() == Some(principal.user_id.as_str()) => Ok(Access::Owner),
         Role::SystemAdmin | Role::Supervisor => Ok(Access::ReadOnly),
-        Role::Integration if principal.capabilities.iter().any(|c| c == IntegrationScope::CasesRead.as_str()) => Ok(Access::ReadOnly),
+        // An integration client (the national portal) reads the cases forwarded from it, never
+        // the province's counter and postal cases.
+        Role::Integration
+            if case.source == CaseSource::NationalPortal
+                && principal.capabilities.iter().any(|c| c == IntegrationScope::CasesRead.as_str()) =>
+        {
+            Ok(Access::ReadOnly)
+        }
         Role::Officer | Role::AgencyAdmin => {
             let agency = agencies::find(conn, &case.agency_id)?.ok_or_else(AppError::not_found)?;
             if !principal.covers_path(&agency.path) {
