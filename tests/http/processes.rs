@@ -490,3 +490,186 @@ async fn two_processes_on_one_postgres_share_the_outbox_without_double_delivery(
     eprintln!("dispatchers that delivered: {}", workers.len());
     assert!(!workers.is_empty() && workers.len() <= 2);
 }
+
+/// nginx from `deploy/nginx.conf`, with the upstream and listen ports of this test, in a prefix
+/// directory of its own; stopped (`quit`) when dropped.
+struct Proxy {
+    base: String,
+    dir: std::path::PathBuf,
+    child: Child,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn proxy(upstreams: &[&str]) -> Proxy {
+    let deployed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/nginx.conf")).unwrap();
+    let port = free_port();
+    let mut site = deployed.replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
+    for (i, upstream) in upstreams.iter().enumerate() {
+        site = site.replace(&format!("127.0.0.1:{}", 8081 + i), upstream.trim_start_matches("http://"));
+    }
+    let dir = std::env::temp_dir().join(format!("motcua-nginx-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    std::fs::write(dir.join("site.conf"), site).unwrap();
+    let main = format!(
+        "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/logs/error.log warn;\nevents {{ worker_connections 512; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  \
+         uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  include {d}/site.conf;\n}}\n",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("nginx.conf"), main).unwrap();
+    let nginx = if std::path::Path::new("/usr/sbin/nginx").exists() { "/usr/sbin/nginx".to_owned() } else { "nginx".to_owned() };
+    let child = Command::new(nginx)
+        .args(["-p", &dir.to_string_lossy(), "-c", &dir.join("nginx.conf").to_string_lossy()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx (make test installs it)");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reqwest::get(format!("{base}/health/live")).await.map(|r| r.status().as_u16()).unwrap_or(0) != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "nginx did not start: {}",
+            std::fs::read_to_string(dir.join("logs/error.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Proxy { base, dir, child }
+}
+
+/// Three instances with their own data directories on one PostgreSQL and one Garage bucket,
+/// behind nginx configured by `deploy/nginx.conf`; a mixed load runs through the proxy while one
+/// instance is killed with SIGKILL. No acknowledged write is lost, every stored document is
+/// readable through every surviving instance, the login limit holds for the group, and no
+/// answer is a server error except the proxy's 502 for requests on the killed instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_instances_behind_a_proxy_survive_a_sigkill_without_losing_a_write() {
+    let s3: Vec<(String, String)> = ["ENDPOINT", "BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY"]
+        .iter()
+        .filter_map(|k| std::env::var(format!("MOTCUA_TEST_S3_{k}")).ok().map(|v| (format!("MOTCUA_S3_{k}"), v)))
+        .collect();
+    if !backends().contains(&Backend::Postgres) || s3.len() < 4 {
+        eprintln!("skipped: needs TEST_PG_URL and a Garage (make test provides both)");
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres);
+    let mut env = test_env(&db);
+    env.extend(s3);
+    env.insert("MOTCUA_S3_PREFIX".into(), format!("cluster-{}", uuid::Uuid::new_v4().simple()));
+    env.insert("MOTCUA_TRUST_PROXY".into(), "1".into());
+    env.insert("MOTCUA_LOGIN_RATE_PER_MINUTE".into(), "1000".into());
+    let mut instances = Vec::new();
+    for i in 0..3 {
+        let mut own = env.clone();
+        own.insert("MOTCUA_DATA_DIR".into(), db.dir.join(format!("instance-{i}")).to_string_lossy().into_owned());
+        instances.push(start(&own).await);
+    }
+    let bases: Vec<String> = instances.iter().map(|p| p.base.clone()).collect();
+    let nginx = proxy(&bases.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let (_, clerk, case) = counter_desk(&nginx.base, &nginx.base).await;
+
+    // Two seconds of load, then SIGKILL to instance 0, then two more seconds.
+    let stop_at = Instant::now() + Duration::from_secs(4);
+    let mut workers = Vec::new();
+    for w in 0..6 {
+        let (base, token, body) = (nginx.base.clone(), clerk.clone(), case.clone());
+        workers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let (mut created, mut documents, mut statuses) = (Vec::new(), Vec::new(), Vec::new());
+            let mut n = 0;
+            while Instant::now() < stop_at {
+                n += 1;
+                let key = format!("cluster-{w}-{n}");
+                let resp = client
+                    .post(format!("{base}/api/v1/cases"))
+                    .bearer_auth(&token)
+                    .header("Idempotency-Key", &key)
+                    .json(&body)
+                    .send()
+                    .await;
+                let Ok(resp) = resp else { continue };
+                statuses.push(resp.status().as_u16());
+                if resp.status() != 201 {
+                    continue;
+                }
+                let code = resp.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned();
+                let bytes = format!("%PDF-1.7 cluster {w} {n}").into_bytes();
+                let form = reqwest::multipart::Form::new()
+                    .part("file", reqwest::multipart::Part::bytes(bytes.clone()).file_name("to-khai.pdf"))
+                    .text("kind", "application");
+                if let Ok(up) =
+                    client.post(format!("{base}/api/v1/cases/{code}/documents")).bearer_auth(&token).multipart(form).send().await
+                {
+                    statuses.push(up.status().as_u16());
+                    if up.status() == 201
+                        && let Some(location) = up.headers().get("location").and_then(|l| l.to_str().ok())
+                    {
+                        documents.push((location.to_owned(), bytes));
+                    }
+                }
+                created.push(code);
+            }
+            (created, documents, statuses)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut killed = instances.remove(0);
+    killed.child.kill().unwrap();
+    let _ = killed.child.wait();
+    let (mut created, mut documents, mut statuses) = (Vec::new(), Vec::new(), Vec::new());
+    for worker in workers {
+        let (c, d, s) = worker.await.unwrap();
+        created.extend(c);
+        documents.extend(d);
+        statuses.extend(s);
+    }
+    assert!(created.len() > 20 && documents.len() > 20, "load ran: {} cases, {} documents", created.len(), documents.len());
+    let server_errors: Vec<u16> = statuses.iter().copied().filter(|s| *s >= 500 && *s != 502).collect();
+    assert!(server_errors.is_empty(), "server errors besides the proxy's 502: {server_errors:?}");
+
+    // Every acknowledged case and document, through every surviving instance.
+    for base in [&instances[0].base, &instances[1].base] {
+        let client = reqwest::Client::new();
+        for code in &created {
+            let found = client.get(format!("{base}/api/v1/cases/{code}")).bearer_auth(&clerk).send().await.unwrap();
+            assert_eq!(found.status(), 200, "{code} through {base}");
+        }
+        for (location, bytes) in &documents {
+            let file = client.get(format!("{base}{location}")).bearer_auth(&clerk).send().await.unwrap();
+            assert_eq!(file.status(), 200, "{location} through {base}");
+            assert_eq!(&file.bytes().await.unwrap()[..], &bytes[..]);
+        }
+    }
+
+    // The login limit holds for the group behind the proxy: 5 a minute per client address.
+    let mut limited_env = env.clone();
+    limited_env.insert("MOTCUA_LOGIN_RATE_PER_MINUTE".into(), "5".into());
+    for p in instances.drain(..) {
+        assert!(terminate(p));
+    }
+    let mut limited = Vec::new();
+    for i in 0..3 {
+        let mut own = limited_env.clone();
+        own.insert("MOTCUA_DATA_DIR".into(), db.dir.join(format!("limited-{i}")).to_string_lossy().into_owned());
+        limited.push(start(&own).await);
+    }
+    let nginx = proxy(&limited.iter().map(|p| p.base.as_str()).collect::<Vec<_>>()).await;
+    // The counters are shared and outlive the instances: start the minute afresh.
+    persistence::db::execute_raw(&mut db.connect(), "DELETE FROM rate_limits").unwrap();
+    let mut answers = Vec::new();
+    for _ in 0..12 {
+        let body = json!({"username": "nobody", "password": "whatever-pass-1"});
+        answers.push(call(&nginx.base, reqwest::Method::POST, "/api/v1/auth/login", None, Some(body)).await.status.as_u16());
+    }
+    assert_eq!(answers.iter().filter(|s| **s != 429).count(), 5, "five logins a minute for the group: {answers:?}");
+    for p in limited {
+        assert!(terminate(p));
+    }
+}
