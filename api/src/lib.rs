@@ -20,6 +20,7 @@ pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod input;
+pub mod logging;
 pub mod lookup_batch;
 pub mod lookup_cache;
 pub mod metrics;

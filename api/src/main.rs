@@ -10,7 +10,7 @@ use api::config::{Config, redact_url};
 const USAGE: &str = "usage: motcua [serve | migrate | create-admin [username] | seed --demo | seed --cases N [--agencies 200] [--years 3] | sync-catalog | openapi | backup <file> | restore <file> | move-files]";
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    api::logging::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = args.first().map_or("serve", String::as_str);
     if matches!(command, "-h" | "--help" | "help") {

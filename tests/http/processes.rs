@@ -673,3 +673,41 @@ async fn three_instances_behind_a_proxy_survive_a_sigkill_without_losing_a_write
         assert!(terminate(p));
     }
 }
+
+/// Requests the HTTP server cannot parse are the client's fault: the server answers 400 and
+/// logs a warning naming the kind of fault, not an error, and not the offending bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unparseable_requests_are_logged_as_warnings_without_their_bytes() {
+    use std::io::{Read, Write};
+    let db = TestDb::new(Backend::Sqlite);
+    let mut env = test_env(&db);
+    let port = free_port();
+    env.insert("BIND".into(), format!("127.0.0.1:{port}"));
+    let log_path = db.dir.join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = motcua(&env, &["serve"]).stdout(Stdio::null()).stderr(log).spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(format!("{base}/health/live")).await.map(|r| r.status().as_u16()).unwrap_or(0) != 200 {
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let secret = "SECRET-GARBAGE-7f3a";
+    let long = format!("GET /{}{} HTTP/1.1\r\nHost: x\r\n\r\n", secret, "a".repeat(70_000));
+    for raw in [format!("{secret}\r\n\r\n").into_bytes(), long.into_bytes(), b"GET /\xff HTTP/1.1\r\nHost: \x01\r\n\r\n".to_vec()] {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = stream.write_all(&raw);
+        let mut answer = [0_u8; 64];
+        let n = stream.read(&mut answer).unwrap_or(0);
+        assert!(answer[..n].starts_with(b"HTTP/1.1 400"), "{}", String::from_utf8_lossy(&answer[..n]));
+    }
+    assert_eq!(reqwest::get(format!("{base}/health/live")).await.unwrap().status(), 200, "the server carries on");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(text.contains("WARN") && text.contains("parse error"), "{text}");
+    assert!(!text.contains("ERROR"), "{text}");
+    assert!(!text.contains(secret), "the offending bytes are not logged: {text}");
+}
