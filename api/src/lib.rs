@@ -39,5 +39,5 @@ pub mod views;
 
 /// The OpenAPI document as YAML, exactly as committed in `openapi.yaml`.
 pub fn openapi_yaml() -> String {
-    server::openapi().to_yaml().unwrap_or_default()
+    openapi::yaml_1_1_safe(&server::openapi().to_yaml().unwrap_or_default())
 }

@@ -113,3 +113,85 @@ pub fn share_problem_responses(api: &mut utoipa::openapi::OpenApi) {
         components.responses.insert(name, RefOr::T(response));
     }
 }
+
+/// Whether a plain YAML scalar means something else to a YAML 1.1 parser (PyYAML, SnakeYAML and
+/// the tools built on them) than to YAML 1.2: the words read as booleans only in 1.1 (`no`,
+/// `yes`, `on`, `off`, `y`, `n` in their spellings) and base-60 numbers (`15:00` is 900).
+fn yaml_1_1_ambiguous(scalar: &str) -> bool {
+    const WORDS: &[&str] = &["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
+    let sexagesimal = {
+        let mut parts = scalar.trim_start_matches(['-', '+']).split(':');
+        let first = parts.next().unwrap_or_default();
+        let rest: Vec<&str> = parts.collect();
+        !first.is_empty()
+            && first.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+            && !rest.is_empty()
+            && rest.iter().all(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    WORDS.contains(&scalar) || sexagesimal
+}
+
+/// The generated YAML with every plain scalar that a YAML 1.1 parser would read differently
+/// quoted: mapping keys, sequence items and values (the JSON served at `/api-docs/openapi.json`
+/// has no such trap).
+pub fn yaml_1_1_safe(yaml: &str) -> String {
+    let mut out = String::with_capacity(yaml.len() + 64);
+    // Inside a block scalar (`|`, `>` and their variants) lines are text: left alone.
+    let mut block: Option<usize> = None;
+    for line in yaml.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(parent) = block {
+            if line.trim().is_empty() || indent > parent {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+            block = None;
+        }
+        let last = line.trim_end().rsplit(' ').next().unwrap_or_default();
+        if matches!(last, "|" | "|-" | "|+" | ">" | ">-" | ">+") {
+            block = Some(indent);
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let (lead, body) = line.split_at(indent);
+        let (dash, body) = match body.strip_prefix("- ") {
+            Some(rest) => ("- ", rest),
+            None => ("", body),
+        };
+        let fixed = match body.split_once(": ") {
+            Some((key, value)) => format!("{}: {}", quote_if_ambiguous(key), quote_if_ambiguous(value)),
+            None => match body.strip_suffix(':') {
+                Some(key) => format!("{}:", quote_if_ambiguous(key)),
+                None => quote_if_ambiguous(body),
+            },
+        };
+        out.push_str(lead);
+        out.push_str(dash);
+        out.push_str(&fixed);
+        out.push('\n');
+    }
+    out
+}
+
+fn quote_if_ambiguous(scalar: &str) -> String {
+    if yaml_1_1_ambiguous(scalar) { format!("'{scalar}'") } else { scalar.to_owned() }
+}
+
+#[cfg(test)]
+mod yaml_tests {
+    use super::*;
+
+    #[test]
+    fn words_and_base_60_numbers_are_quoted_for_yaml_1_1_readers() {
+        let yaml = "properties:\n  no:\n    type: integer\n    description: |-\n      Note: no\n  cutoff_time:\n    example: 15:00\nrequired:\n- no\n- name\nnullable: true\n";
+        let safe = yaml_1_1_safe(yaml);
+        assert_eq!(
+            safe,
+            "properties:\n  'no':\n    type: integer\n    description: |-\n      Note: no\n  cutoff_time:\n    example: '15:00'\nrequired:\n- 'no'\n- name\nnullable: true\n",
+            "text in a block scalar stays as written"
+        );
+        assert!(!yaml_1_1_ambiguous("1.001193.000.00.00.H14") && !yaml_1_1_ambiguous("true") && !yaml_1_1_ambiguous("note"));
+    }
+}
