@@ -123,11 +123,15 @@ fn percent_decode(text: &str) -> String {
     crate::auth::principal::decode_header_text(text.replace('+', " ").as_bytes())
 }
 
+/// The media type of the request body without parameters, lower-case (empty without one).
+pub fn content_essence(req: &ServiceRequest) -> String {
+    let header = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    header.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
 fn is_json(req: &ServiceRequest) -> bool {
-    req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
-        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        essence == "application/json" || essence.ends_with("+json")
-    })
+    let essence = content_essence(req);
+    essence == "application/json" || essence.ends_with("+json")
 }
 
 /// Reads the body of `req`, refusing more than `limit` bytes (by `Content-Length` before reading

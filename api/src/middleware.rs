@@ -180,11 +180,7 @@ pub async fn idempotency(
         Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => k,
         _ => return Ok(reject(req, AppError::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))),
     };
-    let multipart = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let multipart = crate::input::content_essence(&req) == "multipart/form-data";
     let limit = if multipart { state.config.upload_limit + 64 * 1024 } else { state.config.json_limit };
     let body = match crate::input::read_body(&mut req, limit).await {
         Ok(body) => body,

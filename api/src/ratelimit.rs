@@ -48,7 +48,7 @@ impl RateLimiter {
             RateLimiter::Shared => {
                 let now = crate::app::clock::stored(clock.now());
                 let span = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
-                let client = client.chars().take(128).collect::<String>();
+                let client = client.to_owned();
                 let (hits, started) =
                     crate::db::run(pool, move |conn| Ok(persistence::repo::limits::count_hit(conn, bucket, &client, now, now - span)?))
                         .await?;

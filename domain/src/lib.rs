@@ -12,6 +12,7 @@ pub mod evaluation;
 pub mod feedback;
 pub mod files;
 pub mod identity;
+pub mod lockout;
 pub mod notification;
 pub mod outbox;
 pub mod procedure;

@@ -12,7 +12,7 @@ use crate::types::CaseDocument;
 
 /// The `MOTCUA_S3_*` settings of the test server, each test under a prefix of its own; `None`
 /// without one.
-fn s3_env() -> Option<HashMap<String, String>> {
+pub fn s3_env() -> Option<HashMap<String, String>> {
     let get = |name: &str| std::env::var(format!("MOTCUA_TEST_S3_{name}")).ok().filter(|v| !v.is_empty());
     Some(HashMap::from([
         ("MOTCUA_S3_ENDPOINT".to_owned(), get("ENDPOINT")?),

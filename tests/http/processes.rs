@@ -551,18 +551,13 @@ async fn proxy(upstreams: &[&str]) -> Proxy {
 /// answer is a server error except the proxy's 502 for requests on the killed instance.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_instances_behind_a_proxy_survive_a_sigkill_without_losing_a_write() {
-    let s3: Vec<(String, String)> = ["ENDPOINT", "BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY"]
-        .iter()
-        .filter_map(|k| std::env::var(format!("MOTCUA_TEST_S3_{k}")).ok().map(|v| (format!("MOTCUA_S3_{k}"), v)))
-        .collect();
-    if !backends().contains(&Backend::Postgres) || s3.len() < 4 {
+    let (true, Some(s3)) = (backends().contains(&Backend::Postgres), crate::objects::s3_env()) else {
         eprintln!("skipped: needs TEST_PG_URL and a Garage (make test provides both)");
         return;
-    }
+    };
     let db = TestDb::new(Backend::Postgres);
     let mut env = test_env(&db);
     env.extend(s3);
-    env.insert("MOTCUA_S3_PREFIX".into(), format!("cluster-{}", uuid::Uuid::new_v4().simple()));
     env.insert("MOTCUA_TRUST_PROXY".into(), "1".into());
     env.insert("MOTCUA_LOGIN_RATE_PER_MINUTE".into(), "1000".into());
     let mut instances = Vec::new();

@@ -359,8 +359,6 @@ pub fn locked(until: NaiveDateTime, now: NaiveDateTime) -> AppError {
 pub fn login_failed(conn: &mut AnyConnection, ctx: &AppState, username: &str, client: &str) -> Result<(), AppError> {
     let now = ctx.now();
     let span = chrono::TimeDelta::from_std(ctx.config.lockout_duration).unwrap_or(chrono::TimeDelta::minutes(15));
-    let username: String = username.chars().take(128).collect();
-    let client: String = client.chars().take(128).collect();
-    persistence::repo::limits::record_failure(conn, &username, &client, now, now - span, ctx.config.lockout_threshold, now + span)?;
+    persistence::repo::limits::record_failure(conn, username, client, now, now - span, ctx.config.lockout_threshold, now + span)?;
     Ok(())
 }

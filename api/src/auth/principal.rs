@@ -155,6 +155,13 @@ impl FromRequest for Principal {
 #[derive(Debug, Clone)]
 pub struct MaybePrincipal(pub Option<Principal>);
 
+impl MaybePrincipal {
+    /// Whether the caller is staff (sees drafts and what hangs off them).
+    pub fn is_staff(&self) -> bool {
+        self.0.as_ref().is_some_and(|p| p.role.is_staff())
+    }
+}
+
 impl FromRequest for MaybePrincipal {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
@@ -172,8 +179,8 @@ impl FromRequest for MaybePrincipal {
     }
 }
 
-/// The client's address for rate limiting: the peer, or the first `X-Forwarded-For` hop when
-/// the proxy is trusted.
+/// The client's address for rate limiting: the peer, or, behind `trusted_proxies` proxies of
+/// ours, the `X-Forwarded-For` entry the outermost of them appended ([`forwarded_client`]).
 pub fn client_addr(req: &HttpRequest, trusted_proxies: usize) -> String {
     let forwarded: Vec<&str> = req.headers().get_all("X-Forwarded-For").filter_map(|v| v.to_str().ok()).collect();
     match forwarded_client(&forwarded, trusted_proxies) {

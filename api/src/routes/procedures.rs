@@ -272,10 +272,6 @@ fn check_agencies(conn: &mut AnyConnection, principal: &Principal, ids: &[String
     Ok(())
 }
 
-fn is_staff(principal: &MaybePrincipal) -> bool {
-    principal.0.as_ref().is_some_and(|p| p.role.is_staff())
-}
-
 #[derive(Serialize)]
 struct VersionAudit<'a> {
     version: i32,
@@ -306,7 +302,7 @@ pub async fn list_procedures(
     let query = query.into_inner();
     let status = match query.status.as_deref().map(|s| PublicationStatus::parse(s, "status")).transpose()? {
         None | Some(PublicationStatus::Published) => None,
-        Some(_) if !is_staff(&principal) => {
+        Some(_) if !principal.is_staff() => {
             return Err(
                 AppError::forbidden().with_detail("Chỉ cán bộ xem được thủ tục chưa công bố.", "Only staff see unpublished procedures.")
             );
@@ -352,7 +348,7 @@ pub async fn get_procedure(
     query: web::Query<VersionQuery>,
 ) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
-    let staff = is_staff(&principal);
+    let staff = principal.is_staff();
     let wanted = query.version;
     let row = crate::db::run(&state.pool, move |conn| {
         let row = match wanted {

@@ -129,7 +129,7 @@ pub async fn list_templates(
     code: web::Path<String>,
 ) -> Result<web::Json<Vec<TemplateView>>, AppError> {
     let code = code.into_inner();
-    let staff = principal.0.as_ref().is_some_and(|p| p.role.is_staff());
+    let staff = principal.is_staff();
     let rows = crate::db::run(&state.pool, move |conn| {
         if !crate::app::procedures::visible(conn, &code, staff)? {
             return Err(AppError::not_found());
@@ -157,7 +157,7 @@ pub async fn download_template(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (code, id) = path.into_inner();
-    let staff = principal.0.as_ref().is_some_and(|p| p.role.is_staff());
+    let staff = principal.is_staff();
     let row = crate::db::run(&state.pool, move |conn| {
         if !crate::app::procedures::visible(conn, &code, staff)? {
             return Err(AppError::not_found());

@@ -8,6 +8,12 @@ use diesel::sql_types::{Integer, Text, Timestamp};
 use crate::schema::{login_failures, rate_limits};
 use crate::{AnyConnection, RepoError};
 
+/// A name or address as its column keeps it (`VARCHAR(128)`): longer ones are cut, alike on
+/// every read and write.
+fn key(text: &str) -> String {
+    text.chars().take(128).collect()
+}
+
 #[derive(QueryableByName)]
 struct Hit {
     #[diesel(sql_type = Integer)]
@@ -34,9 +40,10 @@ pub fn count_hit(
          hits = CASE WHEN rate_limits.window_start <= $4 THEN 1 ELSE rate_limits.hits + 1 END, \
          window_start = CASE WHEN rate_limits.window_start <= $4 THEN $3 ELSE rate_limits.window_start END \
          RETURNING hits, window_start";
+    let client = key(client);
     let hit: Hit = crate::per_backend!(conn, |c| diesel::sql_query(UPSERT)
         .bind::<Text, _>(bucket)
-        .bind::<Text, _>(client)
+        .bind::<Text, _>(&client)
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(expired_at)
         .get_result(c))?;
@@ -61,14 +68,14 @@ pub fn locked_until(
     client: &str,
     now: NaiveDateTime,
 ) -> Result<Option<NaiveDateTime>, RepoError> {
+    let (username, client) = (key(username), key(client));
     let until: Option<Option<NaiveDateTime>> =
-        login_failures::table.find((username, client)).select(login_failures::locked_until).first(conn).optional()?;
+        login_failures::table.find((&username, &client)).select(login_failures::locked_until).first(conn).optional()?;
     Ok(until.flatten().filter(|u| *u > now))
 }
 
-/// Records a failed login of `username` from `client` at `now` (call in a write transaction):
-/// failures older than `forget_before` no longer count; the `threshold`-th locks the pair until
-/// `lock_until`. Returns the lock, if this failure set one.
+/// Records a failed login of `username` from `client` at `now` (call in a write transaction),
+/// counted by [`domain::lockout::after_failure`]. Returns the lock, if this failure set one.
 ///
 /// # Errors
 /// Database errors.
@@ -82,13 +89,11 @@ pub fn record_failure(
     lock_until: NaiveDateTime,
 ) -> Result<Option<NaiveDateTime>, RepoError> {
     use login_failures::dsl as f;
+    let (username, client) = (key(username), key(client));
+    let (username, client) = (username.as_str(), client.as_str());
     let previous: Option<(i32, NaiveDateTime)> =
         f::login_failures.find((username, client)).select((f::failures, f::last_failure_at)).first(conn).optional()?;
-    let failures = match previous {
-        Some((n, last)) if last >= forget_before => n + 1,
-        _ => 1,
-    };
-    let (failures, locked) = if failures >= threshold { (0, Some(lock_until)) } else { (failures, None) };
+    let (failures, locked) = domain::lockout::after_failure(previous, forget_before, threshold, lock_until);
     let row =
         (f::username.eq(username), f::client.eq(client), f::failures.eq(failures), f::last_failure_at.eq(now), f::locked_until.eq(locked));
     crate::per_backend!(conn, |c| diesel::insert_into(f::login_failures)
@@ -105,7 +110,7 @@ pub fn record_failure(
 /// # Errors
 /// Database errors.
 pub fn clear_failures(conn: &mut AnyConnection, username: &str, client: &str) -> Result<(), RepoError> {
-    diesel::delete(login_failures::table.find((username, client))).execute(conn)?;
+    diesel::delete(login_failures::table.find((key(username), key(client)))).execute(conn)?;
     Ok(())
 }
 
